@@ -1,0 +1,45 @@
+# The two commands of the quick start. Each does all of its own set-up:
+# system packages if missing, npm ci, and the services it needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+.PHONY: run test install build unit e2e services-test lint typecheck bench
+
+RUN_REDIS_PORT ?= 6380
+
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+install: node_modules/.installed
+
+build: install
+	npx nx build api
+
+# Drydock on http://127.0.0.1:3000 against the local engine; a private redis-server
+# under .data/ unless REDIS_URL is set.
+run: build
+	scripts/services.sh run
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:$(RUN_REDIS_PORT)} DRYDOCK_DATA_DIR=$${DRYDOCK_DATA_DIR:-.data} \
+	  node dist/apps/api/main.js
+
+services-test:
+	scripts/services.sh test
+
+typecheck: install
+	npx nx run-many -t typecheck
+
+lint: install
+	npx nx run-many -t lint
+
+unit: install services-test
+	set -a; source .data/test/env; set +a; npx nx run-many -t test --skip-nx-cache
+
+e2e: build services-test
+	set -a; source .data/test/env; set +a; npx jest -c test/jest.config.ts
+
+# Every suite, against real services this starts itself.
+test: install services-test typecheck lint unit e2e
+
+bench: build
+	scripts/services.sh test
+	set -a; source .data/test/env; set +a; bench/run

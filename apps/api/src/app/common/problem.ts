@@ -1,0 +1,109 @@
+import { DrydockError, ErrorCode } from '@drydock/docker';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  instance?: string;
+  requestId?: string;
+}
+
+/**
+ * The one place a code becomes an HTTP status. The switch is exhaustive: a new
+ * ErrorCode does not compile until it is given a status here.
+ */
+export function statusOf(code: ErrorCode): number {
+  switch (code) {
+    case ErrorCode.INVALID_REFERENCE:
+    case ErrorCode.VALIDATION_FAILED:
+    case ErrorCode.DOCKERFILE_INVALID:
+      return 400;
+    case ErrorCode.UNAUTHENTICATED:
+      return 401;
+    case ErrorCode.FORBIDDEN:
+      return 403;
+    case ErrorCode.IMAGE_NOT_FOUND:
+    case ErrorCode.CONTAINER_NOT_FOUND:
+    case ErrorCode.JOB_NOT_FOUND:
+    case ErrorCode.UPLOAD_NOT_FOUND:
+    case ErrorCode.NOT_FOUND:
+      return 404;
+    case ErrorCode.IMAGE_IN_USE:
+    case ErrorCode.CONTAINER_RUNNING:
+    case ErrorCode.TAG_EXISTS:
+    case ErrorCode.CONFLICT:
+    case ErrorCode.JOB_FINISHED:
+      return 409;
+    case ErrorCode.PAYLOAD_TOO_LARGE:
+      return 413;
+    case ErrorCode.UNSUPPORTED_MEDIA_TYPE:
+      return 415;
+    case ErrorCode.RATE_LIMITED:
+      return 429;
+    case ErrorCode.REGISTRY_UNAUTHORIZED:
+    case ErrorCode.REGISTRY_UNREACHABLE:
+    case ErrorCode.REGISTRY_ERROR:
+    case ErrorCode.PLATFORM_MISMATCH:
+      return 502;
+    case ErrorCode.ENGINE_UNAVAILABLE:
+    case ErrorCode.REDIS_UNAVAILABLE:
+      return 503;
+    case ErrorCode.BUILD_FAILED:
+    case ErrorCode.RUN_FAILED:
+    case ErrorCode.CANCELLED:
+    case ErrorCode.WORKER_LOST:
+    case ErrorCode.DISK_FULL:
+    case ErrorCode.ENGINE_ERROR:
+    case ErrorCode.INTERNAL:
+      return 500;
+  }
+}
+
+function title(code: ErrorCode): string {
+  return code
+    .toLowerCase()
+    .split('_')
+    .map((word, i) => (i === 0 ? word[0]?.toUpperCase() + word.slice(1) : word))
+    .join(' ');
+}
+
+export function problemOf(error: DrydockError, requestId?: string): Problem {
+  const status = statusOf(error.code);
+  return {
+    type: `https://drydock.dev/problems/${error.code.toLowerCase().replace(/_/g, '-')}`,
+    title: title(error.code),
+    status,
+    detail: error.message,
+    code: error.code,
+    ...(requestId ? { requestId } : {}),
+  };
+}
+
+/** Codes for HTTP statuses that reach us without a DrydockError (framework and Fastify errors). */
+export function codeForStatus(status: number): ErrorCode {
+  switch (status) {
+    case 400:
+    case 422:
+      return ErrorCode.VALIDATION_FAILED;
+    case 401:
+      return ErrorCode.UNAUTHENTICATED;
+    case 403:
+      return ErrorCode.FORBIDDEN;
+    case 404:
+      return ErrorCode.NOT_FOUND;
+    case 409:
+      return ErrorCode.CONFLICT;
+    case 413:
+      return ErrorCode.PAYLOAD_TOO_LARGE;
+    case 415:
+      return ErrorCode.UNSUPPORTED_MEDIA_TYPE;
+    case 429:
+      return ErrorCode.RATE_LIMITED;
+    case 503:
+      return ErrorCode.ENGINE_UNAVAILABLE;
+    default:
+      return status >= 400 && status < 500 ? ErrorCode.VALIDATION_FAILED : ErrorCode.INTERNAL;
+  }
+}

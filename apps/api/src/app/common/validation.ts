@@ -1,0 +1,11 @@
+import { Transform } from 'class-transformer';
+
+/** Query strings carry text: 'true'/'false' become booleans, anything else stays and fails @IsBoolean. */
+export const QueryBoolean = () =>
+  Transform(({ value }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value));
+
+/** A query parameter given once is a string, given twice an array: always an array. */
+export const QueryArray = () => Transform(({ value }) => (value === undefined ? undefined : Array.isArray(value) ? value : [value]));
+
+/** A registry host as the engine names it: domain or IPv4/IPv6 literal, optional port. */
+export const REGISTRY_HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]{1,5})?$/;

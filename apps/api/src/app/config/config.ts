@@ -1,0 +1,88 @@
+import { DrydockError, ErrorCode } from '@drydock/docker';
+import { resolve } from 'node:path';
+
+export type Role = 'all' | 'api' | 'worker';
+
+/** Everything Drydock reads from its environment, parsed and checked once at boot. */
+export interface AppConfig {
+  host: string;
+  port: number;
+  dockerHost: string;
+  redisUrl: string;
+  role: Role;
+  dataDir: string;
+  tokensFile: string | null;
+  secretKey: string | null;
+  logLevel: string;
+  /** Prefix of every Redis key and queue, so deployments (and test suites) can share one Redis. */
+  keyPrefix: string;
+  /** How long job records and events are kept after the job ends. */
+  jobRetentionSeconds: number;
+  /** Cap on an uploaded build context (REST x-tar, multipart). */
+  buildContextMaxBytes: number;
+  /** Cap on JSON request bodies. */
+  jsonBodyMaxBytes: number;
+  run: {
+    memoryBytes: number;
+    nanoCpus: number;
+    staleAfterSeconds: number;
+  };
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new DrydockError(ErrorCode.VALIDATION_FAILED, `${name}=${raw}: expected an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new DrydockError(ErrorCode.VALIDATION_FAILED, `${name}=${raw}: expected one of ${allowed.join(', ')}`);
+  }
+  return raw as T;
+}
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const secretKey = env['DRYDOCK_SECRET_KEY'] || null;
+  if (secretKey !== null && !/^[0-9a-fA-F]{64}$/.test(secretKey)) {
+    throw new DrydockError(ErrorCode.VALIDATION_FAILED, 'DRYDOCK_SECRET_KEY: expected 64 hex characters');
+  }
+  const redisUrl = env['REDIS_URL'] || 'redis://127.0.0.1:6380';
+  if (!/^rediss?:\/\//.test(redisUrl)) {
+    throw new DrydockError(ErrorCode.VALIDATION_FAILED, `REDIS_URL=${redisUrl}: expected redis:// or rediss://`);
+  }
+  const dockerHost = env['DOCKER_HOST'] || 'unix:///var/run/docker.sock';
+  if (!/^(unix|tcp|http|https):\/\//.test(dockerHost)) {
+    throw new DrydockError(ErrorCode.VALIDATION_FAILED, `DOCKER_HOST=${dockerHost}: expected unix:// or tcp://`);
+  }
+  return {
+    host: env['HOST'] || '127.0.0.1',
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    dockerHost,
+    redisUrl,
+    role: oneOf(env, 'DRYDOCK_ROLE', ['all', 'api', 'worker'] as const, 'all'),
+    dataDir: resolve(env['DRYDOCK_DATA_DIR'] || '.data'),
+    tokensFile: env['DRYDOCK_TOKENS_FILE'] || null,
+    secretKey,
+    keyPrefix: env['DRYDOCK_KEY_PREFIX'] || 'drydock',
+    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    jobRetentionSeconds: integer(env, 'DRYDOCK_JOB_RETENTION_SECONDS', 24 * 3600, 60, 90 * 24 * 3600),
+    buildContextMaxBytes: integer(env, 'DRYDOCK_BUILD_CONTEXT_MAX_BYTES', 2 * 1024 ** 3, 1024, 64 * 1024 ** 3),
+    jsonBodyMaxBytes: integer(env, 'DRYDOCK_JSON_BODY_MAX_BYTES', 8 * 1024 ** 2, 1024, 256 * 1024 ** 2),
+    run: {
+      memoryBytes: integer(env, 'DRYDOCK_RUN_MEMORY_BYTES', 512 * 1024 ** 2, 0, 1024 ** 4),
+      nanoCpus: integer(env, 'DRYDOCK_RUN_NANO_CPUS', 1_000_000_000, 0, 1024 * 1_000_000_000),
+      staleAfterSeconds: integer(env, 'DRYDOCK_RUN_STALE_AFTER_SECONDS', 24 * 3600, 60, 365 * 24 * 3600),
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { DockerEngine } from '@drydock/docker';
+import type { FastifyReply } from 'fastify';
+import type Redis from 'ioredis';
+import { REDIS } from '../redis/redis.module';
+
+type Status = 'up' | 'down';
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms).unref()),
+  ]);
+}
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    @Inject(DockerEngine) private readonly engine: DockerEngine,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+
+  @Get('live')
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** Ready when both the engine and Redis answer; names each so an operator sees which is down. */
+  @Get('ready')
+  async ready(@Res({ passthrough: true }) reply: FastifyReply) {
+    const check = async (probe: () => Promise<unknown>): Promise<{ status: Status; error?: string }> => {
+      try {
+        await within(probe(), CHECK_TIMEOUT_MS);
+        return { status: 'up' };
+      } catch (error) {
+        return { status: 'down', error: (error as Error).message };
+      }
+    };
+    const [engine, redis] = await Promise.all([check(() => this.engine.system.ping()), check(() => this.redis.ping())]);
+    const ok = engine.status === 'up' && redis.status === 'up';
+    void reply.status(ok ? 200 : 503);
+    return { status: ok ? 'ok' : 'unavailable', engine, redis };
+  }
+}

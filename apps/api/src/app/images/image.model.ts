@@ -1,0 +1,118 @@
+import { Field, Float, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, IsBoolean, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+
+/** Shapes shared by REST (OpenAPI) and GraphQL, so the two answers cannot drift apart. */
+
+@ObjectType()
+export class RepoTag {
+  @Field() @ApiProperty({ example: 'localhost:5000/ouruser/sinatra' }) repository!: string;
+  @Field() @ApiProperty({ example: 'v2' }) tag!: string;
+}
+
+@ObjectType()
+export class RepoDigest {
+  @Field() @ApiProperty() repository!: string;
+  @Field() @ApiProperty({ example: 'sha256:…' }) digest!: string;
+}
+
+@ObjectType()
+export class Label {
+  @Field() @ApiProperty() key!: string;
+  @Field() @ApiProperty() value!: string;
+}
+
+@ObjectType()
+export class ImageConfig {
+  @Field(() => [String], { nullable: true }) @ApiProperty({ type: [String], nullable: true }) cmd!: string[] | null;
+  @Field(() => [String], { nullable: true }) @ApiProperty({ type: [String], nullable: true }) entrypoint!: string[] | null;
+  @Field(() => [String]) @ApiProperty({ type: [String] }) env!: string[];
+  @Field() @ApiProperty() workingDir!: string;
+  @Field() @ApiProperty() user!: string;
+  @Field(() => [String]) @ApiProperty({ type: [String], example: ['80/tcp'] }) exposedPorts!: string[];
+}
+
+@ObjectType()
+export class Image {
+  @Field(() => ID) @ApiProperty({ example: 'sha256:5db5f8471261…' }) id!: string;
+  @Field() @ApiProperty({ example: '5db5f8471261' }) shortId!: string;
+  @Field(() => [RepoTag]) @ApiProperty({ type: [RepoTag] }) repoTags!: RepoTag[];
+  @Field(() => [RepoDigest]) @ApiProperty({ type: [RepoDigest] }) repoDigests!: RepoDigest[];
+  @Field() @ApiProperty({ format: 'date-time' }) created!: string;
+  @Field(() => Float) @ApiProperty({ description: 'bytes' }) size!: number;
+  @Field(() => [Label]) @ApiProperty({ type: [Label] }) labels!: Label[];
+  @Field() @ApiProperty() architecture!: string;
+  @Field() @ApiProperty() os!: string;
+  @Field() @ApiProperty() author!: string;
+  @Field() @ApiProperty() comment!: string;
+  @Field(() => ImageConfig) @ApiProperty({ type: ImageConfig }) config!: ImageConfig;
+  @Field(() => Int) @ApiProperty({ description: 'containers using this image' }) containers!: number;
+}
+
+@ObjectType()
+export class ImageLayer {
+  @Field() @ApiProperty({ description: "'<missing>' for layers pulled from a registry" }) id!: string;
+  @Field() @ApiProperty({ format: 'date-time' }) created!: string;
+  @Field() @ApiProperty() createdBy!: string;
+  @Field(() => Float) @ApiProperty() size!: number;
+  @Field() @ApiProperty() comment!: string;
+  @Field(() => [String]) @ApiProperty({ type: [String] }) tags!: string[];
+}
+
+@ObjectType()
+export class RemoveImageResult {
+  @Field(() => [String]) @ApiProperty({ type: [String], example: ['ouruser/sinatra:v2'] }) untagged!: string[];
+  @Field(() => [String]) @ApiProperty({ type: [String], example: ['sha256:…'] }) deleted!: string[];
+}
+
+@ObjectType()
+export class PruneResult {
+  @Field(() => [String]) @ApiProperty({ type: [String] }) deleted!: string[];
+  @Field(() => Float) @ApiProperty() spaceReclaimed!: number;
+}
+
+@ObjectType()
+export class SearchResult {
+  @Field() @ApiProperty() name!: string;
+  @Field() @ApiProperty() description!: string;
+  @Field(() => Int) @ApiProperty() stars!: number;
+  @Field() @ApiProperty() official!: boolean;
+  @Field() @ApiProperty() automated!: boolean;
+  @Field() @ApiProperty({ example: 'docker.io' }) registry!: string;
+}
+
+@ObjectType()
+export class ImageEvent {
+  @Field() @ApiProperty({ example: 'tag' }) action!: string;
+  @Field() @ApiProperty() id!: string;
+  @Field(() => String, { nullable: true }) @ApiPropertyOptional({ nullable: true }) reference!: string | null;
+  @Field() @ApiProperty({ format: 'date-time' }) at!: string;
+}
+
+@ObjectType()
+export class EngineInfo {
+  @Field() version!: string;
+  @Field() apiVersion!: string;
+  @Field() os!: string;
+  @Field() architecture!: string;
+  @Field() kernelVersion!: string;
+  @Field(() => Int) images!: number;
+  @Field(() => Int) containers!: number;
+  @Field(() => Int) containersRunning!: number;
+  @Field() storageDriver!: string;
+  @Field() rootDir!: string;
+}
+
+@InputType()
+export class ImageFilter {
+  @Field({ nullable: true, description: 'glob over repository[:tag], as `docker images REPO`' })
+  @IsOptional() @IsString() @MinLength(1) @MaxLength(512)
+  @Matches(/^[A-Za-z0-9._\-/:@*?[\]!]+$/, { message: 'reference filter may hold only reference characters and * ? [ ]' })
+  reference?: string;
+  @Field({ nullable: true }) @IsOptional() @IsBoolean() dangling?: boolean;
+  @Field(() => [String], { nullable: true, description: '`key` or `key=value`' })
+  @IsOptional() @IsString({ each: true }) @MaxLength(512, { each: true }) @ArrayMaxSize(32)
+  label?: string[];
+}
+
+

@@ -1,0 +1,57 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiTags, ApiCreatedResponse } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Image, ImageLayer, PruneResult, RemoveImageResult, SearchResult } from './image.model';
+import { ListImagesQuery, PruneImagesBody, RemoveImageQuery, SearchQueryDto, TagImageBody } from './images.dto';
+import { ImagesService } from './images.service';
+
+@ApiTags('images')
+@Controller('v1')
+export class ImagesController {
+  constructor(private readonly images: ImagesService) {}
+
+  @Get('images')
+  @ApiOkResponse({ type: [Image] })
+  async list(@Query() query: ListImagesQuery, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+    void reply.type('application/json; charset=utf-8');
+    return this.images.listJson(query);
+  }
+
+  @Post('images/prune')
+  @HttpCode(200)
+  @ApiOkResponse({ type: PruneResult })
+  prune(@Body() body: PruneImagesBody = {}): Promise<PruneResult> {
+    return this.images.prune(body);
+  }
+
+  @Get('images/:ref')
+  @ApiOkResponse({ type: Image })
+  inspect(@Param('ref') ref: string): Promise<Image> {
+    return this.images.inspect(ref);
+  }
+
+  @Get('images/:ref/history')
+  @ApiOkResponse({ type: [ImageLayer] })
+  history(@Param('ref') ref: string): Promise<ImageLayer[]> {
+    return this.images.history(ref);
+  }
+
+  @Post('images/:ref/tags')
+  @ApiCreatedResponse({ type: Image })
+  tag(@Param('ref') ref: string, @Body() body: TagImageBody): Promise<Image> {
+    return this.images.tag(ref, body.repository, body.tag, body.force ?? false);
+  }
+
+  @Delete('images/:ref')
+  @ApiOkResponse({ type: RemoveImageResult })
+  remove(@Param('ref') ref: string, @Query() query: RemoveImageQuery): Promise<RemoveImageResult> {
+    return this.images.remove(ref, query);
+  }
+
+  @Get('search')
+  @ApiTags('search')
+  @ApiOkResponse({ type: [SearchResult] })
+  search(@Query() query: SearchQueryDto): Promise<SearchResult[]> {
+    return this.images.search(query);
+  }
+}

@@ -1,0 +1,51 @@
+import { ArgsType, Field, InputType, Int } from '@nestjs/graphql';
+import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { QueryArray, QueryBoolean, REGISTRY_HOST } from '../common/validation';
+
+export class ListImagesQuery {
+  @ApiPropertyOptional({ description: 'glob over repository[:tag], as `docker images REPO`' })
+  @IsOptional() @IsString() @MinLength(1) @MaxLength(512)
+  @Matches(/^[A-Za-z0-9._\-/:@*?[\]!]+$/, { message: 'reference filter may hold only reference characters and * ? [ ]' })
+  reference?: string;
+
+  @ApiPropertyOptional() @IsOptional() @QueryBoolean() @IsBoolean() dangling?: boolean;
+
+  @ApiPropertyOptional({ type: [String], description: '`key` or `key=value`; repeat for several' })
+  @IsOptional() @QueryArray() @IsString({ each: true }) @MaxLength(512, { each: true }) @ArrayMaxSize(32)
+  label?: string[];
+}
+
+export class TagImageBody {
+  @ApiProperty({ example: 'ouruser/sinatra' }) @IsString() @MinLength(1) @MaxLength(512) repository!: string;
+  @ApiPropertyOptional({ example: 'devel', description: 'default: the tag in repository, else latest' })
+  @IsOptional() @IsString() @MaxLength(256) tag?: string;
+  @ApiPropertyOptional({ description: 'move the tag even if it names another image' }) @IsOptional() @IsBoolean() force?: boolean;
+}
+
+export class RemoveImageQuery {
+  @ApiPropertyOptional() @IsOptional() @QueryBoolean() @IsBoolean() force?: boolean;
+  @ApiPropertyOptional() @IsOptional() @QueryBoolean() @IsBoolean() noprune?: boolean;
+}
+
+@InputType('PruneImagesInput')
+export class PruneImagesBody {
+  @Field({ nullable: true }) @ApiPropertyOptional({ description: 'true (default): dangling only; false: every unused image' })
+  @IsOptional() @IsBoolean() dangling?: boolean;
+  @Field({ nullable: true }) @ApiPropertyOptional({ description: 'timestamp or Go duration (`24h`)' })
+  @IsOptional() @IsString() @Matches(/^(?:\d+(?:\.\d+)?(?:ns|us|ms|s|m|h))+$|^\d{4}-\d{2}-\d{2}(?:T[\d:.]+(?:Z|[+-]\d{2}:\d{2})?)?$|^\d+$/, { message: 'until must be a Go duration (24h) or a timestamp' })
+  until?: string;
+  @Field(() => [String], { nullable: true }) @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsString({ each: true }) @MaxLength(512, { each: true }) @ArrayMaxSize(32) labels?: string[];
+}
+
+/** The query of `GET /v1/search` and the arguments of `searchImages`: one set of rules for both. */
+@ArgsType()
+export class SearchQueryDto {
+  @Field() @ApiProperty({ example: 'sinatra' }) @IsString() @MinLength(1) @MaxLength(255) term!: string;
+  @Field(() => Int, { nullable: true }) @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 25 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100) limit?: number;
+  @Field({ nullable: true }) @ApiPropertyOptional({ description: "a private registry's host; its catalogue is searched" })
+  @IsOptional() @IsString() @MaxLength(255) @Matches(REGISTRY_HOST, { message: 'registry must be a host[:port]' }) registry?: string;
+  @Field({ nullable: true }) @ApiPropertyOptional() @IsOptional() @QueryBoolean() @IsBoolean() isOfficial?: boolean;
+  @Field(() => Int, { nullable: true }) @ApiPropertyOptional() @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(1_000_000_000) minStars?: number;
+}

@@ -1,0 +1,147 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  DockerEngine,
+  DrydockError,
+  ErrorCode,
+  ImageCatalog,
+  RegistryClient,
+  parseReference,
+  parseRepository,
+  validateTag,
+  type Image,
+  type ImageFilter,
+  type ImageLayer,
+  type PruneResult,
+  type RemoveImageResult,
+  type SearchResult,
+} from '@drydock/docker';
+import { engineName } from './image-ref';
+
+export interface ListFilter {
+  reference?: string;
+  dangling?: boolean;
+  label?: string[];
+}
+
+export interface SearchQuery {
+  term: string;
+  limit?: number;
+  registry?: string;
+  isOfficial?: boolean;
+  minStars?: number;
+}
+
+const SEARCH_DEFAULT_LIMIT = 25;
+
+/** The one service under the images REST controller and GraphQL resolver. */
+@Injectable()
+export class ImagesService {
+  /** The serialised unfiltered list, per catalogue snapshot: most list calls are just a buffer write. */
+  private readonly serialised = new WeakMap<Image[], string>();
+
+  constructor(
+    @Inject(DockerEngine) private readonly engine: DockerEngine,
+    @Inject(ImageCatalog) private readonly catalog: ImageCatalog,
+  ) {}
+
+  async list(filter: ListFilter = {}): Promise<Image[]> {
+    return this.catalog.list(this.catalogFilter(filter));
+  }
+
+  /** The list as JSON text; the unfiltered list is serialised once per change of the engine's images. */
+  async listJson(filter: ListFilter = {}): Promise<string> {
+    if (filter.reference === undefined && filter.dangling === undefined && !filter.label?.length) {
+      const all = await this.catalog.all();
+      let json = this.serialised.get(all);
+      if (json === undefined) {
+        json = JSON.stringify(all);
+        this.serialised.set(all, json);
+      }
+      return json;
+    }
+    return JSON.stringify(await this.list(filter));
+  }
+
+  async inspect(ref: string): Promise<Image> {
+    const image = await this.engine.images.inspect(engineName(ref));
+    const listed = (await this.catalog.all()).find((candidate) => candidate.id === image.id);
+    return { ...image, containers: listed?.containers ?? 0 };
+  }
+
+  /** Like inspect, but null when the image is absent (GraphQL `image` is nullable). */
+  async find(ref: string): Promise<Image | null> {
+    try {
+      return await this.inspect(ref);
+    } catch (error) {
+      if (error instanceof DrydockError && error.code === ErrorCode.IMAGE_NOT_FOUND) return null;
+      throw error;
+    }
+  }
+
+  async history(ref: string): Promise<ImageLayer[]> {
+    return this.engine.images.history(engineName(ref));
+  }
+
+  /** `docker tag SOURCE REPOSITORY[:TAG]`; an existing tag on another image is a 409 unless forced. */
+  async tag(source: string, repository: string, tag: string | undefined, force = false): Promise<Image> {
+    const sourceName = engineName(source);
+    const target = tag === undefined ? parseReference(repository) : parseRepository(repository);
+    if (target.digest) {
+      throw new DrydockError(ErrorCode.INVALID_REFERENCE, `cannot tag into a digest reference "${repository}"`);
+    }
+    const targetTag = validateTag(tag ?? target.effectiveTag ?? 'latest');
+    const sourceImage = await this.engine.images.inspect(sourceName);
+    if (!force) {
+      const existing = await this.find(`${target.repository}:${targetTag}`);
+      if (existing && existing.id !== sourceImage.id) {
+        throw new DrydockError(
+          ErrorCode.TAG_EXISTS,
+          `${target.repository}:${targetTag} already names image ${existing.shortId}; pass force to move it`,
+        );
+      }
+    }
+    await this.engine.images.tag(sourceImage.id, target.repository, targetTag);
+    this.catalog.invalidate();
+    return this.inspect(sourceImage.id);
+  }
+
+  async remove(ref: string, options: { force?: boolean; noprune?: boolean }): Promise<RemoveImageResult> {
+    try {
+      return await this.engine.images.remove(engineName(ref), options);
+    } finally {
+      this.catalog.invalidate();
+    }
+  }
+
+  async prune(options: { dangling?: boolean; until?: string; labels?: string[] }): Promise<PruneResult> {
+    try {
+      return await this.engine.images.prune(options);
+    } finally {
+      this.catalog.invalidate();
+    }
+  }
+
+  async search(query: SearchQuery): Promise<SearchResult[]> {
+    const limit = query.limit ?? SEARCH_DEFAULT_LIMIT;
+    if (!query.registry) {
+      return this.engine.images.search(query.term, limit, { isOfficial: query.isOfficial, minStars: query.minStars });
+    }
+    // A private registry has no search: list its catalogue and match names, as `docker search` would.
+    const client = new RegistryClient(query.registry);
+    const term = query.term.toLowerCase();
+    const names = await client.catalog(1000);
+    return names
+      .filter((name) => name.toLowerCase().includes(term))
+      .filter(() => query.isOfficial !== true && (query.minStars ?? 0) <= 0)
+      .slice(0, limit)
+      .map((name) => ({ name: `${query.registry}/${name}`, description: '', stars: 0, official: false, automated: false, registry: query.registry as string }));
+  }
+
+  private catalogFilter(filter: ListFilter): ImageFilter {
+    return {
+      ...(filter.reference !== undefined ? { reference: filter.reference } : {}),
+      ...(filter.dangling !== undefined ? { dangling: filter.dangling } : {}),
+      ...(filter.label?.length ? { labels: filter.label } : {}),
+    };
+  }
+}

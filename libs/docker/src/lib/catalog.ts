@@ -1,0 +1,175 @@
+import { EventEmitter } from 'node:events';
+import type { DockerEngine } from './engine';
+import type { Image, ImageEvent } from './types';
+
+export interface ImageFilter {
+  /** Docker's `reference` filter: a glob over the familiar `repository[:tag]`. */
+  reference?: string;
+  dangling?: boolean;
+  /** `key` or `key=value`, all must match (as `--filter label=`). */
+  labels?: string[];
+}
+
+const CONTAINER_ACTIONS_THAT_COUNT = new Set(['create', 'destroy']);
+const INSPECT_CONCURRENCY = 8;
+
+/**
+ * The image list, cached. The engine recomputes its list on every call, so a
+ * cached list answers far faster; the engine's event stream says exactly when
+ * it goes stale. While the event stream is down nothing is cached: a slower
+ * answer beats a stale one. Drydock's own mutations invalidate synchronously,
+ * before they answer, so a client never reads its own write stale.
+ */
+export class ImageCatalog {
+  private snapshot: Promise<Image[]> | null = null;
+  /** Inspect data by image id. Everything but tags and digests is content-addressed, hence immutable. */
+  private readonly details = new Map<string, Image>();
+  private live = false;
+  private readonly emitter = new EventEmitter();
+  private abort: AbortController | null = null;
+
+  constructor(private readonly engine: DockerEngine) {
+    this.emitter.setMaxListeners(0);
+  }
+
+  /** Follows the engine's events until stop(); reconnects with backoff when the stream drops. */
+  start(): void {
+    if (this.abort) return;
+    const abort = new AbortController();
+    this.abort = abort;
+    void this.follow(abort.signal);
+  }
+
+  async stop(): Promise<void> {
+    this.abort?.abort();
+    this.abort = null;
+    this.live = false;
+    this.snapshot = null;
+  }
+
+  get isLive(): boolean {
+    return this.live;
+  }
+
+  invalidate(): void {
+    this.snapshot = null;
+  }
+
+  /** Every image event the engine reports, for the `imageEvents` subscription. */
+  onImageEvent(listener: (event: ImageEvent) => void): () => void {
+    this.emitter.on('image', listener);
+    return () => this.emitter.off('image', listener);
+  }
+
+  async list(filter: ImageFilter = {}): Promise<Image[]> {
+    const images = await this.all();
+    return filterImages(images, filter);
+  }
+
+  /** The unfiltered list; the same array object until it goes stale (callers may cache by identity). */
+  all(): Promise<Image[]> {
+    if (this.snapshot) return this.snapshot;
+    const building = this.build();
+    if (this.live) {
+      this.snapshot = building;
+      building.catch(() => {
+        if (this.snapshot === building) this.snapshot = null;
+      });
+    }
+    return building;
+  }
+
+  private async build(): Promise<Image[]> {
+    const [rows, containers] = await Promise.all([
+      this.engine.images.list(),
+      this.engine.containers.list({ all: true, labelled: false }),
+    ]);
+    const users = new Map<string, number>();
+    for (const container of containers) users.set(container.imageId, (users.get(container.imageId) ?? 0) + 1);
+
+    const missing = rows.filter((row) => !this.details.has(row.id)).map((row) => row.id);
+    for (let i = 0; i < missing.length; i += INSPECT_CONCURRENCY) {
+      await Promise.all(
+        missing.slice(i, i + INSPECT_CONCURRENCY).map(async (id) => {
+          try {
+            this.details.set(id, await this.engine.images.inspect(id));
+          } catch {
+            // Removed between list and inspect: the next event invalidates this list anyway.
+          }
+        }),
+      );
+    }
+    const present = new Set(rows.map((row) => row.id));
+    for (const id of this.details.keys()) if (!present.has(id)) this.details.delete(id);
+
+    return rows.flatMap((row) => {
+      const detail = this.details.get(row.id);
+      if (!detail) return [];
+      return [{ ...detail, repoTags: row.repoTags, repoDigests: row.repoDigests, containers: users.get(row.id) ?? 0 }];
+    });
+  }
+
+  private async follow(signal: AbortSignal): Promise<void> {
+    let backoff = 250;
+    while (!signal.aborted) {
+      try {
+        const events = this.engine.system.events(signal);
+        // The stream is open once the engine answered: from here on no change goes unseen.
+        const first = events.next();
+        this.live = true;
+        this.snapshot = null;
+        backoff = 250;
+        for (let next = await first; !next.done; next = await events.next()) {
+          const event = next.value;
+          if (event.type === 'image') {
+            this.snapshot = null;
+            this.emitter.emit('image', event.event);
+          } else if (CONTAINER_ACTIONS_THAT_COUNT.has(event.event.action)) {
+            this.snapshot = null;
+          }
+        }
+      } catch {
+        // Engine away: serve uncached until it is back.
+      }
+      this.live = false;
+      this.snapshot = null;
+      if (signal.aborted) return;
+      await new Promise((resolve) => setTimeout(resolve, backoff).unref());
+      backoff = Math.min(backoff * 2, 5_000);
+    }
+  }
+}
+
+export function filterImages(images: Image[], filter: ImageFilter): Image[] {
+  const reference = filter.reference ? globToRegExp(filter.reference) : null;
+  const labels = (filter.labels ?? []).map((label) => {
+    const eq = label.indexOf('=');
+    return eq < 0 ? { key: label, value: undefined } : { key: label.slice(0, eq), value: label.slice(eq + 1) };
+  });
+  return images.filter((image) => {
+    if (filter.dangling !== undefined && (image.repoTags.length === 0) !== filter.dangling) return false;
+    if (reference && !image.repoTags.some((t) => reference.test(`${t.repository}:${t.tag}`) || reference.test(t.repository))) {
+      return false;
+    }
+    return labels.every(({ key, value }) => image.labels.some((l) => l.key === key && (value === undefined || l.value === value)));
+  });
+}
+
+/** Go's path.Match, as Docker uses for the reference filter: `*` and `?` never cross a `/`. */
+export function globToRegExp(pattern: string): RegExp {
+  let source = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === '*') source += '[^/]*';
+    else if (c === '?') source += '[^/]';
+    else if (c === '[') {
+      const end = pattern.indexOf(']', i + 1);
+      if (end < 0) source += '\\[';
+      else {
+        source += `[${pattern.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        i = end;
+      }
+    } else source += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`);
+}

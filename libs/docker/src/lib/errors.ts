@@ -1,0 +1,58 @@
+/**
+ * The error vocabulary of Drydock. It lives in the lowest layer so that the
+ * engine adapter, the job runner and the API all speak the same codes; the
+ * API maps each code to HTTP and GraphQL in one exhaustive switch.
+ */
+export enum ErrorCode {
+  INVALID_REFERENCE = 'INVALID_REFERENCE',
+  VALIDATION_FAILED = 'VALIDATION_FAILED',
+  IMAGE_NOT_FOUND = 'IMAGE_NOT_FOUND',
+  CONTAINER_NOT_FOUND = 'CONTAINER_NOT_FOUND',
+  JOB_NOT_FOUND = 'JOB_NOT_FOUND',
+  UPLOAD_NOT_FOUND = 'UPLOAD_NOT_FOUND',
+  NOT_FOUND = 'NOT_FOUND',
+  IMAGE_IN_USE = 'IMAGE_IN_USE',
+  CONTAINER_RUNNING = 'CONTAINER_RUNNING',
+  TAG_EXISTS = 'TAG_EXISTS',
+  CONFLICT = 'CONFLICT',
+  JOB_FINISHED = 'JOB_FINISHED',
+  REGISTRY_UNAUTHORIZED = 'REGISTRY_UNAUTHORIZED',
+  REGISTRY_UNREACHABLE = 'REGISTRY_UNREACHABLE',
+  REGISTRY_ERROR = 'REGISTRY_ERROR',
+  ENGINE_UNAVAILABLE = 'ENGINE_UNAVAILABLE',
+  ENGINE_ERROR = 'ENGINE_ERROR',
+  REDIS_UNAVAILABLE = 'REDIS_UNAVAILABLE',
+  BUILD_FAILED = 'BUILD_FAILED',
+  DOCKERFILE_INVALID = 'DOCKERFILE_INVALID',
+  RUN_FAILED = 'RUN_FAILED',
+  PLATFORM_MISMATCH = 'PLATFORM_MISMATCH',
+  DISK_FULL = 'DISK_FULL',
+  CANCELLED = 'CANCELLED',
+  WORKER_LOST = 'WORKER_LOST',
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
+  PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE = 'UNSUPPORTED_MEDIA_TYPE',
+  RATE_LIMITED = 'RATE_LIMITED',
+  INTERNAL = 'INTERNAL',
+}
+
+export class DrydockError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DrydockError';
+  }
+}
+
+export function isDrydockError(error: unknown): error is DrydockError {
+  return error instanceof DrydockError;
+}
+
+/** Failures worth another attempt: the engine restarting, a registry briefly away. */
+export function isTransient(code: ErrorCode): boolean {
+  return code === ErrorCode.ENGINE_UNAVAILABLE || code === ErrorCode.REGISTRY_UNREACHABLE;
+}

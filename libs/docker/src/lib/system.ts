@@ -1,0 +1,64 @@
+import type Dockerode from 'dockerode';
+import type { Readable } from 'node:stream';
+import { engineCall } from './engine-errors';
+import { decodeJsonLines } from './stream';
+import type { EngineEvent, EngineInfo } from './types';
+
+export class SystemOperations {
+  constructor(private readonly docker: Dockerode) {}
+
+  async ping(): Promise<void> {
+    await engineCall('engine', () => this.docker.ping());
+  }
+
+  async info(): Promise<EngineInfo> {
+    const [version, info] = await engineCall('engine', () => Promise.all([this.docker.version(), this.docker.info()]));
+    return {
+      version: version.Version,
+      apiVersion: version.ApiVersion,
+      os: version.Os,
+      architecture: version.Arch,
+      kernelVersion: version.KernelVersion,
+      images: info.Images,
+      containers: info.Containers,
+      containersRunning: info.ContainersRunning,
+      storageDriver: info.Driver,
+      rootDir: info.DockerRootDir,
+    };
+  }
+
+  /**
+   * The engine's image and container events, live, until the signal aborts or
+   * the connection drops (then the generator ends; callers reconnect).
+   */
+  async *events(signal: AbortSignal): AsyncGenerator<EngineEvent> {
+    const body = (await engineCall('engine', () =>
+      this.docker.getEvents({ filters: { type: ['image', 'container'] }, abortSignal: signal } as Dockerode.GetEventsOptions),
+    )) as unknown as Readable;
+    try {
+      for await (const raw of decodeJsonLines(body)) {
+        const message = raw as unknown as RawEvent;
+        const at = new Date(Math.floor((message.timeNano ?? message.time * 1e9) / 1e6)).toISOString();
+        const attributes = message.Actor?.Attributes ?? {};
+        if (message.Type === 'image') {
+          yield { type: 'image', event: { action: message.Action, id: message.Actor?.ID ?? message.id ?? '', reference: attributes['name'] ?? null, at } };
+        } else if (message.Type === 'container') {
+          yield { type: 'container', event: { action: message.Action, id: message.Actor?.ID ?? message.id ?? '', image: attributes['image'] ?? null, at } };
+        }
+      }
+    } catch (error) {
+      if (!signal.aborted) throw error;
+    } finally {
+      body.destroy();
+    }
+  }
+}
+
+interface RawEvent {
+  Type: string;
+  Action: string;
+  id?: string;
+  time: number;
+  timeNano?: number;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+}

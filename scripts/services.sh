@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Installs (if missing) and starts, idempotently, the real services Drydock and
+# its tests need: the Docker Engine, Redis and local registries. A service that
+# already answers is left alone, so running this twice is harmless.
+#
+#   scripts/services.sh run    engine + the private redis of `make run`
+#   scripts/services.sh test   engine + test redis + open and htpasswd registries
+#                              + the busybox fixture image; writes .data/test/env
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DATA="$ROOT/.data"
+mkdir -p "$DATA"
+
+log() { printf '[services] %s\n' "$*" >&2; }
+
+# Waits until "$@" succeeds, for at most $DEADLINE seconds.
+wait_for() {
+  local what=$1; shift
+  local deadline=$((SECONDS + ${DEADLINE:-60}))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS > deadline)); then log "$what did not come up"; return 1; fi
+    sleep 0.5
+  done
+}
+
+ensure_packages() {
+  local missing=()
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v docker-registry >/dev/null || missing+=(docker-registry)
+  command -v htpasswd >/dev/null || missing+=(apache2-utils)
+  [[ -x /bin/busybox || -x /usr/bin/busybox ]] || missing+=(busybox-static)
+  command -v curl >/dev/null || missing+=(curl)
+  if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+# Debian's client; /usr/local/bin may hold a newer client that defaults to BuildKit.
+DOCKER=/usr/bin/docker
+[[ -x $DOCKER ]] || DOCKER=docker
+
+ensure_dockerd() {
+  if [[ -n ${DOCKER_HOST:-} ]] || $DOCKER version >/dev/null 2>&1; then return; fi
+  log "starting dockerd"
+  # No bridge and no iptables: containers get no network, which is what Drydock wants.
+  nohup dockerd --bridge=none --iptables=false --ip-forward=false --ip-masq=false \
+    >"$DATA/dockerd.log" 2>&1 &
+  wait_for dockerd $DOCKER version
+}
+
+# ensure_redis PORT DIR [persist]
+ensure_redis() {
+  local port=$1 dir=$2 persist=${3:-}
+  if redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; then return; fi
+  mkdir -p "$dir"
+  log "starting redis-server on 127.0.0.1:$port"
+  local save=(--save '' --appendonly no)
+  [[ -n $persist ]] && save=(--appendonly yes)
+  # noeviction: BullMQ must never lose a job key to memory pressure.
+  redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --daemonize yes \
+    --logfile "$dir/redis.log" --maxmemory-policy noeviction "${save[@]}"
+  wait_for "redis :$port" bash -c "redis-cli -p $port ping | grep -q PONG"
+}
+
+# ensure_registry NAME PORT [htpasswd-file]
+ensure_registry() {
+  local name=$1 port=$2 htpasswd=${3:-}
+  if curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/" | grep -qE '200|401'; then return; fi
+  local dir="$DATA/registry-$name"
+  mkdir -p "$dir/storage"
+  {
+    printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\n' "$dir/storage"
+    printf 'http:\n  addr: 127.0.0.1:%s\n' "$port"
+    [[ -n $htpasswd ]] && printf 'auth:\n  htpasswd:\n    realm: drydock-%s\n    path: %s\n' "$name" "$htpasswd"
+  } >"$dir/config.yml"
+  log "starting registry $name on 127.0.0.1:$port"
+  nohup docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
+  wait_for "registry $name" bash -c "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$port/v2/ | grep -qE '200|401'"
+}
+
+# The tests' base image: busybox from scratch, since Docker Hub is out of reach.
+ensure_fixture() {
+  local ref=$1
+  local repo=${ref%:*} tag=${ref##*:} host=${ref%%/*}
+  local path=${repo#*/}
+  if curl -sf -o /dev/null "http://127.0.0.1:${host#*:}/v2/$path/manifests/$tag" \
+       -H 'Accept: application/vnd.docker.distribution.manifest.v2+json'; then return; fi
+  log "building fixture $ref"
+  local ctx; ctx=$(mktemp -d)
+  cp "$(command -v busybox)" "$ctx/busybox"
+  cat >"$ctx/Dockerfile" <<'DOCKERFILE'
+FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+CMD ["/bin/sh"]
+DOCKERFILE
+  DOCKER_BUILDKIT=0 $DOCKER build -q -t "$ref" "$ctx" >/dev/null
+  $DOCKER push "$ref" >/dev/null
+  rm -rf "$ctx"
+}
+
+case ${1:-} in
+  run)
+    ensure_packages
+    ensure_dockerd
+    [[ -n ${REDIS_URL:-} ]] || ensure_redis "${DRYDOCK_RUN_REDIS_PORT:-6380}" "$DATA/redis" persist
+    ;;
+  test)
+    ensure_packages
+    ensure_dockerd
+    T="$DATA/test"
+    mkdir -p "$T"
+    ensure_redis 6391 "$T/redis"
+    if [[ ! -f $T/registry-password ]]; then
+      head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$T/registry-password"
+    fi
+    PASSWORD=$(cat "$T/registry-password")
+    [[ -f $T/htpasswd ]] || htpasswd -Bbn drydock "$PASSWORD" >"$T/htpasswd"
+    ensure_registry open 5001
+    ensure_registry auth 5002 "$T/htpasswd"
+    ensure_fixture localhost:5001/drydock-fixture/busybox:1
+    cat >"$T/env" <<ENV
+REDIS_URL=redis://127.0.0.1:6391
+E2E_REGISTRY=localhost:5001
+E2E_AUTH_REGISTRY=localhost:5002
+E2E_AUTH_USER=drydock
+E2E_AUTH_PASSWORD=$PASSWORD
+E2E_FIXTURE=localhost:5001/drydock-fixture/busybox:1
+ENV
+    ;;
+  *)
+    echo "usage: $0 run|test" >&2
+    exit 2
+    ;;
+esac

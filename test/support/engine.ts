@@ -1,0 +1,26 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+
+/** The Debian docker client talks to the same engine; tests use it to set up state the API then reads. */
+export function docker(...args: string[]): string {
+  return execFileSync('/usr/bin/docker', args, { encoding: 'utf8', env: { ...process.env, DOCKER_BUILDKIT: '0' } }).trim();
+}
+
+/** A repository namespace unique to one suite, so suites never see each other's images. */
+export function uniqueNamespace(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Removes every image whose reference starts with `prefix` (cleanup after a suite). */
+export function removeImagesUnder(prefix: string): void {
+  const refs = docker('images', '--format', '{{.Repository}}:{{.Tag}}')
+    .split('\n')
+    .filter((ref) => ref.includes(prefix));
+  for (const ref of refs) {
+    try {
+      docker('rmi', '-f', ref);
+    } catch {
+      // Already gone.
+    }
+  }
+}
