@@ -9,3 +9,4 @@ export * from './lib/system';
 export * from './lib/engine';
 export * from './lib/registry';
 export * from './lib/catalog';
+export * from './lib/dockerfile';

@@ -113,14 +113,13 @@ export class ImageCatalog {
     let backoff = 250;
     while (!signal.aborted) {
       try {
-        const events = this.engine.system.events(signal);
-        // The stream is open once the engine answered: from here on no change goes unseen.
-        const first = events.next();
-        this.live = true;
-        this.snapshot = null;
-        backoff = 250;
-        for (let next = await first; !next.done; next = await events.next()) {
-          const event = next.value;
+        const events = this.engine.system.events(signal, () => {
+          // Only once the stream is open may a list be cached: no change can slip by unseen after this.
+          this.live = true;
+          this.snapshot = null;
+          backoff = 250;
+        });
+        for await (const event of events) {
           if (event.type === 'image') {
             this.snapshot = null;
             this.emitter.emit('image', event.event);
@@ -148,7 +147,13 @@ export function filterImages(images: Image[], filter: ImageFilter): Image[] {
   });
   return images.filter((image) => {
     if (filter.dangling !== undefined && (image.repoTags.length === 0) !== filter.dangling) return false;
-    if (reference && !image.repoTags.some((t) => reference.test(`${t.repository}:${t.tag}`) || reference.test(t.repository))) {
+    // As Docker's FamiliarMatch over every reference of the image: tags and digests alike, so an
+    // image pulled by digest only is still found by its repository (`docker images REPO` shows it as <none>).
+    if (
+      reference &&
+      !image.repoTags.some((t) => reference.test(`${t.repository}:${t.tag}`) || reference.test(t.repository)) &&
+      !image.repoDigests.some((d) => reference.test(`${d.repository}@${d.digest}`) || reference.test(d.repository))
+    ) {
       return false;
     }
     return labels.every(({ key, value }) => image.labels.some((l) => l.key === key && (value === undefined || l.value === value)));

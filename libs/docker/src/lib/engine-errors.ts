@@ -39,7 +39,9 @@ function engineMessage(error: ModemError): string {
   const json = error.json;
   if (json && typeof json === 'object' && typeof json.message === 'string') return json.message;
   if (typeof json === 'string' && json.trim()) return json.trim();
-  return error.reason ?? error.message ?? 'engine error';
+  // Stream endpoints leave `json` empty; docker-modem's message then carries the body after its own prefix.
+  const message = error.message?.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
+  return message || error.reason || 'engine error';
 }
 
 /** Maps an error from a dockerode call to a DrydockError, keeping the engine's message. */
@@ -65,11 +67,11 @@ export function toDomainError(error: unknown, subject: Subject): DrydockError {
         { cause: error },
       );
     case 409:
-      return new DrydockError(
-        subject === 'container' ? ErrorCode.CONTAINER_RUNNING : ErrorCode.IMAGE_IN_USE,
-        message,
-        { cause: error },
-      );
+      if (subject === 'container') return new DrydockError(ErrorCode.CONTAINER_RUNNING, message, { cause: error });
+      // IMAGE_IN_USE means a container uses the image. The engine's other conflicts ("referenced in
+      // multiple repositories", "has dependent child images", "a prune operation is already running")
+      // are plain conflicts: the caller has nothing to stop, it has to force or wait.
+      return new DrydockError(/container/i.test(message) ? ErrorCode.IMAGE_IN_USE : ErrorCode.CONFLICT, message, { cause: error });
     case 400:
       return new DrydockError(implied ?? ErrorCode.VALIDATION_FAILED, message, { cause: error });
     case 401:

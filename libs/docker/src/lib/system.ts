@@ -30,11 +30,14 @@ export class SystemOperations {
   /**
    * The engine's image and container events, live, until the signal aborts or
    * the connection drops (then the generator ends; callers reconnect).
+   * `onOpen` runs once the engine holds the stream open.
    */
-  async *events(signal: AbortSignal): AsyncGenerator<EngineEvent> {
+  async *events(signal: AbortSignal, onOpen?: () => void): AsyncGenerator<EngineEvent> {
     const body = (await engineCall('engine', () =>
       this.docker.getEvents({ filters: { type: ['image', 'container'] }, abortSignal: signal } as Dockerode.GetEventsOptions),
     )) as unknown as Readable;
+    // The engine answered: from here on it reports every change.
+    onOpen?.();
     try {
       for await (const raw of decodeJsonLines(body)) {
         const message = raw as unknown as RawEvent;

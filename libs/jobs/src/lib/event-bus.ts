@@ -1,0 +1,234 @@
+import type { Redis } from 'ioredis';
+import type { JobEventStore } from './event-store';
+import type { JobKeys } from './keys';
+import { type JobEvent, type JobRecord, type JobState, type JobType, isTerminalEvent } from './model';
+
+export interface JobEventBusOptions {
+  /** Where subscriber errors go (a reconnecting Redis, a malformed message). Default: console.error. */
+  onError?: (error: Error) => void;
+}
+
+export interface JobWatchFilter {
+  type?: JobType;
+  state?: JobState;
+}
+
+/** Tells a follower to re-read the store: the subscriber reconnected and may have missed messages. */
+const RESYNC = Symbol('resync');
+/** Tells an iterator the bus is closing. */
+const CLOSED = Symbol('closed');
+
+type Signal<T> = T | typeof RESYNC | typeof CLOSED;
+
+/**
+ * The process's one Redis subscriber: a pattern subscription for every job's
+ * events, plus the record-change and cancel channels, fanned out to local
+ * listeners. Any number of SSE streams, GraphQL subscriptions and workers
+ * share it, so connections do not grow with clients.
+ */
+export class JobEventBus {
+  private readonly keys: JobKeys;
+  private readonly subscriber: Redis;
+  private readonly followers = new Map<string, Set<Inbox<Signal<JobEvent>>>>();
+  private readonly watchers = new Set<Inbox<Signal<JobRecord>>>();
+  private readonly cancelListeners = new Set<(jobId: string) => void>();
+  private readonly onError: (error: Error) => void;
+  private readonly ready: Promise<void>;
+  private connectedOnce = false;
+  private closed = false;
+
+  /** `redis` is only duplicated: the bus owns (and closes) its subscriber connection. */
+  constructor(
+    redis: Redis,
+    private readonly events: JobEventStore,
+    options: JobEventBusOptions = {},
+  ) {
+    this.keys = events.keys;
+    this.onError = options.onError ?? ((error) => console.error('[jobs] event bus:', error));
+    // Subscriptions must queue while connecting and retry forever, whatever the shared client chose.
+    this.subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, lazyConnect: false });
+    this.subscriber.on('error', (error: Error) => this.onError(error));
+    this.subscriber.on('pmessage', (_pattern: string, _channel: string, message: string) => this.onEvent(message));
+    this.subscriber.on('message', (channel: string, message: string) => this.onMessage(channel, message));
+    this.subscriber.on('ready', () => this.onReady());
+    this.ready = this.subscribe();
+    // Callers see a failed subscription through follow()/watchJobs(); this only avoids an unhandled rejection.
+    this.ready.catch(() => undefined);
+  }
+
+  /**
+   * The job's events from `fromSequence` on: first the stored ones, then live
+   * ones, with no gap and no duplicate, ending after the terminal STATE
+   * event (or when `signal` aborts or the bus closes). The caller checks the
+   * job exists: for an unknown job this waits for events that never come.
+   */
+  async *follow(jobId: string, fromSequence = 1, signal?: AbortSignal): AsyncGenerator<JobEvent> {
+    // Listen before reading the store, so nothing published meanwhile is lost;
+    // what the replay already covered is skipped by sequence below.
+    const inbox = new Inbox<Signal<JobEvent>>();
+    const listeners = this.followers.get(jobId) ?? new Set();
+    listeners.add(inbox);
+    this.followers.set(jobId, listeners);
+    try {
+      if (this.closed) return;
+      await this.ready;
+      let next = Math.max(1, Math.floor(fromSequence));
+      let replay = true;
+      while (!signal?.aborted) {
+        if (replay) {
+          replay = false;
+          for (const event of await this.events.range(jobId, next)) {
+            if (event.sequence < next) continue;
+            yield event;
+            next = event.sequence + 1;
+            if (isTerminalEvent(event)) return;
+          }
+          continue;
+        }
+        const item = await inbox.take(signal);
+        if (item === undefined || item === CLOSED) return;
+        // A sequence ahead of the expected one means a message was missed (a
+        // reconnect): the store has everything, so read the gap from it.
+        if (item === RESYNC || item.sequence > next) {
+          replay = true;
+          continue;
+        }
+        if (item.sequence < next) continue;
+        yield item;
+        next = item.sequence + 1;
+        if (isTerminalEvent(item)) return;
+      }
+    } finally {
+      listeners.delete(inbox);
+      if (listeners.size === 0 && this.followers.get(jobId) === listeners) this.followers.delete(jobId);
+    }
+  }
+
+  /** Every job record change from now on (live only), until `signal` aborts or the bus closes. */
+  async *watchJobs(signal?: AbortSignal, filter: JobWatchFilter = {}): AsyncGenerator<JobRecord> {
+    const inbox = new Inbox<Signal<JobRecord>>();
+    this.watchers.add(inbox);
+    try {
+      if (this.closed) return;
+      await this.ready;
+      while (!signal?.aborted) {
+        const item = await inbox.take(signal);
+        if (item === undefined || item === CLOSED) return;
+        if (item === RESYNC) continue;
+        if (filter.type !== undefined && item.type !== filter.type) continue;
+        if (filter.state !== undefined && item.state !== filter.state) continue;
+        yield item;
+      }
+    } finally {
+      this.watchers.delete(inbox);
+    }
+  }
+
+  /** Calls `listener` with the id of every job whose cancellation is requested, in any process. */
+  onCancelRequested(listener: (jobId: string) => void): () => void {
+    this.cancelListeners.add(listener);
+    return () => this.cancelListeners.delete(listener);
+  }
+
+  /** Resolves once the subscriptions are active: what is published after this is delivered. */
+  whenReady(): Promise<void> {
+    return this.ready;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const listeners of this.followers.values()) for (const inbox of listeners) inbox.push(CLOSED);
+    for (const inbox of this.watchers) inbox.push(CLOSED);
+    this.cancelListeners.clear();
+    try {
+      await this.subscriber.quit();
+    } catch {
+      this.subscriber.disconnect();
+    }
+  }
+
+  private async subscribe(): Promise<void> {
+    await this.subscriber.psubscribe(this.keys.eventChannelPattern);
+    await this.subscriber.subscribe(this.keys.recordChannel, this.keys.cancelChannel);
+  }
+
+  private onReady(): void {
+    if (!this.connectedOnce) {
+      this.connectedOnce = true;
+      return;
+    }
+    // Reconnected: messages published while away are gone. Make sure the
+    // subscriptions are back before telling followers to re-read the store.
+    this.subscribe().then(
+      () => {
+        for (const listeners of this.followers.values()) for (const inbox of listeners) inbox.push(RESYNC);
+      },
+      (error: Error) => this.onError(error),
+    );
+  }
+
+  private onEvent(message: string): void {
+    const event = this.parse<JobEvent>(message);
+    if (!event) return;
+    const listeners = this.followers.get(event.jobId);
+    if (listeners) for (const inbox of listeners) inbox.push(event);
+  }
+
+  private onMessage(channel: string, message: string): void {
+    if (channel === this.keys.cancelChannel) {
+      for (const listener of this.cancelListeners) {
+        try {
+          listener(message);
+        } catch (error) {
+          this.onError(error instanceof Error ? error : new Error(String(error)));
+        }
+      }
+    } else if (channel === this.keys.recordChannel) {
+      const record = this.parse<JobRecord>(message);
+      if (record) for (const inbox of this.watchers) inbox.push(record);
+    }
+  }
+
+  private parse<T>(message: string): T | undefined {
+    try {
+      return JSON.parse(message) as T;
+    } catch (error) {
+      this.onError(new Error('malformed message on a jobs channel', { cause: error }));
+      return undefined;
+    }
+  }
+}
+
+/** An unbounded single-consumer queue whose take() can be abandoned through a signal. */
+class Inbox<T> {
+  private items: T[] = [];
+  private waiter: ((item: T) => void) | undefined;
+
+  push(item: T): void {
+    const waiter = this.waiter;
+    if (waiter) {
+      this.waiter = undefined;
+      waiter(item);
+    } else {
+      this.items.push(item);
+    }
+  }
+
+  /** The next item, or undefined if `signal` aborts first. */
+  take(signal?: AbortSignal): Promise<T | undefined> {
+    if (this.items.length > 0) return Promise.resolve(this.items.shift());
+    if (signal?.aborted) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const onAbort = (): void => {
+        this.waiter = undefined;
+        resolve(undefined);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiter = (item) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(item);
+      };
+    });
+  }
+}

@@ -1,0 +1,109 @@
+import { DrydockError, ErrorCode } from '@drydock/docker';
+import type { Redis } from 'ioredis';
+import { connectTestRedis, removeKeys, testPrefix } from '../testing/redis';
+import { JobEventStore } from './event-store';
+import { JobEventKind, JobState } from './model';
+
+const prefix = testPrefix();
+let a: Redis;
+let b: Redis;
+let storeA: JobEventStore;
+let storeB: JobEventStore;
+
+beforeAll(() => {
+  a = connectTestRedis();
+  b = connectTestRedis();
+  storeA = new JobEventStore(a, { prefix, retentionMs: 60_000 });
+  storeB = new JobEventStore(b, { prefix, retentionMs: 60_000 });
+});
+
+afterAll(async () => {
+  await removeKeys(a, prefix);
+  await Promise.all([a.quit(), b.quit()]);
+});
+
+describe('JobEventStore', () => {
+  it('numbers events gaplessly under 20 concurrent appenders on 2 connections', async () => {
+    const jobId = 'concurrent';
+    const perWriter = 25;
+    await Promise.all(
+      Array.from({ length: 20 }, async (_, writer) => {
+        const store = writer % 2 === 0 ? storeA : storeB;
+        for (let i = 0; i < perWriter; i++) {
+          await store.append(jobId, { kind: JobEventKind.LOG, message: `${writer}:${i}` });
+        }
+      }),
+    );
+
+    const events = await storeA.range(jobId);
+    expect(events.map((e) => e.sequence)).toEqual(Array.from({ length: 20 * perWriter }, (_, i) => i + 1));
+    expect(await storeB.count(jobId)).toBe(20 * perWriter);
+    // Each writer's own events keep their order.
+    for (let writer = 0; writer < 20; writer++) {
+      const mine = events.filter((e) => e.message?.startsWith(`${writer}:`)).map((e) => e.message);
+      expect(mine).toEqual(Array.from({ length: perWriter }, (_, i) => `${writer}:${i}`));
+    }
+  });
+
+  it('fills every field and replays from a sequence', async () => {
+    const jobId = 'replay';
+    const first = await storeA.append(jobId, { kind: JobEventKind.STATE, state: JobState.QUEUED });
+    expect(first).toEqual({
+      jobId,
+      sequence: 1,
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      kind: JobEventKind.STATE,
+      state: JobState.QUEUED,
+      message: null,
+      progress: null,
+      layer: null,
+      step: null,
+      result: null,
+      error: null,
+    });
+    await storeA.append(jobId, {
+      kind: JobEventKind.PROGRESS,
+      progress: 0.5,
+      layer: { id: 'abc', status: 'Downloading', current: 5, total: 10 },
+    });
+    await storeA.append(jobId, { kind: JobEventKind.LOG, message: 'quote " and \\ and ünïcode' });
+
+    const replay = await storeB.range(jobId, 2);
+    expect(replay.map((e) => e.sequence)).toEqual([2, 3]);
+    expect(replay[0]?.layer).toEqual({ id: 'abc', status: 'Downloading', current: 5, total: 10 });
+    expect(replay[1]?.message).toBe('quote " and \\ and ünïcode');
+    expect(await storeA.range(jobId, 4)).toEqual([]);
+  });
+
+  it('refuses to append after the terminal STATE event and keeps it last', async () => {
+    const jobId = 'closed';
+    await storeA.append(jobId, { kind: JobEventKind.STATE, state: JobState.RUNNING });
+    await storeA.append(jobId, { kind: JobEventKind.STATE, state: JobState.SUCCEEDED });
+
+    const late = storeB.append(jobId, { kind: JobEventKind.LOG, message: 'straggler' });
+    await expect(late).rejects.toBeInstanceOf(DrydockError);
+    await expect(late).rejects.toMatchObject({ code: ErrorCode.JOB_FINISHED });
+    await expect(storeA.append(jobId, { kind: JobEventKind.STATE, state: JobState.FAILED })).rejects.toMatchObject({
+      code: ErrorCode.JOB_FINISHED,
+    });
+
+    const events = await storeA.range(jobId);
+    expect(events).toHaveLength(2);
+    expect(events[1]).toMatchObject({ kind: JobEventKind.STATE, state: JobState.SUCCEEDED });
+    expect(await storeA.isClosed(jobId)).toBe(true);
+  });
+
+  it('keeps events for the retention period', async () => {
+    const jobId = 'ttl';
+    await storeA.append(jobId, { kind: JobEventKind.STATE, state: JobState.CANCELLED });
+    for (const key of [
+      storeA.keys.eventList(jobId),
+      storeA.keys.eventCounter(jobId),
+      storeA.keys.eventsClosed(jobId),
+    ]) {
+      const ttl = await a.pttl(key);
+      expect(ttl).toBeGreaterThan(50_000);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+    }
+  });
+});

@@ -1,0 +1,95 @@
+import { DrydockError, ErrorCode } from '@drydock/docker';
+import type { Redis } from 'ioredis';
+import { JobKeys } from './keys';
+import { LuaScript } from './lua';
+import { type JobEvent, type JobEventInput, isTerminalEvent } from './model';
+
+export const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+export interface JobStoreOptions {
+  /** Key prefix shared by every part of the jobs library (`drydock`, or a test's own). */
+  prefix: string;
+  /** How long a job's record and events outlive its end. Default 24 h. */
+  retentionMs?: number;
+}
+
+/*
+ * Numbering, storing and publishing happen in one script so that writers in
+ * several processes can never leave a gap, store out of order, or publish an
+ * event a replay would not find. The JSON is spliced around the sequence
+ * (head .. seq .. tail) rather than decoded with cjson, which would reorder
+ * keys and turn empty arrays into objects.
+ */
+const APPEND = new LuaScript(`
+if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+local seq = redis.call('INCR', KEYS[1])
+local json = ARGV[1] .. seq .. ARGV[2]
+redis.call('RPUSH', KEYS[2], json)
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+if ARGV[5] == '1' then redis.call('SET', KEYS[3], seq, 'PX', ARGV[4]) end
+redis.call('PUBLISH', ARGV[3], json)
+return seq
+`);
+
+/** Each job's events: a Redis list whose index i holds sequence i + 1. */
+export class JobEventStore {
+  readonly keys: JobKeys;
+  readonly retentionMs: number;
+
+  constructor(
+    private readonly redis: Redis,
+    options: JobStoreOptions,
+  ) {
+    this.keys = new JobKeys(options.prefix);
+    this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+  }
+
+  /**
+   * Stores the event with the job's next sequence and publishes it.
+   * Throws JOB_FINISHED once the terminal STATE event is stored, so a late
+   * straggler can never follow it.
+   */
+  async append(jobId: string, input: JobEventInput): Promise<JobEvent> {
+    const body = {
+      at: new Date().toISOString(),
+      kind: input.kind,
+      state: input.state ?? null,
+      message: input.message ?? null,
+      progress: input.progress ?? null,
+      layer: input.layer ?? null,
+      step: input.step ?? null,
+      result: input.result ?? null,
+      error: input.error ?? null,
+    };
+    const head = `{"jobId":${JSON.stringify(jobId)},"sequence":`;
+    const tail = `,${JSON.stringify(body).slice(1)}`;
+    const sequence = Number(
+      await APPEND.run(
+        this.redis,
+        [this.keys.eventCounter(jobId), this.keys.eventList(jobId), this.keys.eventsClosed(jobId)],
+        [head, tail, this.keys.eventChannel(jobId), this.retentionMs, isTerminalEvent(input) ? '1' : '0'],
+      ),
+    );
+    if (sequence === 0) {
+      throw new DrydockError(ErrorCode.JOB_FINISHED, `job ${jobId} has ended; its events are closed`);
+    }
+    return { jobId, sequence, ...body };
+  }
+
+  /** The stored events from `fromSequence` (1-based, inclusive) on, in order. */
+  async range(jobId: string, fromSequence = 1): Promise<JobEvent[]> {
+    const start = Math.max(1, Math.floor(fromSequence)) - 1;
+    const rows = await this.redis.lrange(this.keys.eventList(jobId), start, -1);
+    return rows.map((row) => JSON.parse(row) as JobEvent);
+  }
+
+  async count(jobId: string): Promise<number> {
+    return Number((await this.redis.get(this.keys.eventCounter(jobId))) ?? 0);
+  }
+
+  /** Whether the terminal STATE event is stored. */
+  async isClosed(jobId: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.eventsClosed(jobId))) === 1;
+  }
+}

@@ -1,0 +1,5 @@
+export * from './sources';
+export * from './pull.job';
+export * from './push.job';
+export * from './build.job';
+export * from './run.job';

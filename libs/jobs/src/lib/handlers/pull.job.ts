@@ -1,0 +1,44 @@
+import { type DockerEngine } from '@drydock/docker';
+import { relayTransfer } from '../progress';
+import { JobType, type JobResult } from '../model';
+import type { JobContext, JobHandler } from '../runner';
+import type { CredentialSource } from './sources';
+
+export interface PullJobData {
+  /** The familiar reference as pulled: `localhost:5000/team/app:1` or `...@sha256:...`. */
+  reference: string;
+  repository: string;
+  /** A tag, or a digest for pull-by-digest (the engine takes either in `tag`). */
+  tagOrDigest: string;
+  /** The registry host whose credential applies (`docker.io` for Docker Hub). */
+  registry: string;
+  platform?: string;
+  team: string | null;
+}
+
+/** `docker pull`: per-layer progress, then the image as the engine now has it. */
+export class PullJob implements JobHandler<PullJobData> {
+  readonly type = JobType.PULL;
+
+  constructor(
+    private readonly engine: DockerEngine,
+    private readonly credentials: CredentialSource,
+  ) {}
+
+  async handle({ data, emit, signal }: JobContext<PullJobData>): Promise<JobResult> {
+    const auth = await this.credentials.credentialFor(data.team, data.registry);
+    emit.log(`Pulling ${data.reference}`);
+    const messages = this.engine.images.pull(data.repository, data.tagOrDigest, {
+      ...(auth ? { auth } : {}),
+      ...(data.platform ? { platform: data.platform } : {}),
+      signal,
+    });
+    const { digest } = await relayTransfer('pull', messages, emit);
+    const image = await this.engine.images.inspect(data.reference);
+    return {
+      imageId: image.id,
+      ...(digest ? { digest } : {}),
+      tags: image.repoTags.map((t) => `${t.repository}:${t.tag}`),
+    };
+  }
+}

@@ -1,0 +1,35 @@
+import { type DockerEngine } from '@drydock/docker';
+import { relayTransfer } from '../progress';
+import { JobType, type JobResult } from '../model';
+import type { JobContext, JobHandler } from '../runner';
+import type { CredentialSource } from './sources';
+
+export interface PushJobData {
+  repository: string;
+  /** One tag, or null to push every tag of the repository (`docker push ouruser/sinatra`). */
+  tag: string | null;
+  /** The tags that were to be pushed, as the API resolved them (reported in the result). */
+  tags: string[];
+  registry: string;
+  team: string | null;
+}
+
+/** `docker push`: per-layer progress; the digest the registry gave back is the result. */
+export class PushJob implements JobHandler<PushJobData> {
+  readonly type = JobType.PUSH;
+
+  constructor(
+    private readonly engine: DockerEngine,
+    private readonly credentials: CredentialSource,
+  ) {}
+
+  async handle({ data, emit, signal }: JobContext<PushJobData>): Promise<JobResult> {
+    const auth = await this.credentials.credentialFor(data.team, data.registry);
+    const target = data.tag ? `${data.repository}:${data.tag}` : `${data.repository} (all tags)`;
+    emit.log(`Pushing ${target}`);
+    const messages = this.engine.images.push(data.repository, data.tag ?? undefined, { ...(auth ? { auth } : {}), signal });
+    const { digest } = await relayTransfer('push', messages, emit);
+    const image = await this.engine.images.inspect(`${data.repository}:${data.tag ?? data.tags[0] ?? 'latest'}`);
+    return { imageId: image.id, ...(digest ? { digest } : {}), tags: data.tags.map((tag) => `${data.repository}:${tag}`) };
+  }
+}

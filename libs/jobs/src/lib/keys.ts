@@ -1,0 +1,68 @@
+/**
+ * Every Redis key and channel of the jobs library, derived from one prefix so
+ * that a deployment (or a test) owns exactly `{prefix}:*` and nothing else.
+ */
+export class JobKeys {
+  constructor(readonly prefix: string) {
+    if (!prefix || /[*?[\]]/.test(prefix)) {
+      // The prefix ends up in a PSUBSCRIBE pattern, where these are wildcards.
+      throw new Error(`invalid jobs key prefix "${prefix}"`);
+    }
+  }
+
+  record(jobId: string): string {
+    return `${this.prefix}:job:${jobId}`;
+  }
+
+  /** Sorted set of job ids scored by creation time (ms), for newest-first listing. */
+  get index(): string {
+    return `${this.prefix}:jobs`;
+  }
+
+  /** Holds the name of the dedup key a job owns, so the job's end can release it. */
+  dedupOwner(jobId: string): string {
+    return `${this.prefix}:job:${jobId}:dedup`;
+  }
+
+  cancelRequested(jobId: string): string {
+    return `${this.prefix}:job:${jobId}:cancel`;
+  }
+
+  eventCounter(jobId: string): string {
+    return `${this.prefix}:job:${jobId}:seq`;
+  }
+
+  eventList(jobId: string): string {
+    return `${this.prefix}:job:${jobId}:events`;
+  }
+
+  /** Present once the terminal STATE event is stored; appends are refused from then on. */
+  eventsClosed(jobId: string): string {
+    return `${this.prefix}:job:${jobId}:closed`;
+  }
+
+  remembered(key: string): string {
+    return `${this.prefix}:key:${key}`;
+  }
+
+  eventChannel(jobId: string): string {
+    return `${this.prefix}:events:${jobId}`;
+  }
+
+  get eventChannelPattern(): string {
+    return `${this.prefix}:events:*`;
+  }
+
+  get recordChannel(): string {
+    return `${this.prefix}:records`;
+  }
+
+  get cancelChannel(): string {
+    return `${this.prefix}:cancel`;
+  }
+
+  /** BullMQ's own key prefix; its keys then read `{prefix}:bull:{queue}:...`. */
+  get bullPrefix(): string {
+    return `${this.prefix}:bull`;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The job vocabulary of the API contract ("Long operations are jobs"). The
+ * enum values are the wire strings of REST and GraphQL alike, so they are
+ * never renamed.
+ */
+export enum JobType {
+  PULL = 'PULL',
+  PUSH = 'PUSH',
+  BUILD = 'BUILD',
+  RUN = 'RUN',
+}
+
+export enum JobState {
+  QUEUED = 'QUEUED',
+  RUNNING = 'RUNNING',
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+  CANCELLED = 'CANCELLED',
+}
+
+export enum JobEventKind {
+  STATE = 'STATE',
+  LOG = 'LOG',
+  PROGRESS = 'PROGRESS',
+  RESULT = 'RESULT',
+  ERROR = 'ERROR',
+}
+
+export const JOB_TYPES: readonly JobType[] = Object.values(JobType);
+
+export interface JobResult {
+  imageId?: string;
+  digest?: string;
+  tags?: string[];
+  containerId?: string;
+  exitCode?: number;
+}
+
+export interface JobError {
+  code: string;
+  message: string;
+}
+
+export interface JobRecord {
+  id: string;
+  type: JobType;
+  state: JobState;
+  /** 0..1, or null while unknown. */
+  progress: number | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  request: Record<string, unknown>;
+  result: JobResult | null;
+  error: JobError | null;
+  team: string | null;
+  owner: string | null;
+  /** Attempts started so far (retries of transient failures included). */
+  attempts: number;
+}
+
+/** Per-layer progress of a pull or push, as the engine reports it. */
+export interface JobLayer {
+  id: string;
+  status: string;
+  current: number | null;
+  total: number | null;
+}
+
+/** A build step (`Step 2/4 : RUN make`). */
+export interface JobStep {
+  index: number;
+  count: number;
+  instruction: string;
+}
+
+export interface JobEvent {
+  jobId: string;
+  /** Gapless and 1-based per job: clients resume with the last one they saw. */
+  sequence: number;
+  at: string;
+  kind: JobEventKind;
+  state: JobState | null;
+  message: string | null;
+  progress: number | null;
+  layer: JobLayer | null;
+  step: JobStep | null;
+  /** Set on RESULT events (an addition to the contract's fields). */
+  result: JobResult | null;
+  /** Set on ERROR events: the code and the engine's or registry's own message. */
+  error: JobError | null;
+}
+
+/** What a writer supplies; the store assigns jobId, sequence and at. */
+export type JobEventInput = Pick<JobEvent, 'kind'> & Partial<Omit<JobEvent, 'jobId' | 'sequence' | 'at' | 'kind'>>;
+
+const TERMINAL: ReadonlySet<JobState> = new Set([JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED]);
+
+export function isTerminal(state: JobState): boolean {
+  return TERMINAL.has(state);
+}
+
+/** True for the event that closes a job's stream: nothing is ever stored after it. */
+export function isTerminalEvent(event: { kind: JobEventKind; state?: JobState | null }): boolean {
+  return event.kind === JobEventKind.STATE && event.state != null && isTerminal(event.state);
+}

@@ -1,0 +1,244 @@
+import { DrydockError, ErrorCode } from '@drydock/docker';
+import type { Redis } from 'ioredis';
+import { DEFAULT_RETENTION_MS, type JobStoreOptions } from './event-store';
+import { JobKeys } from './keys';
+import { LuaScript } from './lua';
+import { type JobError, type JobRecord, type JobResult, JobState, type JobType, isTerminal } from './model';
+
+export interface NewJob {
+  id: string;
+  type: JobType;
+  request: Record<string, unknown>;
+  team?: string | null;
+  owner?: string | null;
+  /** A key from `findOrRemember` that this job holds until it ends. */
+  dedupKey?: string | null;
+}
+
+export interface JobFilter {
+  type?: JobType;
+  state?: JobState;
+  team?: string;
+  /** Default 50, at most 1000. */
+  limit?: number;
+}
+
+export interface JobPatch {
+  progress?: number | null;
+  result?: JobResult | null;
+  error?: JobError | null;
+  attempts?: number;
+}
+
+/*
+ * Compare-and-set on the whole JSON: the write only lands if nobody changed
+ * the record since it was read, so a cancel from the API and a start in a
+ * worker can race without one overwriting the other. A terminal write also
+ * starts the retention TTL and releases the job's dedup key (only if the key
+ * still names this job).
+ */
+const COMPARE_AND_SET = new LuaScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[3] ~= '0' then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  redis.call('DEL', KEYS[2])
+  if KEYS[3] and redis.call('GET', KEYS[3]) == ARGV[5] then redis.call('DEL', KEYS[3]) end
+else
+  redis.call('SET', KEYS[1], ARGV[2])
+end
+redis.call('PUBLISH', ARGV[4], ARGV[2])
+return 1
+`);
+
+const COMPARE_AND_DELETE = new LuaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`);
+
+/** Beyond this a contended record update gives up rather than spin. */
+const MAX_CAS_ATTEMPTS = 50;
+/** Index entries older than this are trimmed on create; their records are long gone. */
+const INDEX_HORIZON_EXTRA_MS = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * Job records as JSON at `{prefix}:job:{id}`, indexed newest-first, with every
+ * change published for `jobUpdated`. Non-terminal records never expire; a
+ * terminal one lives for the retention period.
+ */
+export class JobRecordStore {
+  readonly keys: JobKeys;
+  readonly retentionMs: number;
+
+  constructor(
+    private readonly redis: Redis,
+    options: JobStoreOptions,
+  ) {
+    this.keys = new JobKeys(options.prefix);
+    this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+  }
+
+  async create(job: NewJob): Promise<JobRecord> {
+    const now = Date.now();
+    const record: JobRecord = {
+      id: job.id,
+      type: job.type,
+      state: JobState.QUEUED,
+      progress: null,
+      createdAt: new Date(now).toISOString(),
+      startedAt: null,
+      finishedAt: null,
+      request: job.request,
+      result: null,
+      error: null,
+      team: job.team ?? null,
+      owner: job.owner ?? null,
+      attempts: 0,
+    };
+    const json = JSON.stringify(record);
+    const tx = this.redis
+      .multi()
+      .set(this.keys.record(job.id), json, 'NX')
+      .zadd(this.keys.index, now, job.id)
+      .zremrangebyscore(this.keys.index, '-inf', now - this.retentionMs - INDEX_HORIZON_EXTRA_MS);
+    if (job.dedupKey) tx.set(this.keys.dedupOwner(job.id), this.keys.remembered(job.dedupKey));
+    const replies = await tx.publish(this.keys.recordChannel, json).exec();
+    if (replies?.[0]?.[1] !== 'OK') {
+      throw new DrydockError(ErrorCode.CONFLICT, `job ${job.id} already exists`);
+    }
+    return record;
+  }
+
+  async get(id: string): Promise<JobRecord | null> {
+    const raw = await this.redis.get(this.keys.record(id));
+    return raw === null ? null : (JSON.parse(raw) as JobRecord);
+  }
+
+  async require(id: string): Promise<JobRecord> {
+    const record = await this.get(id);
+    if (!record) throw new DrydockError(ErrorCode.JOB_NOT_FOUND, `job ${id} not found`);
+    return record;
+  }
+
+  /**
+   * Moves a live job to `to` (RUNNING again is allowed, to count a retry).
+   * Returns null when the job has already ended: whoever ended it first won,
+   * and the caller must not write a second ending.
+   */
+  async transition(id: string, to: JobState, patch: JobPatch = {}): Promise<JobRecord | null> {
+    if (to === JobState.QUEUED) throw new Error('a job never goes back to QUEUED');
+    return this.update(id, (current) => {
+      if (isTerminal(current.state)) return null;
+      const now = new Date().toISOString();
+      return {
+        ...current,
+        ...patch,
+        state: to,
+        startedAt: current.startedAt ?? (to === JobState.RUNNING ? now : null),
+        finishedAt: isTerminal(to) ? now : null,
+      };
+    });
+  }
+
+  /** Records the latest overall progress of a live job; null once it has ended. */
+  async setProgress(id: string, progress: number): Promise<JobRecord | null> {
+    return this.update(id, (current) =>
+      isTerminal(current.state) || current.progress === progress ? null : { ...current, progress },
+    );
+  }
+
+  /** Newest first. Ids whose record has expired are dropped from the index on the way. */
+  async list(filter: JobFilter = {}): Promise<JobRecord[]> {
+    const limit = Math.min(Math.max(Math.floor(filter.limit ?? 50), 1), 1000);
+    const page = 200;
+    const found: JobRecord[] = [];
+    let offset = 0;
+    while (found.length < limit) {
+      const ids = await this.redis.zrevrange(this.keys.index, offset, offset + page - 1);
+      if (ids.length === 0) break;
+      const raws = await this.redis.mget(ids.map((id) => this.keys.record(id)));
+      const expired: string[] = [];
+      ids.forEach((id, i) => {
+        const raw = raws[i];
+        if (raw == null) {
+          expired.push(id);
+          return;
+        }
+        const record = JSON.parse(raw) as JobRecord;
+        if (found.length < limit && matches(record, filter)) found.push(record);
+      });
+      if (expired.length) await this.redis.zrem(this.keys.index, ...expired);
+      offset += ids.length - expired.length;
+    }
+    return found;
+  }
+
+  /**
+   * Remembers `jobId` under `key` unless another job is already remembered
+   * there: returns that job's id, or null when `jobId` was remembered now.
+   * One atomic SET NX GET, so two concurrent requests cannot both win.
+   */
+  async findOrRemember(key: string, jobId: string, ttlMs = this.retentionMs): Promise<string | null> {
+    const previous = await this.redis.call('SET', this.keys.remembered(key), jobId, 'PX', ttlMs, 'NX', 'GET');
+    return typeof previous === 'string' ? previous : null;
+  }
+
+  /** Points `key` at `jobId`, whatever it named before. */
+  async remember(key: string, jobId: string, ttlMs = this.retentionMs): Promise<void> {
+    await this.redis.set(this.keys.remembered(key), jobId, 'PX', ttlMs);
+  }
+
+  /** Forgets `key` only if it still names `jobId`. */
+  async forget(key: string, jobId: string): Promise<boolean> {
+    return Number(await COMPARE_AND_DELETE.run(this.redis, [this.keys.remembered(key)], [jobId])) === 1;
+  }
+
+  /**
+   * Flags the job as cancelled and tells every worker process. The flag
+   * covers a worker that picks the job up after the message went by.
+   */
+  async requestCancel(id: string): Promise<void> {
+    await this.redis
+      .multi()
+      .set(this.keys.cancelRequested(id), '1', 'PX', this.retentionMs)
+      .publish(this.keys.cancelChannel, id)
+      .exec();
+  }
+
+  async isCancelRequested(id: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.cancelRequested(id))) === 1;
+  }
+
+  private async update(id: string, change: (current: JobRecord) => JobRecord | null): Promise<JobRecord | null> {
+    const key = this.keys.record(id);
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const raw = await this.redis.get(key);
+      if (raw === null) throw new DrydockError(ErrorCode.JOB_NOT_FOUND, `job ${id} not found`);
+      const next = change(JSON.parse(raw) as JobRecord);
+      if (!next) return null;
+      const terminal = isTerminal(next.state);
+      const keys = [key, this.keys.dedupOwner(id)];
+      if (terminal) {
+        const dedupKey = await this.redis.get(this.keys.dedupOwner(id));
+        if (dedupKey) keys.push(dedupKey);
+      }
+      const json = JSON.stringify(next);
+      const written = await COMPARE_AND_SET.run(this.redis, keys, [
+        raw,
+        json,
+        terminal ? this.retentionMs : 0,
+        this.keys.recordChannel,
+        id,
+      ]);
+      if (Number(written) === 1) return next;
+    }
+    throw new DrydockError(ErrorCode.CONFLICT, `job ${id} is being updated too often to change it`);
+  }
+}
+
+function matches(record: JobRecord, filter: JobFilter): boolean {
+  return (
+    (filter.type === undefined || record.type === filter.type) &&
+    (filter.state === undefined || record.state === filter.state) &&
+    (filter.team === undefined || record.team === filter.team)
+  );
+}
