@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { startApp, type RunningApp } from '../support/app';
+import { api } from '../support/http';
 
 describe('health and docs', () => {
   let running: RunningApp;
@@ -19,7 +20,7 @@ describe('health and docs', () => {
     try {
       const ready = await request(broken.url).get('/health/ready').expect(503);
       expect(ready.body).toMatchObject({ status: 'unavailable', engine: { status: 'down' }, redis: { status: 'up' } });
-      const list = await request(broken.url).get('/v1/images').expect(503);
+      const list = await api(broken).get('/v1/images').expect(503);
       expect(list.headers['content-type']).toContain('application/problem+json');
       expect(list.body.code).toBe('ENGINE_UNAVAILABLE');
     } finally {
@@ -27,6 +28,7 @@ describe('health and docs', () => {
     }
   });
 
+  // Probes and the API's documentation answer without a token.
   it('serves the OpenAPI document and its UI', async () => {
     const doc = await request(running.url).get('/docs-json').expect(200);
     expect(doc.body.paths['/v1/images']).toBeDefined();

@@ -24,3 +24,12 @@ export function removeImagesUnder(prefix: string): void {
     }
   }
 }
+
+/** `docker build` of a Dockerfile given as text (no context), with the legacy builder. */
+export function dockerBuild(tag: string, dockerfile: string, ...args: string[]): string {
+  return execFileSync('/usr/bin/docker', ['build', '-q', '-t', tag, ...args, '-'], {
+    input: dockerfile,
+    encoding: 'utf8',
+    env: { ...process.env, DOCKER_BUILDKIT: '0' },
+  }).trim();
+}

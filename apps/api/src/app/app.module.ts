@@ -1,17 +1,26 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
-import { ApolloDriverConfig } from '@nestjs/apollo';
+import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { LoggerModule } from 'nestjs-pino';
 import { AllExceptionsFilter } from './common/exception.filter';
 import { validationPipe } from './common/validation.pipe';
-import type { AppConfig } from './config/config';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
+import { graphqlAuth } from './auth/graphql-auth';
+import { queryLimitsRule } from './auth/query-limits';
+import { MutationRateLimiter } from './auth/rate-limiter';
+import { TokenService } from './auth/token.service';
+import { APP_CONFIG, type AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { EngineModule } from './engine/engine.module';
 import { graphqlOptions } from './graphql.options';
 import { HealthModule } from './health/health.module';
 import { ImagesModule } from './images/images.module';
+import { JobsModule } from './jobs/jobs.module';
+import { BuildsModule } from './builds/builds.module';
 import { RedisModule } from './redis/redis.module';
+import { RegistriesModule } from './registries/registries.module';
 
 @Module({})
 export class AppModule {
@@ -30,9 +39,26 @@ export class AppModule {
         }),
         RedisModule,
         EngineModule,
-        GraphQLModule.forRoot<ApolloDriverConfig>(graphqlOptions(() => true)),
+        AuthModule,
+        AuditModule,
+        GraphQLModule.forRootAsync<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          inject: [TokenService, MutationRateLimiter, APP_CONFIG],
+          useFactory: (tokens: TokenService, limiter: MutationRateLimiter, appConfig: AppConfig) => {
+            const auth = graphqlAuth(tokens, limiter);
+            return graphqlOptions(auth.onConnect, {
+              httpContext: auth.httpContext,
+              plugins: [auth.httpOperationPlugin],
+              validationRules: [queryLimitsRule({ maxDepth: appConfig.graphqlMaxDepth, maxFields: appConfig.graphqlMaxSelections })],
+              maxTokens: 20_000,
+            });
+          },
+        }),
+        JobsModule,
         HealthModule,
         ImagesModule,
+        BuildsModule,
+        RegistriesModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

@@ -2,9 +2,11 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module';
 import { sendProblem } from './common/exception.filter';
+import { CONTEXT_TYPES } from './builds/builds.controller';
 import type { AppConfig } from './config/config';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -15,6 +17,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     bodyLimit: config.jsonBodyMaxBytes,
     // A digest reference in one path segment is longer than Fastify's default 100.
     routerOptions: { maxParamLength: 1024 },
+    // Errors of the router itself (bad percent-encoding, an over-long segment) are problems too.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => sendProblem(reply, error, request.id),
     // A caller's X-Request-Id becomes the correlation id, if it is sane.
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];
@@ -28,6 +32,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const fastify = app.getHttpAdapter().getInstance();
   // Errors that happen before a route runs (bad JSON, body too large) are problems too.
   fastify.setErrorHandler((error, request, reply) => sendProblem(reply, error, request.id));
+  // Build contexts stay streams: the context store spools them to disk with its own cap.
+  fastify.addContentTypeParser(CONTEXT_TYPES, (_request, payload, done) => done(null, payload));
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });

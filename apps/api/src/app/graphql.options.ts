@@ -1,6 +1,18 @@
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { ErrorCode } from '@drydock/docker';
-import type { GraphQLFormattedError } from 'graphql';
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { FastifyRequest } from 'fastify';
+import {
+  GraphQLError,
+  Kind,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  type ValidationRule,
+} from 'graphql';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -24,9 +36,55 @@ export function formatGraphQLError(formatted: GraphQLFormattedError): GraphQLFor
   return { ...formatted, message, extensions: { ...extensions, code } };
 }
 
+/** What graphql-ws hands onConnect: the init payload and the socket (to close it with 4401). */
+export interface WsConnectionContext {
+  connectionParams?: Record<string, unknown>;
+  extra: { socket: { close(code: number, reason: string): void }; request?: unknown; principal?: unknown };
+}
+
+/** Authentication and limits, supplied by the app module (AuthModule) so this file stays free of DI. */
+export interface GraphQLHooks {
+  /** The context of an operation over HTTP; throwing a GraphQLError with extensions.http.status answers that status. */
+  httpContext?: (request: FastifyRequest) => Promise<object> | object;
+  plugins?: ApolloServerPlugin[];
+  /** Extra validation rules (depth, selections) for HTTP and graphql-ws alike. */
+  validationRules?: ValidationRule[];
+  /** Parser token cap: bounds the work a hostile document costs before validation. */
+  maxTokens?: number;
+}
+
+function isWsContext(ctx: object): ctx is WsConnectionContext & { connectionInitReceived: boolean } {
+  return 'connectionInitReceived' in ctx && 'extra' in ctx;
+}
+
+/**
+ * graphql-ws parses inside a try without a catch, so a syntax error there would close the socket
+ * with 4500; this parse never throws, and the validate below reports what it caught instead.
+ */
+function wsParseAndValidate(rules: ValidationRule[], maxTokens: number | undefined) {
+  const syntaxErrors = new WeakMap<DocumentNode, GraphQLError>();
+  return {
+    parse: (source: string): DocumentNode => {
+      try {
+        return parse(source, maxTokens ? { maxTokens } : {});
+      } catch (error) {
+        const document: DocumentNode = { kind: Kind.DOCUMENT, definitions: [] };
+        syntaxErrors.set(document, error instanceof GraphQLError ? error : new GraphQLError('query must be a GraphQL document'));
+        return document;
+      }
+    },
+    validate: (schema: GraphQLSchema, document: DocumentNode): readonly GraphQLError[] => {
+      const syntaxError = syntaxErrors.get(document);
+      return syntaxError ? [syntaxError] : validate(schema, document, [...specifiedRules, ...rules]);
+    },
+  };
+}
+
 export function graphqlOptions(
-  onConnect: (ctx: { connectionParams?: Record<string, unknown> }) => Promise<boolean | Record<string, unknown>> | boolean,
+  onConnect: (ctx: WsConnectionContext) => Promise<boolean | Record<string, unknown>> | boolean,
+  hooks: GraphQLHooks = {},
 ): ApolloDriverConfig {
+  const rules = hooks.validationRules ?? [];
   // In the source tree the emitted schema is kept up to date and committed; a deployed build keeps it in memory.
   const schemaFile = join(process.cwd(), 'apps/api/schema.gql');
   return {
@@ -38,9 +96,18 @@ export function graphqlOptions(
     introspection: true,
     includeStacktraceInErrorResponses: false,
     formatError: formatGraphQLError,
+    validationRules: rules,
+    plugins: hooks.plugins ?? [],
+    ...(hooks.maxTokens ? { parseOptions: { maxTokens: hooks.maxTokens } } : {}),
     subscriptions: {
-      'graphql-ws': { path: '/graphql', onConnect: onConnect as never },
+      'graphql-ws': { path: '/graphql', onConnect: onConnect as never, ...wsParseAndValidate(rules, hooks.maxTokens) },
     },
-    context: (ctx: Record<string, unknown>) => ctx,
+    // Over graphql-ws the operation's context is the connection's: onConnect put the principal on it.
+    context: (ctx: object) => {
+      if (isWsContext(ctx)) {
+        return { req: ctx.extra.request, principal: ctx.extra.principal, connectionParams: ctx.connectionParams };
+      }
+      return hooks.httpContext ? hooks.httpContext(ctx as FastifyRequest) : ctx;
+    },
   };
 }

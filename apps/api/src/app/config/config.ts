@@ -1,5 +1,6 @@
 import { DrydockError, ErrorCode } from '@drydock/docker';
 import { resolve } from 'node:path';
+import { readTokensFile, type TokenEntry } from '../auth/tokens-file';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -12,6 +13,8 @@ export interface AppConfig {
   role: Role;
   dataDir: string;
   tokensFile: string | null;
+  /** The entries of tokensFile, read and checked at boot; null when no file is configured. */
+  tokens: readonly TokenEntry[] | null;
   secretKey: string | null;
   logLevel: string;
   /** Prefix of every Redis key and queue, so deployments (and test suites) can share one Redis. */
@@ -22,6 +25,15 @@ export interface AppConfig {
   buildContextMaxBytes: number;
   /** Cap on JSON request bodies. */
   jsonBodyMaxBytes: number;
+  /** Mutations (REST non-GET, GraphQL mutations) one token may make per minute; 0 turns the limit off. */
+  mutationsPerMinute: number;
+  /** GraphQL operations nested deeper than this are refused (400 VALIDATION_FAILED). */
+  graphqlMaxDepth: number;
+  /** GraphQL operations making more selections than this (fragments expanded) are refused. */
+  graphqlMaxSelections: number;
+  /** How long audit entries are kept, and at most how many. */
+  auditRetentionSeconds: number;
+  auditMaxEntries: number;
   run: {
     memoryBytes: number;
     nanoCpus: number;
@@ -65,6 +77,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (!/^(unix|tcp|http|https):\/\//.test(dockerHost)) {
     throw new DrydockError(ErrorCode.VALIDATION_FAILED, `DOCKER_HOST=${dockerHost}: expected unix:// or tcp://`);
   }
+  const tokensFile = env['DRYDOCK_TOKENS_FILE'] || null;
   return {
     host: env['HOST'] || '127.0.0.1',
     port: integer(env, 'PORT', 3000, 0, 65535),
@@ -72,13 +85,19 @@ export function loadConfig(env: Env = process.env): AppConfig {
     redisUrl,
     role: oneOf(env, 'DRYDOCK_ROLE', ['all', 'api', 'worker'] as const, 'all'),
     dataDir: resolve(env['DRYDOCK_DATA_DIR'] || '.data'),
-    tokensFile: env['DRYDOCK_TOKENS_FILE'] || null,
+    tokensFile,
+    tokens: tokensFile === null ? null : readTokensFile(tokensFile),
     secretKey,
     keyPrefix: env['DRYDOCK_KEY_PREFIX'] || 'drydock',
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     jobRetentionSeconds: integer(env, 'DRYDOCK_JOB_RETENTION_SECONDS', 24 * 3600, 60, 90 * 24 * 3600),
     buildContextMaxBytes: integer(env, 'DRYDOCK_BUILD_CONTEXT_MAX_BYTES', 2 * 1024 ** 3, 1024, 64 * 1024 ** 3),
     jsonBodyMaxBytes: integer(env, 'DRYDOCK_JSON_BODY_MAX_BYTES', 8 * 1024 ** 2, 1024, 256 * 1024 ** 2),
+    mutationsPerMinute: integer(env, 'DRYDOCK_RATE_LIMIT_MUTATIONS_PER_MINUTE', 120, 0, 1_000_000),
+    graphqlMaxDepth: integer(env, 'DRYDOCK_GRAPHQL_MAX_DEPTH', 15, 2, 100),
+    graphqlMaxSelections: integer(env, 'DRYDOCK_GRAPHQL_MAX_SELECTIONS', 1000, 10, 100_000),
+    auditRetentionSeconds: integer(env, 'DRYDOCK_AUDIT_RETENTION_SECONDS', 90 * 24 * 3600, 60, 10 * 365 * 24 * 3600),
+    auditMaxEntries: integer(env, 'DRYDOCK_AUDIT_MAX_ENTRIES', 100_000, 100, 10_000_000),
     run: {
       memoryBytes: integer(env, 'DRYDOCK_RUN_MEMORY_BYTES', 512 * 1024 ** 2, 0, 1024 ** 4),
       nanoCpus: integer(env, 'DRYDOCK_RUN_NANO_CPUS', 1_000_000_000, 0, 1024 * 1_000_000_000),

@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { DockerEngine } from '@drydock/docker';
 import type { FastifyReply } from 'fastify';
 import type Redis from 'ioredis';
+import { Public } from '../auth/decorators';
 import { REDIS } from '../redis/redis.module';
 
 type Status = 'up' | 'down';
@@ -16,6 +17,8 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   ]);
 }
 
+/** Probes answer without a token: orchestrators have none. */
+@Public()
 @ApiTags('health')
 @Controller('health')
 export class HealthController {

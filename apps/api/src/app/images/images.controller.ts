@@ -3,6 +3,8 @@ import { ApiOkResponse, ApiTags, ApiCreatedResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Image, ImageLayer, PruneResult, RemoveImageResult, SearchResult } from './image.model';
 import { ListImagesQuery, PruneImagesBody, RemoveImageQuery, SearchQueryDto, TagImageBody } from './images.dto';
+import { CurrentPrincipal, RequireRole } from '../auth/decorators';
+import type { Principal } from '../auth/principal';
 import { ImagesService } from './images.service';
 
 @ApiTags('images')
@@ -11,6 +13,7 @@ export class ImagesController {
   constructor(private readonly images: ImagesService) {}
 
   @Get('images')
+  @RequireRole('viewer')
   @ApiOkResponse({ type: [Image] })
   async list(@Query() query: ListImagesQuery, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     void reply.type('application/json; charset=utf-8');
@@ -18,6 +21,7 @@ export class ImagesController {
   }
 
   @Post('images/prune')
+  @RequireRole('admin')
   @HttpCode(200)
   @ApiOkResponse({ type: PruneResult })
   prune(@Body() body: PruneImagesBody = {}): Promise<PruneResult> {
@@ -25,33 +29,38 @@ export class ImagesController {
   }
 
   @Get('images/:ref')
+  @RequireRole('viewer')
   @ApiOkResponse({ type: Image })
   inspect(@Param('ref') ref: string): Promise<Image> {
     return this.images.inspect(ref);
   }
 
   @Get('images/:ref/history')
+  @RequireRole('viewer')
   @ApiOkResponse({ type: [ImageLayer] })
   history(@Param('ref') ref: string): Promise<ImageLayer[]> {
     return this.images.history(ref);
   }
 
   @Post('images/:ref/tags')
+  @RequireRole('builder')
   @ApiCreatedResponse({ type: Image })
-  tag(@Param('ref') ref: string, @Body() body: TagImageBody): Promise<Image> {
-    return this.images.tag(ref, body.repository, body.tag, body.force ?? false);
+  tag(@Param('ref') ref: string, @Body() body: TagImageBody, @CurrentPrincipal() principal: Principal): Promise<Image> {
+    return this.images.tag(ref, body.repository, body.tag, body.force ?? false, principal);
   }
 
   @Delete('images/:ref')
+  @RequireRole('builder')
   @ApiOkResponse({ type: RemoveImageResult })
-  remove(@Param('ref') ref: string, @Query() query: RemoveImageQuery): Promise<RemoveImageResult> {
-    return this.images.remove(ref, query);
+  remove(@Param('ref') ref: string, @Query() query: RemoveImageQuery, @CurrentPrincipal() principal: Principal): Promise<RemoveImageResult> {
+    return this.images.remove(ref, query, principal);
   }
 
   @Get('search')
+  @RequireRole('viewer')
   @ApiTags('search')
   @ApiOkResponse({ type: [SearchResult] })
-  search(@Query() query: SearchQueryDto): Promise<SearchResult[]> {
-    return this.images.search(query);
+  search(@Query() query: SearchQueryDto, @CurrentPrincipal() principal: Principal): Promise<SearchResult[]> {
+    return this.images.search(query, principal);
   }
 }

@@ -1,7 +1,7 @@
 import { ArgsType, Field, InputType, Int } from '@nestjs/graphql';
 import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { QueryArray, QueryBoolean, REGISTRY_HOST } from '../common/validation';
 
 export class ListImagesQuery {
@@ -36,7 +36,7 @@ export class PruneImagesBody {
   @Field({ nullable: true }) @ApiPropertyOptional({ description: 'timestamp or Go duration (`24h`)' })
   @IsOptional() @IsString() @Matches(/^(?:\d+(?:\.\d+)?(?:ns|us|ms|s|m|h))+$|^\d{4}-\d{2}-\d{2}(?:T[\d:.]+(?:Z|[+-]\d{2}:\d{2})?)?$|^\d+$/, { message: 'until must be a Go duration (24h) or a timestamp' })
   until?: string;
-  @Field(() => [String], { nullable: true }) @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsString({ each: true }) @MaxLength(512, { each: true }) @ArrayMaxSize(32) labels?: string[];
+  @Field(() => [String], { nullable: true }) @ApiPropertyOptional({ type: [String], description: '`key` or `key=value`, all must match' }) @IsOptional() @IsArray() @IsString({ each: true }) @MaxLength(512, { each: true }) @ArrayMaxSize(32) labels?: string[];
 }
 
 /** The query of `GET /v1/search` and the arguments of `searchImages`: one set of rules for both. */

@@ -4,6 +4,8 @@ import { DockerEngine, ImageCatalog } from '@drydock/docker';
 import { iteratorFromListener } from '../common/async-queue';
 import { EngineInfo, Image, ImageEvent, ImageFilter, ImageLayer, PruneResult, RemoveImageResult, SearchResult } from './image.model';
 import { PruneImagesBody, SearchQueryDto } from './images.dto';
+import { CurrentPrincipal, RequireRole } from '../auth/decorators';
+import type { Principal } from '../auth/principal';
 import { ImagesService } from './images.service';
 
 @Resolver(() => Image)
@@ -15,55 +17,66 @@ export class ImagesResolver {
   ) {}
 
   @Query(() => [Image])
+  @RequireRole('viewer')
   images(@Args('filter', { type: () => ImageFilter, nullable: true }) filter?: ImageFilter): Promise<Image[]> {
     return this.service.list(filter ?? {});
   }
 
   @Query(() => Image, { nullable: true })
+  @RequireRole('viewer')
   image(@Args('ref') ref: string): Promise<Image | null> {
     return this.service.find(ref);
   }
 
   @Query(() => [ImageLayer])
+  @RequireRole('viewer')
   imageHistory(@Args('ref') ref: string): Promise<ImageLayer[]> {
     return this.service.history(ref);
   }
 
   @Query(() => [SearchResult])
-  searchImages(@Args() args: SearchQueryDto): Promise<SearchResult[]> {
-    return this.service.search(args);
+  @RequireRole('viewer')
+  searchImages(@Args() args: SearchQueryDto, @CurrentPrincipal() principal: Principal): Promise<SearchResult[]> {
+    return this.service.search(args, principal);
   }
 
   @Query(() => EngineInfo)
+  @RequireRole('viewer')
   engine(): Promise<EngineInfo> {
     return this.docker.system.info();
   }
 
   @Mutation(() => Image)
+  @RequireRole('builder')
   tagImage(
+    @CurrentPrincipal() principal: Principal,
     @Args('source') source: string,
     @Args('repository') repository: string,
     @Args('tag', { type: () => String, nullable: true }) tag?: string,
     @Args('force', { type: () => Boolean, nullable: true }) force?: boolean,
   ): Promise<Image> {
-    return this.service.tag(source, repository, tag ?? undefined, force ?? false);
+    return this.service.tag(source, repository, tag ?? undefined, force ?? false, principal);
   }
 
   @Mutation(() => RemoveImageResult)
+  @RequireRole('builder')
   removeImage(
+    @CurrentPrincipal() principal: Principal,
     @Args('ref') ref: string,
     @Args('force', { type: () => Boolean, nullable: true }) force?: boolean,
     @Args('noPrune', { type: () => Boolean, nullable: true }) noPrune?: boolean,
   ): Promise<RemoveImageResult> {
-    return this.service.remove(ref, { force: force ?? false, noprune: noPrune ?? false });
+    return this.service.remove(ref, { force: force ?? false, noprune: noPrune ?? false }, principal);
   }
 
   @Mutation(() => PruneResult)
+  @RequireRole('admin')
   pruneImages(@Args('input', { type: () => PruneImagesBody, nullable: true }) input?: PruneImagesBody): Promise<PruneResult> {
     return this.service.prune(input ?? {});
   }
 
   @Subscription(() => ImageEvent, { resolve: (event: ImageEvent) => event })
+  @RequireRole('viewer')
   imageEvents(): AsyncIterableIterator<ImageEvent> {
     return iteratorFromListener<ImageEvent>((push) => this.catalog.onImageEvent(push));
   }

@@ -5,6 +5,7 @@ import {
   ErrorCode,
   ImageCatalog,
   RegistryClient,
+  isImageId,
   parseReference,
   parseRepository,
   validateTag,
@@ -15,6 +16,9 @@ import {
   type RemoveImageResult,
   type SearchResult,
 } from '@drydock/docker';
+import { NamespacePolicy } from '../auth/namespace.policy';
+import type { Principal } from '../auth/principal';
+import { RegistryCredentials } from '../registries/registry-credentials.service';
 import { engineName } from './image-ref';
 
 export interface ListFilter {
@@ -42,6 +46,8 @@ export class ImagesService {
   constructor(
     @Inject(DockerEngine) private readonly engine: DockerEngine,
     @Inject(ImageCatalog) private readonly catalog: ImageCatalog,
+    private readonly policy: NamespacePolicy,
+    private readonly vault: RegistryCredentials,
   ) {}
 
   async list(filter: ListFilter = {}): Promise<Image[]> {
@@ -82,14 +88,19 @@ export class ImagesService {
     return this.engine.images.history(engineName(ref));
   }
 
-  /** `docker tag SOURCE REPOSITORY[:TAG]`; an existing tag on another image is a 409 unless forced. */
-  async tag(source: string, repository: string, tag: string | undefined, force = false): Promise<Image> {
+  /**
+   * `docker tag SOURCE REPOSITORY[:TAG]`; an existing tag on another image is a 409 unless forced.
+   * With a principal (a caller's request) the target must be within its namespaces, checked before
+   * any engine call; without one (internal use) it is not checked.
+   */
+  async tag(source: string, repository: string, tag: string | undefined, force = false, principal?: Principal): Promise<Image> {
     const sourceName = engineName(source);
     const target = tag === undefined ? parseReference(repository) : parseRepository(repository);
     if (target.digest) {
       throw new DrydockError(ErrorCode.INVALID_REFERENCE, `cannot tag into a digest reference "${repository}"`);
     }
     const targetTag = validateTag(tag ?? target.effectiveTag ?? 'latest');
+    if (principal) this.policy.assertWrite(principal, target);
     const sourceImage = await this.engine.images.inspect(sourceName);
     if (!force) {
       const existing = await this.find(`${target.repository}:${targetTag}`);
@@ -105,7 +116,8 @@ export class ImagesService {
     return this.inspect(sourceImage.id);
   }
 
-  async remove(ref: string, options: { force?: boolean; noprune?: boolean }): Promise<RemoveImageResult> {
+  async remove(ref: string, options: { force?: boolean; noprune?: boolean }, principal?: Principal): Promise<RemoveImageResult> {
+    if (principal) await this.assertMayRemove(principal, ref);
     try {
       return await this.engine.images.remove(engineName(ref), options);
     } finally {
@@ -121,13 +133,15 @@ export class ImagesService {
     }
   }
 
-  async search(query: SearchQuery): Promise<SearchResult[]> {
+  /** With `registry`, the caller's team's stored credential for it is used, if there is one. */
+  async search(query: SearchQuery, principal?: Principal): Promise<SearchResult[]> {
     const limit = query.limit ?? SEARCH_DEFAULT_LIMIT;
     if (!query.registry) {
       return this.engine.images.search(query.term, limit, { isOfficial: query.isOfficial, minStars: query.minStars });
     }
     // A private registry has no search: list its catalogue and match names, as `docker search` would.
-    const client = new RegistryClient(query.registry);
+    const credential = principal ? await this.vault.credentialFor(principal.team, query.registry) : null;
+    const client = new RegistryClient(query.registry, credential ? { username: credential.username, password: credential.password } : undefined);
     const term = query.term.toLowerCase();
     const names = await client.catalog(1000);
     return names
@@ -135,6 +149,21 @@ export class ImagesService {
       .filter(() => query.isOfficial !== true && (query.minStars ?? 0) <= 0)
       .slice(0, limit)
       .map((name) => ({ name: `${query.registry}/${name}`, description: '', stars: 0, official: false, automated: false, registry: query.registry as string }));
+  }
+
+  /** By reference: that repository must be the caller's. By id: every name the image carries must be; an unnamed image is admin's. */
+  private async assertMayRemove(principal: Principal, ref: string): Promise<void> {
+    if (principal.role === 'admin') return;
+    if (!isImageId(ref) && !ref.startsWith('sha256:')) {
+      this.policy.assertWrite(principal, ref);
+      return;
+    }
+    const image = await this.engine.images.inspect(engineName(ref));
+    const names = [...image.repoTags.map((t) => `${t.repository}:${t.tag}`), ...image.repoDigests.map((d) => d.repository)];
+    if (names.length === 0) {
+      throw new DrydockError(ErrorCode.FORBIDDEN, `image ${image.shortId} has no name in any namespace; only an admin may remove it`);
+    }
+    this.policy.assertWriteAll(principal, names);
   }
 
   private catalogFilter(filter: ListFilter): ImageFilter {

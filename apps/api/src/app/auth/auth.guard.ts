@@ -1,0 +1,71 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { GqlExecutionContext } from '@nestjs/graphql';
+import { DrydockError, ErrorCode } from '@drydock/docker';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AuditLog } from '../audit/audit.service';
+import { describeCall, isMutation } from '../audit/describe-call';
+import { IS_PUBLIC, REQUIRED_ROLE, type GraphQLContext } from './decorators';
+import { roleAtLeast, type Principal, type TokenRole } from './principal';
+import { MutationRateLimiter } from './rate-limiter';
+import { TokenService } from './token.service';
+
+/**
+ * The one global guard, for REST and GraphQL (HTTP and graphql-ws) alike:
+ * who is calling (401), whether the role suffices (403), and the per-token
+ * mutation budget (429). A handler without @RequireRole is admin-only.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tokens: TokenService,
+    private readonly limiter: MutationRateLimiter,
+    private readonly audit: AuditLog,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const type = context.getType<string>();
+    if (type !== 'http' && type !== 'graphql') return false;
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+
+    const principal = type === 'http' ? this.authenticateHttp(context) : this.graphqlPrincipal(context);
+    const required = this.reflector.getAllAndOverride<TokenRole | undefined>(REQUIRED_ROLE, targets) ?? 'admin';
+    const mutation = isMutation(context);
+    if (!roleAtLeast(principal.role, required)) {
+      const call = describeCall(context);
+      const error = new DrydockError(
+        ErrorCode.FORBIDDEN,
+        `token "${principal.name}" has role ${principal.role}; ${call.action} needs ${required}`,
+      );
+      if (mutation) {
+        void this.audit.record({ principal, action: call.action, target: call.target, outcome: error.code, requestId: call.requestId });
+      }
+      throw error;
+    }
+    if (mutation && !(type === 'graphql' && GqlExecutionContext.create(context).getContext<GraphQLContext>().rateLimited)) {
+      await this.limiter.consume(principal);
+    }
+    return true;
+  }
+
+  private authenticateHttp(context: ExecutionContext): Principal {
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    try {
+      request.principal = this.tokens.fromAuthorization(request.headers.authorization);
+      return request.principal;
+    } catch (error) {
+      void http.getResponse<FastifyReply>().header('www-authenticate', 'Bearer realm="drydock"');
+      throw error;
+    }
+  }
+
+  /** Over HTTP the context function, over graphql-ws onConnect, has already authenticated the caller. */
+  private graphqlPrincipal(context: ExecutionContext): Principal {
+    const principal = GqlExecutionContext.create(context).getContext<GraphQLContext>().principal;
+    if (!principal) throw new DrydockError(ErrorCode.UNAUTHENTICATED, 'missing bearer token');
+    return principal;
+  }
+}

@@ -1,0 +1,40 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { DrydockError, ErrorCode } from '@drydock/docker';
+import type { FastifyRequest } from 'fastify';
+
+/** Deeper than any body Drydock takes, far shallower than what overflows a recursive walker. */
+export const MAX_BODY_DEPTH = 32;
+
+/** How deep a parsed JSON value nests, counted without recursion and abandoned past `limit`. */
+export function jsonDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [item, depth] = stack.pop() as [unknown, number];
+    if (typeof item !== 'object' || item === null) continue;
+    const proto = Object.getPrototypeOf(item) as unknown;
+    // Only what JSON.parse makes: a stream (an upload) or a Buffer is not walked.
+    if (!Array.isArray(item) && proto !== Object.prototype && proto !== null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/**
+ * Refuses a JSON body nested deeper than MAX_BODY_DEPTH before any pipe sees
+ * it: the ValidationPipe and class-transformer walk bodies recursively, and a
+ * few thousand `[` within the size cap would otherwise overflow the stack (a 500).
+ */
+@Injectable()
+export class RequestLimitsGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    if (context.getType() !== 'http') return true;
+    const body = context.switchToHttp().getRequest<FastifyRequest>().body;
+    if (body !== undefined && jsonDepth(body, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) {
+      throw new DrydockError(ErrorCode.VALIDATION_FAILED, `request body is nested deeper than ${MAX_BODY_DEPTH} levels`);
+    }
+    return true;
+  }
+}

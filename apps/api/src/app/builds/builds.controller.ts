@@ -1,0 +1,85 @@
+import { Body, Controller, Headers, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
+import { DrydockError, ErrorCode } from '@drydock/docker';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
+import { CurrentPrincipal, RequireRole } from '../auth/decorators';
+import type { Principal } from '../auth/principal';
+import { idempotencyKey } from '../common/idempotency';
+import { validationPipe } from '../common/validation.pipe';
+import { JobModel } from '../jobs/job.model';
+import { BuildQuery, InlineBuildBody } from './builds.dto';
+import { BuildsService } from './builds.service';
+
+/** Content types whose body is a build context, passed through as a stream (see bootstrap). */
+export const CONTEXT_TYPES = ['application/x-tar', 'application/tar', 'application/gzip', 'application/x-gzip', 'application/octet-stream'];
+
+function isContext(request: FastifyRequest): boolean {
+  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  return CONTEXT_TYPES.includes(type);
+}
+
+@ApiTags('builds')
+@Controller('v1/builds')
+export class BuildsController {
+  constructor(private readonly builds: BuildsService) {}
+
+  /**
+   * `docker build`: a tar context streamed in (the Engine API's own query
+   * parameters), or JSON with an inline Dockerfile and small files.
+   */
+  @Post()
+  @RequireRole('builder')
+  @HttpCode(202)
+  @ApiConsumes('application/x-tar', 'application/json')
+  @ApiBody({ type: InlineBuildBody, description: 'JSON; or a tar context with the query parameters of BuildQuery' })
+  @ApiAcceptedResponse({ type: JobModel, description: 'Location: /v1/jobs/{id}' })
+  async build(
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Headers('idempotency-key') key: string | undefined,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<JobModel> {
+    const idempotency = idempotencyKey(key);
+    let job;
+    if (isContext(request)) {
+      const query = (await validationPipe.transform(request.query ?? {}, { type: 'query', metatype: BuildQuery })) as BuildQuery;
+      job = await this.builds.fromTar(
+        request.body as Readable,
+        {
+          tags: query.t,
+          ...(query.dockerfile ? { dockerfilePath: query.dockerfile } : {}),
+          ...(query.target ? { target: query.target } : {}),
+          ...(query.buildargs ? { buildArgs: query.buildargs } : {}),
+          ...(query.labels ? { labels: query.labels } : {}),
+          ...(query.nocache !== undefined ? { noCache: query.nocache } : {}),
+          ...(query.pull !== undefined ? { pull: query.pull } : {}),
+          ...(query.platform ? { platform: query.platform } : {}),
+        },
+        principal,
+        idempotency,
+      );
+    } else {
+      if (Object.keys(request.query ?? {}).length) {
+        throw new DrydockError(ErrorCode.VALIDATION_FAILED, 'a JSON build takes its options in the body, not the query string');
+      }
+      const body = (await validationPipe.transform(request.body ?? {}, { type: 'body', metatype: InlineBuildBody })) as InlineBuildBody;
+      job = await this.builds.fromBody(body, principal, idempotency);
+    }
+    void reply.header('location', `/v1/jobs/${job.id}`);
+    return job;
+  }
+
+  /** Uploads a context to build later by id (GraphQL `buildImage(input: { contextUploadId })`). */
+  @Post('contexts')
+  @RequireRole('builder')
+  @ApiConsumes('application/x-tar')
+  @ApiCreatedResponse({ description: '{ id, size }' })
+  async upload(@Req() request: FastifyRequest): Promise<{ id: string; size: number }> {
+    if (!isContext(request)) {
+      throw new DrydockError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, `a build context is ${CONTEXT_TYPES[0]}`);
+    }
+    const stored = await this.builds.upload(request.body as Readable);
+    return { id: stored.id, size: stored.size };
+  }
+}

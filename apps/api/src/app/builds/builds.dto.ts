@@ -1,0 +1,77 @@
+import { Field, InputType } from '@nestjs/graphql';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsBoolean,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  MinLength,
+} from 'class-validator';
+import GraphQLJSON from 'graphql-type-json';
+import { QueryArray, QueryBoolean } from '../common/validation';
+
+const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
+/** A path inside the context: relative, no `..` segment. */
+const CONTEXT_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[^\0]{1,255}$/;
+
+/** JSON objects given in the query string, as the Engine API's `buildargs` and `labels`. */
+const JsonQuery = () =>
+  Transform(({ value }) => {
+    if (typeof value !== 'string') return value;
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return value;
+    }
+  });
+
+/** `POST /v1/builds` with a tar body: the Engine API's own query parameters. */
+export class BuildQuery {
+  @ApiProperty({ type: [String], description: 'repeat for several tags (`-t`)' })
+  @QueryArray() @IsString({ each: true }) @MaxLength(512, { each: true }) @ArrayMinSize(1) @ArrayMaxSize(32) t!: string[];
+  @ApiPropertyOptional({ default: 'Dockerfile', description: '`-f`, a path inside the context' })
+  @IsOptional() @IsString() @Matches(CONTEXT_PATH, { message: 'dockerfile must be a relative path inside the context' }) dockerfile?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(128) target?: string;
+  @ApiPropertyOptional({ description: 'JSON object of build args' }) @IsOptional() @JsonQuery() @IsObject() buildargs?: Record<string, string>;
+  @ApiPropertyOptional({ description: 'JSON object of labels' }) @IsOptional() @JsonQuery() @IsObject() labels?: Record<string, string>;
+  @ApiPropertyOptional() @IsOptional() @QueryBoolean() @IsBoolean() nocache?: boolean;
+  @ApiPropertyOptional() @IsOptional() @QueryBoolean() @IsBoolean() pull?: boolean;
+  @ApiPropertyOptional({ example: 'linux/amd64' }) @IsOptional() @Matches(PLATFORM, { message: 'platform must be os/arch[/variant]' }) platform?: string;
+}
+
+/** A build from an inline Dockerfile and small files (JSON), or from a context uploaded before (GraphQL). */
+@InputType('BuildImageInput')
+export class InlineBuildBody {
+  @Field({ nullable: true, description: 'the Dockerfile text; or give contextUploadId' })
+  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(1024 * 1024) dockerfile?: string;
+
+  @Field(() => GraphQLJSON, { nullable: true, description: 'path -> base64 content, packed into the context' })
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string', format: 'byte' } })
+  @IsOptional() @IsObject() files?: Record<string, string>;
+
+  @Field({ nullable: true, description: 'a context uploaded with POST /v1/builds/contexts' })
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) contextUploadId?: string;
+
+  @Field({ nullable: true, description: '`-f`: where the Dockerfile is in the context' })
+  @ApiPropertyOptional({ default: 'Dockerfile' })
+  @IsOptional() @IsString() @Matches(CONTEXT_PATH, { message: 'dockerfilePath must be a relative path inside the context' }) dockerfilePath?: string;
+
+  @Field(() => [String]) @ApiProperty({ type: [String], example: ['ouruser/sinatra:v2'] })
+  @IsString({ each: true }) @MaxLength(512, { each: true }) @ArrayMinSize(1) @ArrayMaxSize(32) tags!: string[];
+
+  @Field(() => GraphQLJSON, { nullable: true }) @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
+  @IsOptional() @IsObject() buildArgs?: Record<string, string>;
+  @Field({ nullable: true }) @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(128) target?: string;
+  @Field(() => GraphQLJSON, { nullable: true }) @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
+  @IsOptional() @IsObject() labels?: Record<string, string>;
+  @Field({ nullable: true }) @ApiPropertyOptional() @IsOptional() @IsBoolean() noCache?: boolean;
+  @Field({ nullable: true }) @ApiPropertyOptional() @IsOptional() @IsBoolean() pull?: boolean;
+  @Field({ nullable: true }) @ApiPropertyOptional() @IsOptional() @Matches(PLATFORM, { message: 'platform must be os/arch[/variant]' }) platform?: string;
+}
+
+export { CONTEXT_PATH };

@@ -1,0 +1,162 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { checkDockerfile, DrydockError, ErrorCode, parseReference } from '@drydock/docker';
+import { JobType, type BuildJobData, type JobRecord } from '@drydock/jobs';
+import type { Readable } from 'node:stream';
+import { JobsService } from '../jobs/jobs.service';
+import { NamespacePolicy } from '../auth/namespace.policy';
+import type { Principal } from '../auth/principal';
+import { requesterOf, type Requester } from '../auth/requester';
+import { ContextStore, type StoredContext } from './context-store';
+import { CONTEXT_PATH, type InlineBuildBody } from './builds.dto';
+
+export interface BuildOptions {
+  tags: string[];
+  dockerfilePath?: string;
+  buildArgs?: Record<string, string>;
+  target?: string;
+  labels?: Record<string, string>;
+  noCache?: boolean;
+  pull?: boolean;
+  platform?: string;
+}
+
+/** Inline files are for small contexts; larger ones are uploaded as a tar. */
+const INLINE_FILES_MAX_BYTES = 4 * 1024 * 1024;
+
+function stringMap(value: Record<string, unknown> | undefined, what: string): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  const entries = Object.entries(value);
+  if (entries.length > 256) throw new DrydockError(ErrorCode.VALIDATION_FAILED, `${what}: at most 256 entries`);
+  for (const [key, v] of entries) {
+    if (typeof v !== 'string' || !key || key.length > 256 || v.length > 64 * 1024) {
+      throw new DrydockError(ErrorCode.VALIDATION_FAILED, `${what}: "${key.slice(0, 64)}" must map a name to a string`);
+    }
+  }
+  return value as Record<string, string>;
+}
+
+/** Builds: the context is spooled and the Dockerfile checked before anything is queued. */
+@Injectable()
+export class BuildsService {
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly namespaces: NamespacePolicy,
+    @Inject(ContextStore) private readonly contexts: ContextStore,
+  ) {}
+
+  /** The JSON (and GraphQL) form: an inline Dockerfile with small files, or a context uploaded before. */
+  fromBody(body: InlineBuildBody, principal: Principal, idempotencyKey?: string): Promise<JobRecord> {
+    const requester = this.authorise(principal, body.tags, idempotencyKey);
+    const options: BuildOptions = {
+      tags: body.tags,
+      ...(body.dockerfilePath ? { dockerfilePath: body.dockerfilePath } : {}),
+      ...(body.buildArgs ? { buildArgs: body.buildArgs } : {}),
+      ...(body.target ? { target: body.target } : {}),
+      ...(body.labels ? { labels: body.labels } : {}),
+      ...(body.noCache !== undefined ? { noCache: body.noCache } : {}),
+      ...(body.pull !== undefined ? { pull: body.pull } : {}),
+      ...(body.platform ? { platform: body.platform } : {}),
+    };
+    if (body.contextUploadId !== undefined) {
+      if (body.dockerfile !== undefined || body.files !== undefined) {
+        throw new DrydockError(ErrorCode.VALIDATION_FAILED, 'give either contextUploadId or dockerfile (+ files), not both');
+      }
+      return this.fromUpload(body.contextUploadId, options, requester);
+    }
+    if (body.dockerfile === undefined) {
+      throw new DrydockError(ErrorCode.VALIDATION_FAILED, 'dockerfile (or contextUploadId) is required');
+    }
+    return this.fromInline(body.dockerfile, body.files ?? {}, options, requester);
+  }
+
+  /** A tar (or gzipped tar) context, streamed in. */
+  async fromTar(body: Readable, options: BuildOptions, principal: Principal, idempotencyKey?: string): Promise<JobRecord> {
+    const requester = this.authorise(principal, options.tags, idempotencyKey);
+    this.checkOptions(options);
+    const stored = await this.contexts.receive(body, options.dockerfilePath ?? 'Dockerfile');
+    return this.queue(stored, options, requester);
+  }
+
+  /** A context uploaded before, to build later (GraphQL cannot carry a tar). */
+  upload(body: Readable): Promise<StoredContext> {
+    // Any Dockerfile name may be chosen at build time: do not require one now.
+    return this.contexts.receive(body, null);
+  }
+
+  async fromUpload(id: string, options: BuildOptions, requester: Requester): Promise<JobRecord> {
+    this.checkOptions(options);
+    const dockerfile = await this.contexts.dockerfileOf(id, options.dockerfilePath ?? 'Dockerfile');
+    return this.queue({ id, size: 0, dockerfile }, options, requester);
+  }
+
+  async fromInline(dockerfile: string, files: Record<string, string>, options: BuildOptions, requester: Requester): Promise<JobRecord> {
+    this.checkOptions(options);
+    const decoded: Record<string, Buffer> = {};
+    let total = 0;
+    for (const [path, content] of Object.entries(files)) {
+      if (!CONTEXT_PATH.test(path)) throw new DrydockError(ErrorCode.VALIDATION_FAILED, `files: "${path.slice(0, 80)}" must be a relative path inside the context`);
+      if (typeof content !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(content)) {
+        throw new DrydockError(ErrorCode.VALIDATION_FAILED, `files: "${path}" must be base64`);
+      }
+      decoded[path] = Buffer.from(content, 'base64');
+      total += decoded[path].length;
+      if (total > INLINE_FILES_MAX_BYTES) {
+        throw new DrydockError(ErrorCode.PAYLOAD_TOO_LARGE, `inline files over ${INLINE_FILES_MAX_BYTES} bytes: upload a tar context instead`);
+      }
+    }
+    // Checked before the context is written, so a bad Dockerfile leaves nothing behind.
+    checkDockerfile(dockerfile, stringMap(options.buildArgs, 'buildArgs'), options.target);
+    const stored = await this.contexts.fromFiles(dockerfile, options.dockerfilePath ?? 'Dockerfile', decoded);
+    return this.queue(stored, options, requester);
+  }
+
+  /** Every `-t` must be a tag the caller may write, checked before the context is even read. */
+  private authorise(principal: Principal, tags: string[], idempotencyKey?: string): Requester {
+    this.namespaces.assertWriteAll(principal, tags);
+    return requesterOf(principal, idempotencyKey);
+  }
+
+  private checkOptions(options: BuildOptions): void {
+    for (const tag of options.tags) {
+      const ref = parseReference(tag);
+      if (ref.digest) throw new DrydockError(ErrorCode.INVALID_REFERENCE, `a build tag cannot be a digest reference: "${tag}"`);
+    }
+    stringMap(options.buildArgs, 'buildargs');
+    stringMap(options.labels, 'labels');
+  }
+
+  private async queue(stored: StoredContext, options: BuildOptions, requester: Requester): Promise<JobRecord> {
+    let summary;
+    try {
+      summary = checkDockerfile(stored.dockerfile, options.buildArgs, options.target);
+    } catch (error) {
+      await this.contexts.remove(stored.id);
+      throw error;
+    }
+    const tags = options.tags.map((tag) => {
+      const ref = parseReference(tag);
+      return `${ref.repository}:${ref.effectiveTag}`;
+    });
+    const data: BuildJobData = {
+      contextId: stored.id,
+      dockerfile: options.dockerfilePath ?? 'Dockerfile',
+      tags,
+      ...(options.buildArgs ? { buildArgs: options.buildArgs } : {}),
+      ...(options.target ? { target: options.target } : {}),
+      ...(options.labels ? { labels: options.labels } : {}),
+      noCache: options.noCache ?? false,
+      pull: options.pull ?? false,
+      ...(options.platform ? { platform: options.platform } : {}),
+      baseRegistries: [...new Set(summary.baseImages.map((image) => parseReference(image).domain))],
+      team: requester.team,
+    };
+    // Build args can carry secrets: the record shows their names only.
+    const request = { ...data, buildArgs: Object.keys(options.buildArgs ?? {}), steps: summary.steps };
+    return this.jobs.enqueue(JobType.BUILD, data, {
+      team: requester.team,
+      owner: requester.owner,
+      ...(requester.idempotencyKey ? { idempotencyKey: requester.idempotencyKey } : {}),
+      request,
+    });
+  }
+}

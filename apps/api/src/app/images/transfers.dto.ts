@@ -1,0 +1,26 @@
+import { Field, InputType } from '@nestjs/graphql';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+
+/** `os/arch[/variant]`, as the engine's platform parameter. */
+const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
+
+@InputType('PullImageInput')
+export class PullImageBody {
+  @Field() @ApiProperty({ example: 'localhost:5000/ouruser/sinatra@sha256:…' })
+  @IsString() @MinLength(1) @MaxLength(512) reference!: string;
+
+  @Field({ nullable: true }) @ApiPropertyOptional({ example: 'linux/amd64' })
+  @IsOptional() @IsString() @Matches(PLATFORM, { message: 'platform must be os/arch[/variant]' }) platform?: string;
+}
+
+export class PushImageBody {
+  @ApiPropertyOptional({ description: 'push every local tag of the repository, as `docker push ouruser/sinatra` did' })
+  @IsOptional() @IsBoolean() allTags?: boolean;
+}
+
+@InputType('PushImageInput')
+export class PushImageInput {
+  @Field() @IsString() @MinLength(1) @MaxLength(512) reference!: string;
+  @Field({ nullable: true }) @IsOptional() @IsBoolean() allTags?: boolean;
+}

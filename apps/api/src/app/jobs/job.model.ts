@@ -1,0 +1,69 @@
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { JobEventKind, JobState, JobType } from '@drydock/jobs';
+import GraphQLJSON from 'graphql-type-json';
+
+registerEnumType(JobType, { name: 'JobType' });
+registerEnumType(JobState, { name: 'JobState' });
+registerEnumType(JobEventKind, { name: 'JobEventKind' });
+
+@ObjectType('JobResult')
+export class JobResultModel {
+  @Field(() => String, { nullable: true }) @ApiPropertyOptional() imageId?: string;
+  @Field(() => String, { nullable: true }) @ApiPropertyOptional() digest?: string;
+  @Field(() => [String], { nullable: true }) @ApiPropertyOptional({ type: [String] }) tags?: string[];
+  @Field(() => String, { nullable: true }) @ApiPropertyOptional() containerId?: string;
+  @Field(() => Int, { nullable: true }) @ApiPropertyOptional() exitCode?: number;
+}
+
+@ObjectType('JobError')
+export class JobErrorModel {
+  @Field() @ApiProperty({ example: 'REGISTRY_UNAUTHORIZED' }) code!: string;
+  @Field() @ApiProperty({ description: "the engine's or registry's own message" }) message!: string;
+}
+
+@ObjectType('Job')
+export class JobModel {
+  @Field(() => ID) @ApiProperty() id!: string;
+  @Field(() => JobType) @ApiProperty({ enum: JobType }) type!: JobType;
+  @Field(() => JobState) @ApiProperty({ enum: JobState }) state!: JobState;
+  @Field(() => Float, { nullable: true }) @ApiProperty({ nullable: true, minimum: 0, maximum: 1 }) progress!: number | null;
+  @Field() @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @Field(() => String, { nullable: true }) @ApiProperty({ nullable: true, format: 'date-time' }) startedAt!: string | null;
+  @Field(() => String, { nullable: true }) @ApiProperty({ nullable: true, format: 'date-time' }) finishedAt!: string | null;
+  @Field(() => GraphQLJSON) @ApiProperty({ type: 'object', additionalProperties: true }) request!: Record<string, unknown>;
+  @Field(() => JobResultModel, { nullable: true }) @ApiProperty({ type: JobResultModel, nullable: true }) result!: JobResultModel | null;
+  @Field(() => JobErrorModel, { nullable: true }) @ApiProperty({ type: JobErrorModel, nullable: true }) error!: JobErrorModel | null;
+  @Field(() => String, { nullable: true }) @ApiProperty({ nullable: true }) team!: string | null;
+  @Field(() => Int) @ApiProperty() attempts!: number;
+}
+
+@ObjectType('JobLayer')
+export class JobLayerModel {
+  @Field() @ApiProperty() id!: string;
+  @Field() @ApiProperty({ example: 'Downloading' }) status!: string;
+  @Field(() => Float, { nullable: true }) @ApiProperty({ nullable: true }) current!: number | null;
+  @Field(() => Float, { nullable: true }) @ApiProperty({ nullable: true }) total!: number | null;
+}
+
+@ObjectType('JobStep')
+export class JobStepModel {
+  @Field(() => Int) @ApiProperty() index!: number;
+  @Field(() => Int) @ApiProperty() count!: number;
+  @Field() @ApiProperty({ example: 'RUN gem install sinatra' }) instruction!: string;
+}
+
+@ObjectType('JobEvent')
+export class JobEventModel {
+  @Field(() => ID) @ApiProperty() jobId!: string;
+  @Field(() => Int) @ApiProperty({ description: 'gapless, 1-based' }) sequence!: number;
+  @Field() @ApiProperty({ format: 'date-time' }) at!: string;
+  @Field(() => JobEventKind) @ApiProperty({ enum: JobEventKind }) kind!: JobEventKind;
+  @Field(() => JobState, { nullable: true }) @ApiProperty({ enum: JobState, nullable: true }) state!: JobState | null;
+  @Field(() => String, { nullable: true }) @ApiProperty({ nullable: true }) message!: string | null;
+  @Field(() => Float, { nullable: true }) @ApiProperty({ nullable: true }) progress!: number | null;
+  @Field(() => JobLayerModel, { nullable: true }) @ApiProperty({ type: JobLayerModel, nullable: true }) layer!: JobLayerModel | null;
+  @Field(() => JobStepModel, { nullable: true }) @ApiProperty({ type: JobStepModel, nullable: true }) step!: JobStepModel | null;
+  @Field(() => JobResultModel, { nullable: true }) @ApiProperty({ type: JobResultModel, nullable: true }) result!: JobResultModel | null;
+  @Field(() => JobErrorModel, { nullable: true }) @ApiProperty({ type: JobErrorModel, nullable: true }) error!: JobErrorModel | null;
+}

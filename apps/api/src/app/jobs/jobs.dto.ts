@@ -1,0 +1,30 @@
+import { ArgsType, Field, ID, Int } from '@nestjs/graphql';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsEnum, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { JobState, JobType } from '@drydock/jobs';
+
+@ArgsType()
+export class ListJobsQuery {
+  @Field(() => JobType, { nullable: true }) @ApiPropertyOptional({ enum: JobType }) @IsOptional() @IsEnum(JobType) type?: JobType;
+  @Field(() => JobState, { nullable: true }) @ApiPropertyOptional({ enum: JobState }) @IsOptional() @IsEnum(JobState) state?: JobState;
+  @Field(() => Int, { nullable: true }) @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;
+}
+
+export class JobEventsQuery {
+  @ApiPropertyOptional({ description: 'first sequence to replay (default 1, or Last-Event-ID + 1)' })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER) from?: number;
+}
+
+@ArgsType()
+export class JobEventsArgs {
+  @Field(() => ID) @IsString() @MaxLength(64) jobId!: string;
+  @Field(() => Int, { nullable: true }) @IsOptional() @IsInt() @Min(1) fromSequence?: number;
+}
+
+@ArgsType()
+export class JobUpdatedArgs {
+  @Field(() => JobType, { nullable: true }) @IsOptional() @IsEnum(JobType) type?: JobType;
+  @Field(() => JobState, { nullable: true }) @IsOptional() @IsEnum(JobState) state?: JobState;
+}

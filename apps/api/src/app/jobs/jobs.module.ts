@@ -1,0 +1,129 @@
+import { Global, Inject, Logger, Module, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { DockerEngine } from '@drydock/docker';
+import {
+  BuildJob,
+  JobEventBus,
+  JobEventStore,
+  JobQueue,
+  JobRecordStore,
+  JobWorker,
+  PullJob,
+  PushJob,
+  RunJob,
+  type CredentialSource,
+} from '@drydock/jobs';
+import Redis from 'ioredis';
+import { join } from 'node:path';
+import { ContextStore } from '../builds/context-store';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { RegistriesModule } from '../registries/registries.module';
+import { RegistryCredentials } from '../registries/registry-credentials.service';
+import { JobsController } from './jobs.controller';
+import { JobsResolver } from './jobs.resolver';
+import { JobsService } from './jobs.service';
+import { CREDENTIAL_SOURCE, JOBS_REDIS, redisOptionsFromUrl } from './jobs.tokens';
+
+/** SIGTERM: running jobs get this long to finish before they are handed back to the queue. */
+const SHUTDOWN_DEADLINE_MS = 25_000;
+
+const logger = new Logger('Jobs');
+const onError = (error: Error) => logger.warn({ err: error }, error.message);
+
+/**
+ * Queues, stores and the event bus for every role; the worker only where the
+ * role runs jobs (`all` or `worker`). Redis is the only state the roles share.
+ */
+@Global()
+@Module({
+  imports: [RegistriesModule],
+  providers: [
+    {
+      provide: JOBS_REDIS,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }),
+    },
+    {
+      provide: JobEventStore,
+      inject: [JOBS_REDIS, APP_CONFIG],
+      useFactory: (redis: Redis, config: AppConfig) =>
+        new JobEventStore(redis, { prefix: config.keyPrefix, retentionMs: config.jobRetentionSeconds * 1000 }),
+    },
+    {
+      provide: JobRecordStore,
+      inject: [JOBS_REDIS, APP_CONFIG],
+      useFactory: (redis: Redis, config: AppConfig) =>
+        new JobRecordStore(redis, { prefix: config.keyPrefix, retentionMs: config.jobRetentionSeconds * 1000 }),
+    },
+    {
+      provide: JobEventBus,
+      inject: [JOBS_REDIS, JobEventStore],
+      useFactory: (redis: Redis, events: JobEventStore) => new JobEventBus(redis, events, { onError }),
+    },
+    {
+      provide: JobQueue,
+      inject: [APP_CONFIG, JobRecordStore, JobEventStore],
+      useFactory: (config: AppConfig, records: JobRecordStore, events: JobEventStore) =>
+        new JobQueue({ connection: redisOptionsFromUrl(config.redisUrl), records, events, onError }),
+    },
+    {
+      provide: ContextStore,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => new ContextStore(join(config.dataDir, 'contexts'), config.buildContextMaxBytes),
+    },
+    {
+      // The worker asks the vault just before the engine call; job data only names team and registry.
+      provide: CREDENTIAL_SOURCE,
+      inject: [RegistryCredentials],
+      useFactory: (vault: RegistryCredentials): CredentialSource => ({
+        credentialFor: (team, registry) => (team ? vault.credentialFor(team, registry) : Promise.resolve(null)),
+      }),
+    },
+    {
+      provide: JobWorker,
+      inject: [APP_CONFIG, JobRecordStore, JobEventStore, JobEventBus, DockerEngine, CREDENTIAL_SOURCE, ContextStore],
+      useFactory: (
+        config: AppConfig,
+        records: JobRecordStore,
+        events: JobEventStore,
+        bus: JobEventBus,
+        engine: DockerEngine,
+        credentials: CredentialSource,
+        contexts: ContextStore,
+      ) =>
+        config.role === 'api'
+          ? null
+          : new JobWorker({
+              connection: redisOptionsFromUrl(config.redisUrl),
+              records,
+              events,
+              bus,
+              handlers: [
+                new PullJob(engine, credentials),
+                new PushJob(engine, credentials),
+                new BuildJob(engine, credentials, contexts),
+                new RunJob(engine),
+              ],
+              onError,
+            }),
+    },
+    JobsService,
+    JobsResolver,
+  ],
+  controllers: [JobsController],
+  exports: [JobsService, JobQueue, JobRecordStore, JobEventBus, ContextStore, CREDENTIAL_SOURCE],
+})
+export class JobsModule implements OnApplicationShutdown {
+  constructor(
+    @Optional() @Inject(JobWorker) private readonly worker: JobWorker | null,
+    @Inject(JobQueue) private readonly queue: JobQueue,
+    @Inject(JobEventBus) private readonly bus: JobEventBus,
+    @Inject(JOBS_REDIS) private readonly redis: Redis,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.worker?.close(SHUTDOWN_DEADLINE_MS);
+    await this.queue.close();
+    await this.bus.close();
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,72 @@
+import { Args, ID, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
+import type { JobEvent, JobRecord } from '@drydock/jobs';
+import { CurrentPrincipal, RequireRole } from '../auth/decorators';
+import type { Principal } from '../auth/principal';
+import { viewerOf } from '../auth/requester';
+import { JobEventModel, JobModel } from './job.model';
+import { JobEventsArgs, JobUpdatedArgs, ListJobsQuery } from './jobs.dto';
+import { JobsService } from './jobs.service';
+
+/**
+ * Wraps a generator so that a client's unsubscribe (graphql-ws calls
+ * `return()`) aborts the underlying Redis follow at once.
+ */
+function cancellable<T>(start: (signal: AbortSignal) => Promise<AsyncGenerator<T>> | AsyncGenerator<T>): AsyncIterableIterator<T> {
+  const abort = new AbortController();
+  const source = Promise.resolve(start(abort.signal));
+  return {
+    async next() {
+      return (await source).next();
+    },
+    async return() {
+      abort.abort();
+      await (await source.catch(() => null))?.return(undefined);
+      return { value: undefined, done: true };
+    },
+    async throw(error: unknown) {
+      abort.abort();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+@Resolver(() => JobModel)
+export class JobsResolver {
+  constructor(private readonly service: JobsService) {}
+
+  @Query(() => JobModel, { nullable: true })
+  @RequireRole('viewer')
+  job(@Args('id', { type: () => ID }) id: string, @CurrentPrincipal() principal: Principal): Promise<JobRecord | null> {
+    return this.service.find(id, viewerOf(principal));
+  }
+
+  @Query(() => [JobModel])
+  @RequireRole('viewer')
+  jobs(@Args() args: ListJobsQuery, @CurrentPrincipal() principal: Principal): Promise<JobRecord[]> {
+    return this.service.list(args, viewerOf(principal));
+  }
+
+  @Mutation(() => JobModel)
+  @RequireRole('builder')
+  cancelJob(@Args('id', { type: () => ID }) id: string, @CurrentPrincipal() principal: Principal): Promise<JobRecord> {
+    return this.service.cancel(id, viewerOf(principal));
+  }
+
+  @Subscription(() => JobEventModel, {
+    description: 'replays from fromSequence (default 1), then live; completes after the terminal event',
+    resolve: (event: JobEvent) => event,
+  })
+  @RequireRole('viewer')
+  jobEvents(@Args() args: JobEventsArgs, @CurrentPrincipal() principal: Principal): AsyncIterableIterator<JobEvent> {
+    return cancellable((signal) => this.service.events(args.jobId, args.fromSequence ?? 1, signal, viewerOf(principal)));
+  }
+
+  @Subscription(() => JobModel, { resolve: (record: JobRecord) => record })
+  @RequireRole('viewer')
+  jobUpdated(@Args() args: JobUpdatedArgs, @CurrentPrincipal() principal: Principal): AsyncIterableIterator<JobRecord> {
+    return cancellable((signal) => this.service.watch(args, signal, viewerOf(principal)));
+  }
+}

@@ -1,0 +1,39 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, RequireRole } from '../auth/decorators';
+import type { Principal } from '../auth/principal';
+import { Registry, RegistryCredentialBody, RegistryTeamQuery } from './registry.model';
+import { RegistryCredentials } from './registry-credentials.service';
+
+@ApiTags('registries')
+@Controller('v1/registries')
+export class RegistriesController {
+  constructor(private readonly vault: RegistryCredentials) {}
+
+  /** Hosts and usernames the caller's team has logins for (every team's, for an admin). Never a password. */
+  @Get()
+  @RequireRole('viewer')
+  @ApiOkResponse({ type: [Registry] })
+  list(@CurrentPrincipal() principal: Principal): Promise<Registry[]> {
+    return this.vault.list(principal);
+  }
+
+  /** `docker login`: checked against the registry first (REGISTRY_UNAUTHORIZED when refused), then stored encrypted. */
+  @Put(':host/credential')
+  @RequireRole('admin')
+  @ApiParam({ name: 'host', example: 'localhost:5000' })
+  @ApiOkResponse({ type: Registry })
+  set(@Param('host') host: string, @Body() body: RegistryCredentialBody, @CurrentPrincipal() principal: Principal): Promise<Registry> {
+    return this.vault.set(principal, { registry: host, username: body.username, password: body.password, team: body.team });
+  }
+
+  /** `docker logout`; idempotent. */
+  @Delete(':host/credential')
+  @RequireRole('admin')
+  @HttpCode(204)
+  @ApiParam({ name: 'host', example: 'localhost:5000' })
+  @ApiNoContentResponse()
+  async remove(@Param('host') host: string, @Query() query: RegistryTeamQuery, @CurrentPrincipal() principal: Principal): Promise<void> {
+    await this.vault.remove(principal, host, query.team);
+  }
+}
