@@ -19,6 +19,7 @@ import { HealthModule } from './health/health.module';
 import { ImagesModule } from './images/images.module';
 import { JobsModule } from './jobs/jobs.module';
 import { BuildsModule } from './builds/builds.module';
+import { ContainersModule } from './containers/containers.module';
 import { RedisModule } from './redis/redis.module';
 import { RegistriesModule } from './registries/registries.module';
 
@@ -58,6 +59,7 @@ export class AppModule {
         HealthModule,
         ImagesModule,
         BuildsModule,
+        ContainersModule,
         RegistriesModule,
       ],
       providers: [

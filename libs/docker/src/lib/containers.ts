@@ -1,12 +1,38 @@
 import type Dockerode from 'dockerode';
-import { PassThrough, type Readable } from 'node:stream';
-import { engineCall } from './engine-errors';
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { ErrorCode } from './errors';
+import { engineCall, toDomainError } from './engine-errors';
 import { imageFromInspect, isoFromEngine, isoFromUnix } from './mapping';
 import type { Image } from './types';
 
-/** Every container Drydock creates carries this label; only those are visible through the API. */
+/**
+ * Every container Drydock creates carries this label, with a value of its own
+ * (a random UUID). Only containers whose value was set at creation, not
+ * inherited from their image, are Drydock's: see isManaged.
+ */
 export const DRYDOCK_LABEL = 'io.drydock.managed';
 
+/**
+ * Capabilities dropped from Docker's default set: raw sockets, device nodes,
+ * audit writes. The rest stay: package managers run as root inside the
+ * container need CHOWN, SETUID, DAC_OVERRIDE and friends to do the seed's
+ * "change it, then commit" work.
+ */
+export const DROPPED_CAPABILITIES: readonly string[] = ['NET_RAW', 'MKNOD', 'AUDIT_WRITE'];
+
+/** Processes per container when the spec names no limit: a fork bomb stays inside its container. */
+export const DEFAULT_PIDS_LIMIT = 512;
+
+/** Per-container json-file log cap: an endless printer must not fill the engine's disk. */
+const LOG_MAX_SIZE = '64m';
+const LOG_MAX_FILES = '2';
+
+/**
+ * What may vary between containers Drydock creates. There is deliberately no
+ * field for privileged mode, capabilities, mounts, devices, ports, or host
+ * namespaces: what cannot be expressed here cannot reach the engine.
+ */
 export interface ContainerSpec {
   image: string;
   cmd?: string[];
@@ -16,10 +42,93 @@ export interface ContainerSpec {
   labels?: Record<string, string>;
   /** Bytes; 0 means no limit. */
   memoryBytes: number;
-  /** Billionths of a CPU, as the engine's NanoCpus. */
+  /** Billionths of a CPU, as the engine's NanoCpus; 0 means no limit. */
   nanoCpus: number;
+  /** Processes; default DEFAULT_PIDS_LIMIT. */
+  pidsLimit?: number;
   network: 'none';
 }
+
+/** The part of the Engine API's ContainerCreate body Drydock sends; everything else keeps the engine's default. */
+export interface ContainerCreateBody {
+  Image: string;
+  Cmd?: string[];
+  Env: string[];
+  WorkingDir: string;
+  User: string;
+  Labels: Record<string, string>;
+  AttachStdin: false;
+  AttachStdout: false;
+  AttachStderr: false;
+  Tty: false;
+  OpenStdin: false;
+  NetworkDisabled: boolean;
+  HostConfig: {
+    NetworkMode: 'none';
+    Privileged: false;
+    CapAdd: [];
+    CapDrop: string[];
+    SecurityOpt: string[];
+    Binds: [];
+    Mounts: [];
+    Devices: [];
+    PortBindings: Record<string, never>;
+    PublishAllPorts: false;
+    IpcMode: 'private';
+    Memory: number;
+    MemorySwap: number;
+    NanoCpus: number;
+    PidsLimit: number;
+    AutoRemove: false;
+    LogConfig: { Type: 'json-file'; Config: Record<string, string> };
+  };
+}
+
+/**
+ * The engine half of the fence: the one place a create body is made. The
+ * host-facing settings are constants; only the spec's narrow fields vary.
+ * `marker` is the value of DRYDOCK_LABEL; it is applied last so no spec label
+ * can replace it.
+ */
+export function containerCreateBody(spec: ContainerSpec, marker: string): ContainerCreateBody {
+  return {
+    Image: spec.image,
+    ...(spec.cmd ? { Cmd: spec.cmd } : {}),
+    Env: spec.env ?? [],
+    WorkingDir: spec.workingDir ?? '',
+    User: spec.user ?? '',
+    Labels: { ...spec.labels, [DRYDOCK_LABEL]: marker },
+    AttachStdin: false,
+    AttachStdout: false,
+    AttachStderr: false,
+    Tty: false,
+    OpenStdin: false,
+    NetworkDisabled: true,
+    HostConfig: {
+      NetworkMode: 'none',
+      Privileged: false,
+      CapAdd: [],
+      CapDrop: [...DROPPED_CAPABILITIES],
+      SecurityOpt: ['no-new-privileges'],
+      Binds: [],
+      Mounts: [],
+      Devices: [],
+      PortBindings: {},
+      PublishAllPorts: false,
+      IpcMode: 'private',
+      Memory: spec.memoryBytes,
+      // Swap as large as the memory limit would double it; equal means no swap on top.
+      MemorySwap: spec.memoryBytes > 0 ? spec.memoryBytes : 0,
+      NanoCpus: spec.nanoCpus,
+      PidsLimit: spec.pidsLimit ?? DEFAULT_PIDS_LIMIT,
+      AutoRemove: false,
+      LogConfig: { Type: 'json-file', Config: { 'max-size': LOG_MAX_SIZE, 'max-file': LOG_MAX_FILES } },
+    },
+  };
+}
+
+/** The engine's container states (`docker ps --filter status=`). */
+export type ContainerState = 'created' | 'restarting' | 'running' | 'removing' | 'paused' | 'exited' | 'dead';
 
 export interface ContainerSummary {
   id: string;
@@ -36,6 +145,7 @@ export interface ContainerSummary {
 
 export interface ContainerDetail extends ContainerSummary {
   running: boolean;
+  /** Null while running or never started. */
   exitCode: number | null;
   startedAt: string | null;
   finishedAt: string | null;
@@ -43,6 +153,8 @@ export interface ContainerDetail extends ContainerSummary {
   env: string[];
   workingDir: string;
   user: string;
+  /** Created by Drydock (see isManaged). */
+  managed: boolean;
 }
 
 export interface CommitOptions {
@@ -59,36 +171,106 @@ export interface OutputLine {
   line: string;
 }
 
+export interface ListOptions {
+  all: boolean;
+  /** Only Drydock's own containers (isManaged). */
+  labelled: boolean;
+  /** Only containers in these states. */
+  states?: readonly ContainerState[];
+  /** Only containers carrying all of these labels with these values. */
+  withLabels?: Readonly<Record<string, string>>;
+}
+
+/** A line longer than this is passed on in pieces rather than held without bound. */
+export const MAX_LINE_BYTES = 1024 * 1024;
+
+const HEADER_BYTES = 8;
+const STREAM_NAMES: Readonly<Record<number, OutputLine['stream']>> = { 1: 'stdout', 2: 'stderr' };
+
+/**
+ * Splits the engine's multiplexed output (no TTY: 8-byte frame headers, type
+ * 1 stdout, 2 stderr, then a big-endian length) into lines, in the order the
+ * frames arrived. A partial line is held until its newline (or the end), per
+ * stream, as bytes, so a UTF-8 character split across frames stays whole.
+ */
+export async function* demuxLines(chunks: AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string>): AsyncGenerator<OutputLine> {
+  let buffer: Buffer = Buffer.alloc(0);
+  const pending: Record<OutputLine['stream'], Buffer> = { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) };
+  let raw = false;
+
+  function* feed(stream: OutputLine['stream'], payload: Buffer): Generator<OutputLine> {
+    let held = pending[stream].length ? Buffer.concat([pending[stream], payload]) : payload;
+    let newline: number;
+    while ((newline = held.indexOf(0x0a)) >= 0) {
+      yield { stream, line: text(held.subarray(0, newline)) };
+      held = held.subarray(newline + 1);
+    }
+    while (held.length > MAX_LINE_BYTES) {
+      yield { stream, line: text(held.subarray(0, MAX_LINE_BYTES)) };
+      held = held.subarray(MAX_LINE_BYTES);
+    }
+    // Copy, so a held remainder does not pin the whole chunk it was cut from.
+    pending[stream] = Buffer.from(held);
+  }
+
+  for await (const chunk of chunks) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk);
+    if (raw) {
+      yield* feed('stdout', bytes);
+      continue;
+    }
+    buffer = buffer.length ? Buffer.concat([buffer, bytes]) : bytes;
+    while (buffer.length >= HEADER_BYTES) {
+      const type = buffer[0] as number;
+      if (type > 2 || buffer[1] !== 0 || buffer[2] !== 0 || buffer[3] !== 0) {
+        // Not a frame header: a TTY container's output is not multiplexed. Pass it through as stdout.
+        raw = true;
+        yield* feed('stdout', buffer);
+        buffer = Buffer.alloc(0);
+        break;
+      }
+      const size = buffer.readUInt32BE(4);
+      if (buffer.length < HEADER_BYTES + size) break;
+      const payload = buffer.subarray(HEADER_BYTES, HEADER_BYTES + size);
+      buffer = buffer.subarray(HEADER_BYTES + size);
+      const stream = STREAM_NAMES[type];
+      // Type 0 is stdin, which Drydock never attaches.
+      if (stream) yield* feed(stream, payload);
+    }
+  }
+  // The last line without its newline still belongs to the output.
+  for (const stream of ['stdout', 'stderr'] as const) {
+    if (pending[stream].length) yield { stream, line: text(pending[stream]) };
+  }
+}
+
+function text(bytes: Buffer): string {
+  const line = bytes.toString('utf8');
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
+}
+
+/**
+ * A container is Drydock's when it carries DRYDOCK_LABEL with a value its
+ * image does not. An image made by committing a Drydock container (or built
+ * with that LABEL) carries the label too, and every container anyone creates
+ * from it inherits it; Drydock always sets a fresh value, so an inherited one
+ * gives such a container away. Without an image to compare with (it was
+ * removed), the label alone decides.
+ */
+export function isManaged(containerLabels: Record<string, string> | null | undefined, imageLabels: Record<string, string> | null | undefined): boolean {
+  const value = containerLabels?.[DRYDOCK_LABEL];
+  if (value === undefined || value === '') return false;
+  return imageLabels?.[DRYDOCK_LABEL] !== value;
+}
+
 /** Container operations. The fence (what a request may ask for) is the caller's; this builds exactly the spec. */
 export class ContainerOperations {
   constructor(private readonly docker: Dockerode) {}
 
+  /** Creates a container from `spec` (never pulling: an absent image is IMAGE_NOT_FOUND). */
   async create(spec: ContainerSpec): Promise<string> {
-    const container = await engineCall('image', () =>
-      this.docker.createContainer({
-        Image: spec.image,
-        ...(spec.cmd ? { Cmd: spec.cmd } : {}),
-        Env: spec.env ?? [],
-        WorkingDir: spec.workingDir ?? '',
-        User: spec.user ?? '',
-        Labels: { ...spec.labels, [DRYDOCK_LABEL]: 'true' },
-        AttachStdout: false,
-        AttachStderr: false,
-        Tty: false,
-        OpenStdin: false,
-        NetworkDisabled: spec.network === 'none',
-        HostConfig: {
-          NetworkMode: spec.network,
-          Privileged: false,
-          CapDrop: ['NET_RAW', 'MKNOD', 'AUDIT_WRITE'],
-          SecurityOpt: ['no-new-privileges'],
-          Memory: spec.memoryBytes,
-          NanoCpus: spec.nanoCpus,
-          PidsLimit: 512,
-          AutoRemove: false,
-        },
-      }),
-    );
+    const body = containerCreateBody(spec, randomUUID());
+    const container = await engineCall('image', () => this.docker.createContainer(body as Dockerode.ContainerCreateOptions));
     return container.id;
   }
 
@@ -96,20 +278,26 @@ export class ContainerOperations {
     await engineCall('container', () => this.docker.getContainer(id).start());
   }
 
-  /** Follows stdout and stderr from the start, demultiplexed, one complete line at a time. */
-  async *follow(id: string, signal?: AbortSignal): AsyncGenerator<OutputLine> {
+  /**
+   * Attaches to stdout and stderr. Resolves once the engine holds the attach
+   * open (the engine registers the attach before it answers), so a caller
+   * that starts the container afterwards misses no output. The lines then
+   * arrive demultiplexed, complete, in order. Abort `signal` to let go of a
+   * stream that is not read to its end.
+   */
+  async attach(id: string, signal?: AbortSignal): Promise<AsyncGenerator<OutputLine>> {
     const raw = (await engineCall('container', () =>
-      this.docker.getContainer(id).logs({
-        follow: true,
+      this.docker.getContainer(id).attach({
+        stream: true,
         stdout: true,
         stderr: true,
         ...(signal ? { abortSignal: signal } : {}),
       }),
     )) as unknown as Readable;
-    yield* this.demuxLines(raw);
+    return mapErrors(demuxLines(raw));
   }
 
-  /** The whole output so far (not following). */
+  /** The output so far (not following): every line, or the last `tail`. */
   async output(id: string, tail?: number): Promise<OutputLine[]> {
     const raw = (await engineCall('container', () =>
       this.docker.getContainer(id).logs({
@@ -118,44 +306,10 @@ export class ContainerOperations {
         stderr: true,
         ...(tail !== undefined ? { tail } : {}),
       }),
-    )) as unknown as Buffer;
-    const stream = new PassThrough();
-    stream.end(raw);
+    )) as unknown as Buffer | string;
     const lines: OutputLine[] = [];
-    for await (const line of this.demuxLines(stream)) lines.push(line);
+    for await (const line of demuxLines([raw])) lines.push(line);
     return lines;
-  }
-
-  private async *demuxLines(raw: Readable): AsyncGenerator<OutputLine> {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    // Without a TTY the engine multiplexes both streams with 8-byte frame headers.
-    this.docker.modem.demuxStream(raw, stdout, stderr);
-    const merged = new PassThrough({ objectMode: true });
-    const pending: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
-    const feed = (name: 'stdout' | 'stderr') => (chunk: Buffer) => {
-      pending[name] += chunk.toString('utf8');
-      let newline: number;
-      while ((newline = pending[name].indexOf('\n')) >= 0) {
-        merged.write({ stream: name, line: pending[name].slice(0, newline) });
-        pending[name] = pending[name].slice(newline + 1);
-      }
-    };
-    stdout.on('data', feed('stdout'));
-    stderr.on('data', feed('stderr'));
-    raw.on('end', () => {
-      // A last line without its newline still belongs to the output.
-      for (const name of ['stdout', 'stderr'] as const) {
-        if (pending[name]) merged.write({ stream: name, line: pending[name] });
-      }
-      merged.end();
-    });
-    raw.on('error', (error) => merged.destroy(error));
-    try {
-      for await (const line of merged) yield line as OutputLine;
-    } finally {
-      raw.destroy();
-    }
   }
 
   async wait(id: string): Promise<number> {
@@ -180,6 +334,8 @@ export class ContainerOperations {
 
   async inspect(id: string): Promise<ContainerDetail> {
     const data = await engineCall('container', () => this.docker.getContainer(id).inspect());
+    const labels = data.Config.Labels ?? {};
+    const managed = labels[DRYDOCK_LABEL] ? isManaged(labels, await this.imageLabels(data.Image)) : false;
     return {
       id: data.Id,
       shortId: data.Id.slice(0, 12),
@@ -190,27 +346,34 @@ export class ContainerOperations {
       created: isoFromEngine(data.Created),
       state: data.State.Status,
       status: data.State.Status,
-      labels: data.Config.Labels ?? {},
+      labels,
       running: data.State.Running,
-      exitCode: data.State.Running ? null : data.State.ExitCode,
-      startedAt: data.State.StartedAt && !data.State.StartedAt.startsWith('0001') ? isoFromEngine(data.State.StartedAt) : null,
-      finishedAt: data.State.FinishedAt && !data.State.FinishedAt.startsWith('0001') ? isoFromEngine(data.State.FinishedAt) : null,
+      exitCode: data.State.Running || notYet(data.State.FinishedAt) ? null : data.State.ExitCode,
+      startedAt: notYet(data.State.StartedAt) ? null : isoFromEngine(data.State.StartedAt),
+      finishedAt: notYet(data.State.FinishedAt) ? null : isoFromEngine(data.State.FinishedAt),
       cmd: data.Config.Cmd ?? [],
       env: data.Config.Env ?? [],
       workingDir: data.Config.WorkingDir ?? '',
       user: data.Config.User ?? '',
+      managed,
     };
   }
 
-  /** Lists containers; `labelled` restricts to Drydock's own. */
-  async list(options: { all: boolean; labelled: boolean }): Promise<ContainerSummary[]> {
+  /** Lists containers; `labelled` restricts to Drydock's own (isManaged). */
+  async list(options: ListOptions): Promise<ContainerSummary[]> {
+    const filters: Record<string, string[]> = {};
+    // The engine filters by the label's presence; isManaged then drops inherited ones.
+    const labelFilters = Object.entries(options.withLabels ?? {}).map(([key, value]) => `${key}=${value}`);
+    if (options.labelled) labelFilters.push(DRYDOCK_LABEL);
+    if (labelFilters.length) filters['label'] = labelFilters;
+    if (options.states?.length) filters['status'] = [...options.states];
     const rows = await engineCall('engine', () =>
       this.docker.listContainers({
         all: options.all,
-        ...(options.labelled ? { filters: JSON.stringify({ label: [`${DRYDOCK_LABEL}=true`] }) } : {}),
+        ...(Object.keys(filters).length ? { filters: JSON.stringify(filters) } : {}),
       }),
     );
-    return rows.map((row) => ({
+    const summaries = rows.map((row) => ({
       id: row.Id,
       shortId: row.Id.slice(0, 12),
       name: (row.Names[0] ?? '').replace(/^\//, ''),
@@ -222,6 +385,15 @@ export class ContainerOperations {
       status: row.Status,
       labels: row.Labels ?? {},
     }));
+    if (!options.labelled) return summaries;
+    const images = new Map<string, Promise<Record<string, string> | null>>();
+    const imageLabels = (imageId: string) => {
+      let labels = images.get(imageId);
+      if (!labels) images.set(imageId, (labels = this.imageLabels(imageId)));
+      return labels;
+    };
+    const managed = await Promise.all(summaries.map(async (row) => isManaged(row.labels, await imageLabels(row.imageId))));
+    return summaries.filter((_row, i) => managed[i]);
   }
 
   /** `docker commit`: answers the new image. */
@@ -237,6 +409,32 @@ export class ContainerOperations {
       }),
     )) as { Id: string };
     const data = await engineCall('image', () => this.docker.getImage(result.Id).inspect());
-    return imageFromInspect(data, 1);
+    return imageFromInspect(data, 0);
+  }
+
+  /** An image's labels; null when the image is gone. */
+  private async imageLabels(imageId: string): Promise<Record<string, string> | null> {
+    try {
+      const image = await this.docker.getImage(imageId).inspect();
+      return image.Config?.Labels ?? {};
+    } catch (error) {
+      const mapped = toDomainError(error, 'image');
+      if (mapped.code === ErrorCode.IMAGE_NOT_FOUND) return null;
+      throw mapped;
+    }
+  }
+}
+
+/** The engine's zero time ("0001-01-01T00:00:00Z") means "never". */
+function notYet(time: string | undefined): boolean {
+  return !time || time.startsWith('0001-');
+}
+
+/** A broken attach stream surfaces as the engine's error vocabulary, not a socket error. */
+async function* mapErrors(lines: AsyncGenerator<OutputLine>): AsyncGenerator<OutputLine> {
+  try {
+    yield* lines;
+  } catch (error) {
+    throw toDomainError(error, 'container');
   }
 }

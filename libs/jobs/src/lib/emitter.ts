@@ -9,6 +9,8 @@ export interface JobEmit {
   /** Overall progress 0..1 (null if unknown) and, for pulls and pushes, the layer that moved. */
   progress(progress: number | null, layer?: JobLayer): void;
   step(step: JobStep, message: string): void;
+  /** Resolves once everything emitted so far is stored: a handler relaying a flood of output waits on it now and then. */
+  drain(): Promise<void>;
 }
 
 /** Build progress: the steps before this one are done. */

@@ -153,6 +153,9 @@ class RecordingEmit implements JobEmit {
   step(step: JobStep, message: string): void {
     this.calls.push(['step', step, message]);
   }
+  async drain(): Promise<void> {
+    // Nothing is queued: every call is recorded at once.
+  }
 }
 
 describe('pull progress', () => {

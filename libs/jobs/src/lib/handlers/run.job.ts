@@ -1,6 +1,5 @@
 import { DrydockError, ErrorCode, isTransient, toDomainError, type ContainerSpec, type DockerEngine } from '@drydock/docker';
 import { JobType, type JobResult } from '../model';
-import type { ThrottledEmitter } from '../emitter';
 import type { JobContext, JobHandler } from '../runner';
 
 /** Labels Drydock sets on a RUN job's container besides DRYDOCK_LABEL. */
@@ -87,14 +86,13 @@ export class RunJob implements JobHandler<RunJobData> {
       const output = await this.engine.containers.attach(containerId, attached.signal);
       await this.start(containerId);
       // emit.log only queues the write: a container printing faster than Redis stores would queue
-      // without bound, so wait for the store now and then (the runner's emitter can; JobEmit does not say so).
-      const drain = (emit as Partial<Pick<ThrottledEmitter, 'drain'>>).drain?.bind(emit);
+      // without bound, so wait for the store now and then.
       let sinceDrain = 0;
       for await (const { line } of output) {
         emit.log(line);
-        if (drain && ++sinceDrain >= DRAIN_EVERY_LINES) {
+        if (++sinceDrain >= DRAIN_EVERY_LINES) {
           sinceDrain = 0;
-          await drain();
+          await emit.drain();
         }
       }
       const exitCode = await this.engine.containers.wait(containerId);

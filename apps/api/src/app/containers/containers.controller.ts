@@ -1,0 +1,70 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { CurrentPrincipal, RequireRole } from '../auth/decorators';
+import type { Principal } from '../auth/principal';
+import { idempotencyKey } from '../common/idempotency';
+import { Image } from '../images/image.model';
+import { JobModel } from '../jobs/job.model';
+import { Container, ContainerLogs } from './container.model';
+import { CommitContainerBody, ContainerLogsQuery, ListContainersQuery, RemoveContainerQuery, RunContainerBody } from './containers.dto';
+import { ContainersService, toContainer } from './containers.service';
+
+@ApiTags('containers')
+@Controller('v1/containers')
+export class ContainersController {
+  constructor(private readonly containers: ContainersService) {}
+
+  /** Runs a command in a new container as a RUN job: its output lines become the job's LOG events. */
+  @Post()
+  @RequireRole('builder')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: JobModel, description: 'Location: /v1/jobs/{id}' })
+  async run(
+    @Body() body: RunContainerBody,
+    @Headers('idempotency-key') key: string | undefined,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<JobModel> {
+    const job = await this.containers.run(body, principal, idempotencyKey(key));
+    void reply.header('location', `/v1/jobs/${job.id}`);
+    return job;
+  }
+
+  @Get()
+  @RequireRole('viewer')
+  @ApiOkResponse({ type: [Container], description: "Drydock's containers the caller may see; running only unless all=true" })
+  async list(@Query() query: ListContainersQuery, @CurrentPrincipal() principal: Principal): Promise<Container[]> {
+    return (await this.containers.list(query.all ?? false, principal)).map(toContainer);
+  }
+
+  @Get(':id')
+  @RequireRole('viewer')
+  @ApiOkResponse({ type: Container })
+  async inspect(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<Container> {
+    return toContainer(await this.containers.get(id, principal));
+  }
+
+  /** The output so far as JSON lines (not a follow: a running job's live output is its event stream). */
+  @Get(':id/logs')
+  @RequireRole('viewer')
+  @ApiOkResponse({ type: ContainerLogs })
+  async logs(@Param('id') id: string, @Query() query: ContainerLogsQuery, @CurrentPrincipal() principal: Principal): Promise<ContainerLogs> {
+    return { lines: await this.containers.logs(id, query.tail, principal) };
+  }
+
+  @Post(':id/commit')
+  @RequireRole('builder')
+  @ApiCreatedResponse({ type: Image })
+  commit(@Param('id') id: string, @Body() body: CommitContainerBody, @CurrentPrincipal() principal: Principal): Promise<Image> {
+    return this.containers.commit(id, body, principal);
+  }
+
+  @Delete(':id')
+  @RequireRole('builder')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'removed; 409 CONTAINER_RUNNING while it runs unless force=true' })
+  async remove(@Param('id') id: string, @Query() query: RemoveContainerQuery, @CurrentPrincipal() principal: Principal): Promise<void> {
+    await this.containers.remove(id, query.force ?? false, principal);
+  }
+}

@@ -1,0 +1,111 @@
+import { Field, ID, InputType } from '@nestjs/graphql';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+import { QueryBoolean } from '../common/validation';
+import { ABSOLUTE_PATH, COMMIT_BOUNDS, CONTAINER_ID, ENV_ENTRY, RUN_BOUNDS, USER } from './fence';
+
+/**
+ * `POST /v1/containers` and `runContainer(input:)`: exactly the fields of
+ * RUN_FIELDS (fence.ts). With the global ValidationPipe's forbidNonWhitelisted,
+ * any other property (privileged, binds, hostConfig, ...) is a 400.
+ */
+@InputType('RunContainerInput')
+export class RunContainerBody {
+  @Field({ description: 'a reference, an image id or a digest reference; the image must be present locally' })
+  @ApiProperty({ example: 'localhost:5000/training/sinatra:latest' })
+  @IsString() @MinLength(1) @MaxLength(RUN_BOUNDS.imageMaxLength)
+  image!: string;
+
+  @Field(() => [String], { nullable: true, description: "the command and its arguments; default: the image's CMD" })
+  @ApiPropertyOptional({ type: [String], example: ['sh', '-c', 'gem install json'] })
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(RUN_BOUNDS.cmdMaxItems)
+  @IsString({ each: true }) @MaxLength(RUN_BOUNDS.argMaxLength, { each: true })
+  cmd?: string[];
+
+  @Field(() => [String], { nullable: true, description: '`KEY=value` entries' })
+  @ApiPropertyOptional({ type: [String], example: ['LANG=C.UTF-8'] })
+  @IsOptional() @IsArray() @ArrayMaxSize(RUN_BOUNDS.envMaxItems)
+  @IsString({ each: true }) @MaxLength(RUN_BOUNDS.envEntryMaxLength, { each: true })
+  @Matches(ENV_ENTRY, { each: true, message: 'each env entry must be KEY=value' })
+  env?: string[];
+
+  @Field({ nullable: true, description: 'an absolute path inside the container' })
+  @ApiPropertyOptional({ example: '/app' })
+  @IsOptional() @IsString() @MaxLength(RUN_BOUNDS.workingDirMaxLength)
+  @Matches(ABSOLUTE_PATH, { message: 'workingDir must be an absolute path' })
+  workingDir?: string;
+
+  @Field({ nullable: true, description: 'name, uid, name:group or uid:gid' })
+  @ApiPropertyOptional({ example: '1000:1000' })
+  @IsOptional() @IsString() @MaxLength(RUN_BOUNDS.userMaxLength)
+  @Matches(USER, { message: 'user must be name, uid, name:group or uid:gid' })
+  user?: string;
+}
+
+/** `POST /v1/containers/{id}/commit`: `docker commit -m -a -c CONTAINER REPOSITORY[:TAG]`. */
+@InputType({ isAbstract: true })
+export class CommitContainerBody {
+  @Field({ description: 'the new image\'s repository; may carry the tag when `tag` is left out' })
+  @ApiProperty({ example: 'localhost:5000/ouruser/sinatra' })
+  @IsString() @MinLength(1) @MaxLength(512)
+  repository!: string;
+
+  @Field({ nullable: true, description: 'default: the tag in repository, else latest' })
+  @ApiPropertyOptional({ example: 'v2' })
+  @IsOptional() @IsString() @MinLength(1) @MaxLength(128)
+  tag?: string;
+
+  @Field({ nullable: true, description: '`-m`: the commit message, shown as the image\'s comment' })
+  @ApiPropertyOptional({ example: 'Added json gem' })
+  @IsOptional() @IsString() @MaxLength(COMMIT_BOUNDS.messageMaxLength)
+  message?: string;
+
+  @Field({ nullable: true, description: '`-a`' })
+  @ApiPropertyOptional({ example: 'Kate Smith <kate@example.com>' })
+  @IsOptional() @IsString() @MaxLength(COMMIT_BOUNDS.authorMaxLength)
+  author?: string;
+
+  @Field(() => [String], { nullable: true, description: '`-c`: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME or WORKDIR instructions' })
+  @ApiPropertyOptional({ type: [String], example: ['CMD ["/bin/sh"]', 'ENV A=b'] })
+  @IsOptional() @IsArray() @ArrayMaxSize(COMMIT_BOUNDS.changesMaxItems)
+  @IsString({ each: true }) @MaxLength(COMMIT_BOUNDS.changeMaxLength, { each: true })
+  changes?: string[];
+}
+
+@InputType('CommitContainerInput')
+export class CommitContainerInput extends CommitContainerBody {
+  @Field(() => ID, { description: 'the container: id, id prefix or name' })
+  @IsString() @Matches(CONTAINER_ID, { message: 'id must be a container id, id prefix or name' })
+  id!: string;
+}
+
+export class ListContainersQuery {
+  @ApiPropertyOptional({ description: 'stopped containers too (`docker ps -a`)' })
+  @IsOptional() @QueryBoolean() @IsBoolean() all?: boolean;
+}
+
+export class RemoveContainerQuery {
+  @ApiPropertyOptional({ description: 'kill a running container first' })
+  @IsOptional() @QueryBoolean() @IsBoolean() force?: boolean;
+}
+
+export const LOG_LINES_MAX = 100_000;
+
+export class ContainerLogsQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: LOG_LINES_MAX, description: `the last N lines; default and at most ${LOG_LINES_MAX}` })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(LOG_LINES_MAX) tail?: number;
+}

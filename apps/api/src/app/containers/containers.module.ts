@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { ImagesModule } from '../images/images.module';
+import { ContainersController } from './containers.controller';
+import { ContainersResolver } from './containers.resolver';
+import { ContainersService } from './containers.service';
+import { ContainerSweeper } from './sweeper';
+
+/** Runs, lists, commits and removes Drydock's containers; sweeps the stale ones. */
+@Module({
+  imports: [ImagesModule],
+  controllers: [ContainersController],
+  providers: [ContainersService, ContainersResolver, ContainerSweeper],
+})
+export class ContainersModule {}

@@ -1,0 +1,65 @@
+import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import type { Image as ImageShape } from '@drydock/docker';
+import type { JobRecord } from '@drydock/jobs';
+import { CurrentPrincipal, RequireRole } from '../auth/decorators';
+import type { Principal } from '../auth/principal';
+import { Image } from '../images/image.model';
+import { JobModel } from '../jobs/job.model';
+import { Container, ContainerLogLine } from './container.model';
+import { CommitContainerInput, RunContainerBody } from './containers.dto';
+import { ContainersService, toContainer } from './containers.service';
+
+@Resolver(() => Container)
+export class ContainersResolver {
+  constructor(private readonly service: ContainersService) {}
+
+  @Query(() => [Container], { description: "Drydock's containers the caller may see; running only unless all" })
+  @RequireRole('viewer')
+  async containers(
+    @CurrentPrincipal() principal: Principal,
+    @Args('all', { type: () => Boolean, nullable: true }) all?: boolean | null,
+  ): Promise<Container[]> {
+    return (await this.service.list(all ?? false, principal)).map(toContainer);
+  }
+
+  @Query(() => Container, { nullable: true })
+  @RequireRole('viewer')
+  async container(@CurrentPrincipal() principal: Principal, @Args('id', { type: () => ID }) id: string): Promise<Container | null> {
+    const detail = await this.service.find(id, principal);
+    return detail ? toContainer(detail) : null;
+  }
+
+  @Query(() => [ContainerLogLine], { description: 'the output so far, at most the last 100000 lines' })
+  @RequireRole('viewer')
+  containerLogs(
+    @CurrentPrincipal() principal: Principal,
+    @Args('id', { type: () => ID }) id: string,
+    @Args('tail', { type: () => Int, nullable: true }) tail?: number | null,
+  ): Promise<ContainerLogLine[]> {
+    return this.service.logs(id, tail ?? undefined, principal);
+  }
+
+  @Mutation(() => JobModel, { description: 'a RUN job; its output lines are LOG events of jobEvents' })
+  @RequireRole('builder')
+  runContainer(@CurrentPrincipal() principal: Principal, @Args('input') input: RunContainerBody): Promise<JobRecord> {
+    return this.service.run(input, principal);
+  }
+
+  @Mutation(() => Image)
+  @RequireRole('builder')
+  commitContainer(@CurrentPrincipal() principal: Principal, @Args('input') input: CommitContainerInput): Promise<ImageShape> {
+    const { id, ...body } = input;
+    return this.service.commit(id, body, principal);
+  }
+
+  @Mutation(() => Boolean)
+  @RequireRole('builder')
+  async removeContainer(
+    @CurrentPrincipal() principal: Principal,
+    @Args('id', { type: () => ID }) id: string,
+    @Args('force', { type: () => Boolean, nullable: true }) force?: boolean | null,
+  ): Promise<boolean> {
+    await this.service.remove(id, force ?? false, principal);
+    return true;
+  }
+}
