@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { DrydockError, ErrorCode } from './errors';
 import { classifyMessage } from './engine-errors';
 
@@ -22,8 +23,10 @@ export interface EngineMessage {
 /** Yields each JSON message of the stream; a line that is not JSON becomes a `stream` message. */
 export async function* decodeJsonLines(body: Readable): AsyncGenerator<EngineMessage> {
   let buffered = '';
+  // A multi-byte character may be cut at a chunk boundary: the decoder holds its first bytes back.
+  const decoder = new StringDecoder('utf8');
   for await (const chunk of body) {
-    buffered += typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8');
+    buffered += typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
     let newline: number;
     while ((newline = buffered.indexOf('\n')) >= 0) {
       const line = buffered.slice(0, newline).trim();
@@ -31,7 +34,7 @@ export async function* decodeJsonLines(body: Readable): AsyncGenerator<EngineMes
       if (line) yield parseLine(line);
     }
   }
-  const rest = buffered.trim();
+  const rest = (buffered + decoder.end()).trim();
   if (rest) yield parseLine(rest);
 }
 

@@ -252,6 +252,27 @@ describe('build progress', () => {
     ]);
   });
 
+  it('joins a line the engine cut across two messages, Step lines included', async () => {
+    const recorded = new RecordingEmit();
+    const { imageId } = await relayBuild(
+      stream([
+        { stream: 'Step 1/2 : FROM bus' },
+        { stream: 'ybox\n' },
+        { stream: 'burst 12' },
+        { stream: '18\nburst 1219\n' },
+        { stream: 'last line without newline' },
+      ]),
+      recorded,
+    );
+    expect(recorded.calls).toEqual([
+      ['step', { index: 1, count: 2, instruction: 'FROM busybox' }, 'Step 1/2 : FROM busybox'],
+      ['log', 'burst 1218'],
+      ['log', 'burst 1219'],
+      ['log', 'last line without newline'],
+    ]);
+    expect(imageId).toBeNull();
+  });
+
   it('splits stream chunks on newlines and drops the trailing empty one', () => {
     expect(streamLines('a\nb\n')).toEqual(['a', 'b']);
     expect(streamLines('partial')).toEqual(['partial']);

@@ -116,41 +116,60 @@ export function transferProgress(state: TransferState): number | null {
 export interface BuildState {
   /** `aux.ID` (full `sha256:`), else the short id of `Successfully built`. */
   readonly imageId: string | null;
+  /**
+   * The unfinished end of the last `stream` message. The engine cuts its
+   * messages wherever its buffer ends, mid-line included: a line is only
+   * complete at its newline.
+   */
+  readonly partial: string;
 }
 
 export function initialBuild(): BuildState {
-  return { imageId: null };
+  return { imageId: null, partial: '' };
 }
 
 const STEP_LINE = /^Step (\d+)\/(\d+) : (.*)$/;
 const BUILT_LINE = /^Successfully built ([0-9a-f]+)$/;
 
+function buildLine(state: BuildState, line: string, emits: ProgressEmit[]): BuildState {
+  const step = STEP_LINE.exec(line);
+  if (step) {
+    emits.push({
+      kind: 'step',
+      step: { index: Number(step[1]), count: Number(step[2]), instruction: step[3] ?? '' },
+      message: line,
+    });
+    return state;
+  }
+  emits.push({ kind: 'log', message: line });
+  const built = BUILT_LINE.exec(line)?.[1];
+  return built && state.imageId === null ? { ...state, imageId: built } : state;
+}
+
 /** One message of `POST /build` (the classic builder's stream). */
 export function translateBuild(state: BuildState, message: EngineMessage): [BuildState, ProgressEmit[]] {
   let next = state;
   const emits: ProgressEmit[] = [];
-  if (message.aux?.ID) next = { imageId: message.aux.ID };
+  if (message.aux?.ID) next = { ...next, imageId: message.aux.ID };
   if (message.stream !== undefined) {
-    for (const line of streamLines(message.stream)) {
-      const step = STEP_LINE.exec(line);
-      if (step) {
-        emits.push({
-          kind: 'step',
-          step: { index: Number(step[1]), count: Number(step[2]), instruction: step[3] ?? '' },
-          message: line,
-        });
-        continue;
-      }
-      const built = BUILT_LINE.exec(line)?.[1];
-      if (built && next.imageId === null) next = { imageId: built };
-      emits.push({ kind: 'log', message: line });
-    }
+    const text = next.partial + message.stream;
+    const cut = text.lastIndexOf('\n');
+    next = { ...next, partial: text.slice(cut + 1) };
+    if (cut >= 0) for (const line of streamLines(text.slice(0, cut + 1))) next = buildLine(next, line, emits);
   } else if (message.status !== undefined) {
     // A FROM image being pulled: keep its milestones, skip its byte counters.
     if (message.progressDetail?.total === undefined) {
       emits.push({ kind: 'log', message: message.id ? `${message.id}: ${message.status}` : message.status });
     }
   }
+  return [next, emits];
+}
+
+/** The end of the build stream: a last line without its newline is still a line. */
+export function finishBuild(state: BuildState): [BuildState, ProgressEmit[]] {
+  const emits: ProgressEmit[] = [];
+  if (!state.partial) return [state, emits];
+  const next = buildLine({ ...state, partial: '' }, state.partial.replace(/\r$/, ''), emits);
   return [next, emits];
 }
 
@@ -195,5 +214,7 @@ export async function relayBuild(
     state = next;
     applyEmits(emit, emits);
   }
-  return { imageId: state.imageId };
+  const [finished, emits] = finishBuild(state);
+  applyEmits(emit, emits);
+  return { imageId: finished.imageId };
 }
