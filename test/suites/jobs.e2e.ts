@@ -203,6 +203,15 @@ describe('pull, push and build as jobs, with live and replayable progress', () =
       expect(job.result?.digest).toBe(await registry.manifestDigest(`${ns}/team-app`, 'v2'));
       const { events } = await readSse(running.url, running.token, job.id);
       expect(JSON.stringify(events)).not.toContain(testEnv.authPassword);
+
+      // A build FROM that private image: the engine pulls the base with the stored login (X-Registry-Config).
+      docker('rmi', `${repository}:v1`, `${repository}:v2`);
+      const build = await api(running)
+        .post('/v1/builds')
+        .send({ dockerfile: `FROM ${repository}:v1\nRUN echo based-on-private`, tags: [`${repo}:from-private`], pull: true })
+        .expect(202);
+      const built = await waitForJob(running.url, running.token, build.body.id);
+      expect(built.state).toBe('SUCCEEDED');
     } finally {
       await api(running).delete(`/v1/registries/${encodeURIComponent(testEnv.authRegistry)}/credential`).expect(204);
     }
