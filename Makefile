@@ -19,7 +19,7 @@ build: install
 # under .data/ unless REDIS_URL is set.
 run: build
 	scripts/services.sh run
-	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:$(RUN_REDIS_PORT)} DRYDOCK_DATA_DIR=$${DRYDOCK_DATA_DIR:-.data} \
+	NODE_ENV=production REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:$(RUN_REDIS_PORT)} DRYDOCK_DATA_DIR=$${DRYDOCK_DATA_DIR:-.data} \
 	  node dist/apps/api/main.js
 
 services-test:

@@ -1,3 +1,4 @@
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { ErrorCode } from '@drydock/docker';
 import type { ApolloServerPlugin } from '@apollo/server';
@@ -97,7 +98,8 @@ export function graphqlOptions(
     includeStacktraceInErrorResponses: false,
     formatError: formatGraphQLError,
     validationRules: rules,
-    plugins: hooks.plugins ?? [],
+    // Drydock sets no cache hints; Apollo's default cache-control plugin would still run a hook per field.
+    plugins: [ApolloServerPluginCacheControlDisabled(), ...(hooks.plugins ?? [])],
     ...(hooks.maxTokens ? { parseOptions: { maxTokens: hooks.maxTokens } } : {}),
     subscriptions: {
       'graphql-ws': { path: '/graphql', onConnect: onConnect as never, ...wsParseAndValidate(rules, hooks.maxTokens) },

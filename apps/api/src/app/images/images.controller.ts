@@ -15,7 +15,7 @@ export class ImagesController {
   @Get('images')
   @RequireRole('viewer')
   @ApiOkResponse({ type: [Image] })
-  async list(@Query() query: ListImagesQuery, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+  async list(@Query() query: ListImagesQuery, @Res({ passthrough: true }) reply: FastifyReply): Promise<Buffer> {
     void reply.type('application/json; charset=utf-8');
     return this.images.listJson(query);
   }

@@ -40,8 +40,12 @@ const SEARCH_DEFAULT_LIMIT = 25;
 /** The one service under the images REST controller and GraphQL resolver. */
 @Injectable()
 export class ImagesService {
-  /** The serialised unfiltered list, per catalogue snapshot: most list calls are just a buffer write. */
-  private readonly serialised = new WeakMap<Image[], string>();
+  /**
+   * The serialised unfiltered list, per catalogue snapshot: most list calls
+   * are just a buffer write. A Buffer, not a string: Fastify would otherwise
+   * measure and encode the string again on every response (bench/adapters).
+   */
+  private readonly serialised = new WeakMap<Image[], Buffer>();
 
   constructor(
     @Inject(DockerEngine) private readonly engine: DockerEngine,
@@ -54,18 +58,18 @@ export class ImagesService {
     return this.catalog.list(this.catalogFilter(filter));
   }
 
-  /** The list as JSON text; the unfiltered list is serialised once per change of the engine's images. */
-  async listJson(filter: ListFilter = {}): Promise<string> {
+  /** The list as JSON bytes; the unfiltered list is serialised once per change of the engine's images. */
+  async listJson(filter: ListFilter = {}): Promise<Buffer> {
     if (filter.reference === undefined && filter.dangling === undefined && !filter.label?.length) {
       const all = await this.catalog.all();
       let json = this.serialised.get(all);
       if (json === undefined) {
-        json = JSON.stringify(all);
+        json = Buffer.from(JSON.stringify(all));
         this.serialised.set(all, json);
       }
       return json;
     }
-    return JSON.stringify(await this.list(filter));
+    return Buffer.from(JSON.stringify(await this.list(filter)));
   }
 
   async inspect(ref: string): Promise<Image> {
