@@ -115,11 +115,11 @@ case ${1:-} in
     T="$DATA/test"
     mkdir -p "$T"
     ensure_redis 6391 "$T/redis"
-    if [[ ! -f $T/registry-password ]]; then
-      head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$T/registry-password"
-    fi
-    PASSWORD=$(cat "$T/registry-password")
-    [[ -f $T/htpasswd ]] || htpasswd -Bbn drydock "$PASSWORD" >"$T/htpasswd"
+    # A fixed password for a loopback-only throw-away registry: a second checkout that finds
+    # the registry already running (started by another) must know its login. It is distinctive
+    # so the suites can grep every answer, Redis value and log line for it.
+    PASSWORD=dd-e2e-Reg1stry-pw-7f3a9c
+    htpasswd -Bbn drydock "$PASSWORD" >"$T/htpasswd"
     ensure_registry open 5001
     ensure_registry auth 5002 "$T/htpasswd"
     ensure_fixture localhost:5001/drydock-fixture/busybox:1
