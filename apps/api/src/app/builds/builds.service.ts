@@ -47,16 +47,8 @@ export class BuildsService {
   /** The JSON (and GraphQL) form: an inline Dockerfile with small files, or a context uploaded before. */
   fromBody(body: InlineBuildBody, principal: Principal, idempotencyKey?: string): Promise<JobRecord> {
     const requester = this.authorise(principal, body.tags, idempotencyKey);
-    const options: BuildOptions = {
-      tags: body.tags,
-      ...(body.dockerfilePath ? { dockerfilePath: body.dockerfilePath } : {}),
-      ...(body.buildArgs ? { buildArgs: body.buildArgs } : {}),
-      ...(body.target ? { target: body.target } : {}),
-      ...(body.labels ? { labels: body.labels } : {}),
-      ...(body.noCache !== undefined ? { noCache: body.noCache } : {}),
-      ...(body.pull !== undefined ? { pull: body.pull } : {}),
-      ...(body.platform ? { platform: body.platform } : {}),
-    };
+    const { tags, dockerfilePath, buildArgs, target, labels, noCache, pull, platform } = body;
+    const options: BuildOptions = { tags, dockerfilePath, buildArgs, target, labels, noCache, pull, platform };
     if (body.contextUploadId !== undefined) {
       if (body.dockerfile !== undefined || body.files !== undefined) {
         throw new DrydockError(ErrorCode.VALIDATION_FAILED, 'give either contextUploadId or dockerfile (+ files), not both');
@@ -137,16 +129,17 @@ export class BuildsService {
       const ref = parseReference(tag);
       return `${ref.repository}:${ref.effectiveTag}`;
     });
+    // Undefined options vanish when BullMQ stores the data as JSON.
     const data: BuildJobData = {
       contextId: stored.id,
       dockerfile: options.dockerfilePath ?? 'Dockerfile',
       tags,
-      ...(options.buildArgs ? { buildArgs: options.buildArgs } : {}),
-      ...(options.target ? { target: options.target } : {}),
-      ...(options.labels ? { labels: options.labels } : {}),
+      buildArgs: options.buildArgs,
+      target: options.target,
+      labels: options.labels,
       noCache: options.noCache ?? false,
       pull: options.pull ?? false,
-      ...(options.platform ? { platform: options.platform } : {}),
+      platform: options.platform,
       baseRegistries: [...new Set(summary.baseImages.map((image) => parseReference(image).domain))],
       team: requester.team,
     };
