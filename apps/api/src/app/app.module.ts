@@ -17,6 +17,8 @@ import { EngineModule } from './engine/engine.module';
 import { graphqlOptions } from './graphql.options';
 import { HealthModule } from './health/health.module';
 import { ImagesModule } from './images/images.module';
+import { imagesQueryCache } from './images/images-query-cache';
+import { ImageCatalog } from '@drydock/docker';
 import { JobsModule } from './jobs/jobs.module';
 import { BuildsModule } from './builds/builds.module';
 import { ContainersModule } from './containers/containers.module';
@@ -44,12 +46,12 @@ export class AppModule {
         AuditModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
-          inject: [TokenService, MutationRateLimiter, APP_CONFIG],
-          useFactory: (tokens: TokenService, limiter: MutationRateLimiter, appConfig: AppConfig) => {
+          inject: [TokenService, MutationRateLimiter, APP_CONFIG, ImageCatalog],
+          useFactory: (tokens: TokenService, limiter: MutationRateLimiter, appConfig: AppConfig, catalog: ImageCatalog) => {
             const auth = graphqlAuth(tokens, limiter);
             return graphqlOptions(auth.onConnect, {
               httpContext: auth.httpContext,
-              plugins: [auth.httpOperationPlugin],
+              plugins: [auth.httpOperationPlugin, imagesQueryCache(catalog)],
               validationRules: [queryLimitsRule({ maxDepth: appConfig.graphqlMaxDepth, maxFields: appConfig.graphqlMaxSelections })],
               maxTokens: 20_000,
             });
