@@ -84,6 +84,31 @@ describe('pull, push and build as jobs, with live and replayable progress', () =
     expect(docker('run', '--rm', '--network', 'none', `${repo}:v2`)).toBe('gem install sinatra');
   });
 
+  it('builds from a multipart form: options as fields, the tar context as the last part', async () => {
+    const context = await tarContext({ 'other.Dockerfile': `FROM ${testEnv.fixture}\nRUN echo from-a-form` });
+    const form = new FormData();
+    form.append('t', `${repo}:form-1`);
+    form.append('t', `${repo}:form-2`);
+    form.append('dockerfile', 'other.Dockerfile');
+    form.append('context', new Blob([context], { type: 'application/x-tar' }), 'context.tar');
+    const response = await fetch(`${running.url}/v1/builds`, { method: 'POST', headers: running.auth, body: form });
+    expect(response.status).toBe(202);
+    const job = await waitForJob(running.url, running.token, ((await response.json()) as JobJson).id);
+    expect(job).toMatchObject({ state: 'SUCCEEDED', result: { tags: [`${repo}:form-1`, `${repo}:form-2`] } });
+
+    const misnamed = new FormData();
+    misnamed.append('t', `${repo}:form-3`);
+    misnamed.append('upload', new Blob([context]), 'context.tar');
+    const refused = await fetch(`${running.url}/v1/builds`, { method: 'POST', headers: running.auth, body: misnamed });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { detail: string }).detail).toMatch(/named "context"/);
+
+    const fieldsOnly = new FormData();
+    fieldsOnly.append('t', `${repo}:form-4`);
+    const empty = await fetch(`${running.url}/v1/builds`, { method: 'POST', headers: running.auth, body: fieldsOnly });
+    expect(empty.status).toBe(400);
+  });
+
   it('ends a build whose RUN fails FAILED with BUILD_FAILED, the engine\'s message and the step\'s output', async () => {
     const accepted = await submitBuild(`t=${encodeURIComponent(`${repo}:broken`)}`, {
       Dockerfile: `FROM ${testEnv.fixture}\nRUN echo "about to fail" && exit 3`,

@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import multipart from '@fastify/multipart';
 import { AppModule } from './app.module';
 import { sendProblem } from './common/exception.filter';
 import { CONTEXT_TYPES } from './builds/builds.controller';
@@ -32,6 +33,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const fastify = app.getHttpAdapter().getInstance();
   // Errors that happen before a route runs (bad JSON, body too large) are problems too.
   fastify.setErrorHandler((error, request, reply) => sendProblem(reply, error, request.id));
+  // Multipart builds: the context part stays a stream; the context store applies the size cap.
+  await app.register(multipart, { limits: { files: 1, fields: 64, fieldSize: 1024 * 1024, fileSize: config.buildContextMaxBytes + 1 } });
   // Build contexts stay streams: the context store spools them to disk with its own cap.
   fastify.addContentTypeParser(CONTEXT_TYPES, (_request, payload, done) => done(null, payload));
   fastify.addHook('onSend', async (request, reply) => {

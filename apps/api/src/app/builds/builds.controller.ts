@@ -9,10 +9,25 @@ import { idempotencyKey } from '../common/idempotency';
 import { validationPipe } from '../common/validation.pipe';
 import { JobModel } from '../jobs/job.model';
 import { BuildQuery, InlineBuildBody } from './builds.dto';
-import { BuildsService } from './builds.service';
+import { BuildsService, type BuildOptions } from './builds.service';
 
 /** Content types whose body is a build context, passed through as a stream (see bootstrap). */
 export const CONTEXT_TYPES = ['application/x-tar', 'application/tar', 'application/gzip', 'application/x-gzip', 'application/octet-stream'];
+
+/** The Engine API's build parameters (query string or multipart fields), validated, as build options. */
+async function queryOptions(raw: unknown): Promise<BuildOptions> {
+  const query = (await validationPipe.transform(raw ?? {}, { type: 'query', metatype: BuildQuery })) as BuildQuery;
+  return {
+    tags: query.t,
+    dockerfilePath: query.dockerfile,
+    target: query.target,
+    buildArgs: query.buildargs,
+    labels: query.labels,
+    noCache: query.nocache,
+    pull: query.pull,
+    platform: query.platform,
+  };
+}
 
 function isContext(request: FastifyRequest): boolean {
   const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
@@ -31,7 +46,7 @@ export class BuildsController {
   @Post()
   @RequireRole('builder')
   @HttpCode(202)
-  @ApiConsumes('application/x-tar', 'application/json')
+  @ApiConsumes('application/x-tar', 'multipart/form-data', 'application/json')
   @ApiBody({ type: InlineBuildBody, description: 'JSON; or a tar context with the query parameters of BuildQuery' })
   @ApiAcceptedResponse({ type: JobModel, description: 'Location: /v1/jobs/{id}' })
   async build(
@@ -43,22 +58,9 @@ export class BuildsController {
     const idempotency = idempotencyKey(key);
     let job;
     if (isContext(request)) {
-      const query = (await validationPipe.transform(request.query ?? {}, { type: 'query', metatype: BuildQuery })) as BuildQuery;
-      job = await this.builds.fromTar(
-        request.body as Readable,
-        {
-          tags: query.t,
-          dockerfilePath: query.dockerfile,
-          target: query.target,
-          buildArgs: query.buildargs,
-          labels: query.labels,
-          noCache: query.nocache,
-          pull: query.pull,
-          platform: query.platform,
-        },
-        principal,
-        idempotency,
-      );
+      job = await this.builds.fromTar(request.body as Readable, await queryOptions(request.query), principal, idempotency);
+    } else if (request.isMultipart()) {
+      job = await this.fromMultipart(request, principal, idempotency);
     } else {
       if (Object.keys(request.query ?? {}).length) {
         throw new DrydockError(ErrorCode.VALIDATION_FAILED, 'a JSON build takes its options in the body, not the query string');
@@ -67,6 +69,36 @@ export class BuildsController {
       job = await this.builds.fromBody(body, principal, idempotency);
     }
     void reply.header('location', `/v1/jobs/${job.id}`);
+    return job;
+  }
+
+  /**
+   * multipart/form-data, as an HTML form would send it: the build options as
+   * fields (the same names as the query string), then the tar in a file part
+   * named `context`, streamed like a tar body. Fields after the file are refused:
+   * the options must be known before the context is read.
+   */
+  private async fromMultipart(request: FastifyRequest, principal: Principal, idempotency: string | undefined): Promise<JobModel> {
+    const fields: Record<string, string | string[]> = {};
+    let job: JobModel | undefined;
+    for await (const part of request.parts()) {
+      if (job) {
+        if (part.type === 'file') part.file.resume();
+        throw new DrydockError(ErrorCode.VALIDATION_FAILED, 'multipart: the context must be the last part');
+      }
+      if (part.type === 'field') {
+        const value = String(part.value);
+        const previous = fields[part.fieldname];
+        fields[part.fieldname] = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
+        continue;
+      }
+      if (part.fieldname !== 'context') {
+        part.file.resume();
+        throw new DrydockError(ErrorCode.VALIDATION_FAILED, `multipart: the build context goes in a file part named "context", not "${part.fieldname}"`);
+      }
+      job = await this.builds.fromTar(part.file, await queryOptions(fields), principal, idempotency);
+    }
+    if (!job) throw new DrydockError(ErrorCode.VALIDATION_FAILED, 'multipart: no file part named "context"');
     return job;
   }
 
