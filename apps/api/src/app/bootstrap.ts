@@ -31,8 +31,6 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   app.enableShutdownHooks();
 
   const fastify = app.getHttpAdapter().getInstance();
-  // Errors that happen before a route runs (bad JSON, body too large) are problems too.
-  fastify.setErrorHandler((error, request, reply) => sendProblem(reply, error, request.id));
   // Multipart builds: the context part stays a stream; the context store applies the size cap.
   await app.register(multipart, { limits: { files: 1, fields: 64, fieldSize: 1024 * 1024, fileSize: config.buildContextMaxBytes + 1 } });
   // Build contexts stay streams: the context store spools them to disk with its own cap.
