@@ -9,16 +9,11 @@ import { requesterOf, type Requester } from '../auth/requester';
 import { ContextStore, type StoredContext } from './context-store';
 import { CONTEXT_PATH, type InlineBuildBody } from './builds.dto';
 
-export interface BuildOptions {
-  tags: string[];
+/** What a caller may ask of a build; the rest of the job data is the service's to fill in. */
+export type BuildOptions = Omit<BuildJobData, 'contextId' | 'dockerfile' | 'baseRegistries' | 'team'> & {
+  /** `-f`: the Dockerfile's path inside the context (default `Dockerfile`). */
   dockerfilePath?: string;
-  buildArgs?: Record<string, string>;
-  target?: string;
-  labels?: Record<string, string>;
-  noCache?: boolean;
-  pull?: boolean;
-  platform?: string;
-}
+};
 
 /** Inline files are for small contexts; larger ones are uploaded as a tar. */
 const INLINE_FILES_MAX_BYTES = 4 * 1024 * 1024;

@@ -1,23 +1,18 @@
-import { DrydockError, ErrorCode, isDrydockError, isTransient, type DockerEngine } from '@drydock/docker';
+import { DrydockError, ErrorCode, isDrydockError, isTransient, type BuildOptions, type DockerEngine } from '@drydock/docker';
 import { relayBuild } from '../progress';
 import { JobType, type JobResult } from '../model';
 import type { JobContext, JobHandler } from '../runner';
 import type { ContextSource, CredentialSource } from './sources';
 
-export interface BuildJobData {
+/** The engine's build options as job data: no credentials (the worker fetches them) and no signal. */
+export type BuildJobData = Omit<BuildOptions, 'dockerfile' | 'registryConfig' | 'signal'> & {
   contextId: string;
+  /** `-f`: the Dockerfile's path inside the context. */
   dockerfile: string;
-  tags: string[];
-  buildArgs?: Record<string, string>;
-  target?: string;
-  labels?: Record<string, string>;
-  noCache?: boolean;
-  pull?: boolean;
-  platform?: string;
   /** Registries the Dockerfile's FROM lines pull from: their credentials go to the engine (X-Registry-Config). */
   baseRegistries: string[];
   team: string | null;
-}
+};
 
 /** `docker build` with the legacy builder: `Step i/N` steps and every output line become events. */
 export class BuildJob implements JobHandler<BuildJobData> {
