@@ -30,6 +30,7 @@ typecheck: install
 
 lint: install
 	npx nx run-many -t lint
+	docker-compose -f docker-compose.yml config -q
 
 unit: install services-test
 	set -a; source .data/test/env; set +a; npx nx run-many -t test --skip-nx-cache

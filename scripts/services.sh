@@ -32,6 +32,8 @@ ensure_packages() {
   command -v htpasswd >/dev/null || missing+=(apache2-utils)
   [[ -x /bin/busybox || -x /usr/bin/busybox ]] || missing+=(busybox-static)
   command -v curl >/dev/null || missing+=(curl)
+  # Only to check docker-compose.yml (make test); nothing here runs compose.
+  command -v docker-compose >/dev/null || missing+=(docker-compose)
   if ((${#missing[@]})); then
     log "installing ${missing[*]}"
     apt-get update -qq
