@@ -36,3 +36,25 @@ describe('health and docs', () => {
     await request(running.url).get('/docs').expect((res) => expect([200, 301, 302]).toContain(res.status));
   });
 });
+
+describe('when Redis is away', () => {
+  it('says so on /health/ready and answers job requests 503 REDIS_UNAVAILABLE, quickly', async () => {
+    // Port 1 on loopback: nothing listens there, so every connection is refused at once.
+    const broken = await startApp({ REDIS_URL: 'redis://127.0.0.1:1' });
+    try {
+      const ready = await api(broken).get('/health/ready').expect(503);
+      expect(ready.body).toMatchObject({ status: 'unavailable', engine: { status: 'up' }, redis: { status: 'down' } });
+      const started = Date.now();
+      const pull = await api(broken).post('/v1/images/pull').send({ reference: 'localhost:5001/x/y:1' }).expect(503);
+      expect(pull.headers['content-type']).toContain('application/problem+json');
+      expect(pull.body.code).toBe('REDIS_UNAVAILABLE');
+      const jobs = await api(broken).get('/v1/jobs').expect(503);
+      expect(jobs.body.code).toBe('REDIS_UNAVAILABLE');
+      expect(Date.now() - started).toBeLessThan(15_000);
+      // The image catalogue needs only the engine.
+      await api(broken).get('/v1/images').expect(200);
+    } finally {
+      await broken.close();
+    }
+  }, 60_000);
+});

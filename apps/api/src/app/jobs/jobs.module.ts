@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { ContextStore } from '../builds/context-store';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { RegistriesModule } from '../registries/registries.module';
+import { watchRedis } from '../redis/redis.module';
 import { RegistryCredentials } from '../registries/registry-credentials.service';
 import { JobsController } from './jobs.controller';
 import { JobsResolver } from './jobs.resolver';
@@ -26,8 +27,26 @@ import { CREDENTIAL_SOURCE, JOBS_REDIS, redisOptionsFromUrl } from './jobs.token
 /** SIGTERM: running jobs get this long to finish before they are handed back to the queue. */
 const SHUTDOWN_DEADLINE_MS = 25_000;
 
+/** Past the worker's own deadline, how long the queue and bus get to close before their sockets are cut. */
+const CLOSE_GRACE_MS = 3_000;
+
 const logger = new Logger('Jobs');
-const onError = (error: Error) => logger.warn({ err: error }, error.message);
+const lastLogged = new Map<string, number>();
+/**
+ * BullMQ's and the bus's connections report every failed reconnect while Redis
+ * is away; one line per distinct message every 30 s says as much.
+ */
+const onError = (error: Error) => {
+  const now = Date.now();
+  if (now - (lastLogged.get(error.message) ?? 0) < 30_000) return;
+  lastLogged.set(error.message, now);
+  logger.warn({ err: error }, error.message);
+};
+
+/** Resolves when `work` does or after `ms`, whichever is first: shutdown must not wait on a Redis that is gone. */
+function within(work: Promise<unknown> | undefined, ms: number): Promise<unknown> {
+  return Promise.race([work, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
+}
 
 /**
  * Queues, stores and the event bus for every role; the worker only where the
@@ -40,7 +59,7 @@ const onError = (error: Error) => logger.warn({ err: error }, error.message);
     {
       provide: JOBS_REDIS,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }),
+      useFactory: (config: AppConfig) => watchRedis(new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }), 'jobs'),
     },
     {
       provide: JobEventStore,
@@ -121,9 +140,8 @@ export class JobsModule implements OnApplicationShutdown {
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.worker?.close(SHUTDOWN_DEADLINE_MS);
-    await this.queue.close();
-    await this.bus.close();
+    await within(this.worker?.close(SHUTDOWN_DEADLINE_MS), SHUTDOWN_DEADLINE_MS + CLOSE_GRACE_MS);
+    await within(Promise.all([this.queue.close(), this.bus.close()]), CLOSE_GRACE_MS);
     this.redis.disconnect();
   }
 }
