@@ -141,11 +141,8 @@ export class JobEventBus {
     for (const listeners of this.followers.values()) for (const inbox of listeners) inbox.push(CLOSED);
     for (const inbox of this.watchers) inbox.push(CLOSED);
     this.cancelListeners.clear();
-    try {
-      await this.subscriber.quit();
-    } catch {
-      this.subscriber.disconnect();
-    }
+    // Not quit(): it would wait for ever on a Redis that is gone, and a subscriber has nothing to flush.
+    this.subscriber.disconnect();
   }
 
   private async subscribe(): Promise<void> {

@@ -142,6 +142,8 @@ export class JobsModule implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await within(this.worker?.close(SHUTDOWN_DEADLINE_MS), SHUTDOWN_DEADLINE_MS + CLOSE_GRACE_MS);
     await within(Promise.all([this.queue.close(), this.bus.close()]), CLOSE_GRACE_MS);
+    // BullMQ's own connections to a Redis that is gone cannot be closed (they wait to connect first);
+    // the process exits anyway, as Nest re-raises the signal once the app has closed.
     this.redis.disconnect();
   }
 }
