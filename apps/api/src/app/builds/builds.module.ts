@@ -1,7 +1,34 @@
-import { Module } from '@nestjs/common';
+import { Inject, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { BuildsController } from './builds.controller';
 import { BuildsResolver } from './builds.resolver';
 import { BuildsService } from './builds.service';
+import { ContextStore } from './context-store';
+
+const SWEEP_EVERY_MS = 60 * 60 * 1000;
 
 @Module({ controllers: [BuildsController], providers: [BuildsService, BuildsResolver] })
-export class BuildsModule {}
+export class BuildsModule implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Builds');
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    @Inject(ContextStore) private readonly contexts: ContextStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Spooled contexts nobody will build (never used, or their job cancelled while queued) go after the job retention. */
+  onModuleInit(): void {
+    const sweep = () =>
+      void this.contexts
+        .sweep(this.config.jobRetentionSeconds * 1000)
+        .then((removed) => removed && this.logger.log(`removed ${removed} stale build contexts`))
+        .catch((error: Error) => this.logger.warn(`context sweep failed: ${error.message}`));
+    sweep();
+    this.timer = setInterval(sweep, SWEEP_EVERY_MS).unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+}

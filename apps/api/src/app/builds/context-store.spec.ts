@@ -1,5 +1,5 @@
 import { ErrorCode } from '@drydock/docker';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -60,5 +60,15 @@ describe('ContextStore', () => {
 
   it('refuses ids that are not upload ids (no path traversal)', async () => {
     await expect(store.open('../../etc/passwd')).rejects.toMatchObject({ code: ErrorCode.UPLOAD_NOT_FOUND });
+  });
+
+  it('sweeps contexts older than the age it is given, and only those', async () => {
+    const old = await store.fromFiles('FROM busybox', 'Dockerfile', {});
+    const fresh = await store.fromFiles('FROM busybox', 'Dockerfile', {});
+    const past = new Date(Date.now() - 3 * 3600 * 1000);
+    utimesSync(store.path(old.id), past, past);
+    expect(await store.sweep(3600 * 1000)).toBe(1);
+    await expect(store.open(old.id)).rejects.toMatchObject({ code: ErrorCode.UPLOAD_NOT_FOUND });
+    await expect(store.open(fresh.id)).resolves.toBeDefined();
   });
 });

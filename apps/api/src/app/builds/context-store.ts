@@ -56,6 +56,31 @@ export class ContextStore {
   }
 
   /**
+   * Removes contexts older than `maxAgeMs`: an upload never built, or a job
+   * cancelled before it started, would otherwise stay on disk for ever.
+   * Answers how many went.
+   */
+  async sweep(maxAgeMs: number, now = Date.now()): Promise<number> {
+    let names: string[];
+    try {
+      names = await fs.readdir(this.dir);
+    } catch {
+      return 0;
+    }
+    let removed = 0;
+    for (const name of names) {
+      if (!/^[0-9a-f-]{36}\.tar$/.test(name)) continue;
+      const path = join(this.dir, name);
+      const stat = await fs.stat(path).catch(() => null);
+      if (stat && now - stat.mtimeMs > maxAgeMs) {
+        await fs.rm(path, { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /**
    * Spools a tar (or gzipped tar) stream; rejects past the cap, or without the
    * Dockerfile when one is named, leaving nothing behind.
    */
