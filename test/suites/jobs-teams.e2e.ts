@@ -66,6 +66,23 @@ describe('jobs belong to their team', () => {
     }
   });
 
+  it("never answers one team's Idempotency-Key with another team's job", async () => {
+    const key = `shared-key-${ns}`;
+    const submit = (name: string, team: string) =>
+      api(running, running.tokens[name])
+        .post('/v1/builds')
+        .set('idempotency-key', key)
+        .send({ dockerfile: `FROM ${testEnv.fixture}\nLABEL by=${team}`, tags: [`${ns}/${team}/idem:1`] })
+        .expect(202);
+    const a = await submit('builder-a', 'team-a');
+    const b = await submit('builder-b', 'team-b');
+    expect(b.body.id).not.toBe(a.body.id);
+    expect(b.body.team).toBe('team-b');
+    expect((await submit('builder-a', 'team-a')).body.id).toBe(a.body.id);
+    await waitForJob(running.url, running.token, a.body.id);
+    await waitForJob(running.url, running.token, b.body.id);
+  });
+
   it('lets a viewer read jobs but not start one', async () => {
     const refused = await api(running, running.tokens['viewer-a'])
       .post('/v1/builds')

@@ -381,6 +381,16 @@ describe('JobQueue and JobWorker', () => {
     await h.history(fresh.id);
   });
 
+  it('scopes an idempotency key to its caller and job type', async () => {
+    const h = harness();
+    const a = await h.queue.enqueue(JobType.BUILD, {}, { idempotencyKey: 'k', team: 'team-a', owner: 'ana' });
+    expect((await h.queue.enqueue(JobType.BUILD, {}, { idempotencyKey: 'k', team: 'team-a', owner: 'ana' })).id).toBe(a.id);
+    const otherTeam = await h.queue.enqueue(JobType.BUILD, {}, { idempotencyKey: 'k', team: 'team-b', owner: 'bob' });
+    const otherType = await h.queue.enqueue(JobType.PUSH, {}, { idempotencyKey: 'k', team: 'team-a', owner: 'ana' });
+    expect(new Set([a.id, otherTeam.id, otherType.id]).size).toBe(3);
+    for (const job of [a, otherTeam, otherType]) await h.queue.cancel(job.id);
+  });
+
   it('on close, aborts jobs still running at the deadline so another worker retries them', async () => {
     const h = harness({ attempts: 2 });
     const running = started();

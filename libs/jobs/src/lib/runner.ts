@@ -41,7 +41,7 @@ export interface JobHandler<TData = unknown> {
 export interface EnqueueOptions {
   team?: string | null;
   owner?: string | null;
-  /** The client's Idempotency-Key (scope it to the caller): the same key answers with the same job. */
+  /** The client's Idempotency-Key: the same key, from the same team and owner, for the same job type, answers with the same job. */
   idempotencyKey?: string;
   /** Identical work in flight shares one job: a second enqueue with this key gets the first job while it runs. */
   dedupKey?: string;
@@ -162,7 +162,10 @@ export class JobQueue {
   async enqueue(type: JobType, data: object, options: EnqueueOptions = {}): Promise<JobRecord> {
     const { records, events } = this.stores;
     const id = randomUUID();
-    const idempotencyKey = options.idempotencyKey ? `idempotency:${options.idempotencyKey}` : undefined;
+    // A client's key is its own: scoped to the caller and the job type, another caller's identical key is another request.
+    const idempotencyKey = options.idempotencyKey
+      ? `idempotency:${type}:${options.team ?? ''}:${options.owner ?? ''}:${options.idempotencyKey}`
+      : undefined;
     const dedupKey = options.dedupKey ? `dedup:${options.dedupKey}` : undefined;
     try {
       if (idempotencyKey) {

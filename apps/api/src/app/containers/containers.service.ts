@@ -56,8 +56,7 @@ export class ContainersService {
     return this.jobs.enqueue(JobType.RUN, data, {
       team: principal.team,
       owner: principal.name,
-      // The key is the caller's: another token's identical key is another request.
-      ...(idempotencyKey ? { idempotencyKey: `run:${principal.team}:${principal.name}:${idempotencyKey}` } : {}),
+      ...(idempotencyKey ? { idempotencyKey } : {}),
       request: describeRun(data),
     });
   }
