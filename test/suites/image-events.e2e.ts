@@ -6,7 +6,7 @@ import type { Client } from 'graphql-ws';
 import type { EventEmitter } from 'node:events';
 import request from 'supertest';
 import { startApp, type RunningApp } from '../support/app';
-import { docker, uniqueNamespace } from '../support/engine';
+import { docker, removeImagesLabelled, uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
 import { collect, eventually, wsClient } from '../support/graphql';
 
@@ -115,24 +115,7 @@ describe('image events over graphql-ws', () => {
   afterAll(async () => {
     await client?.dispose();
     await running?.close();
-    for (const id of new Set(
-      docker(
-        'images',
-        '-a',
-        '-q',
-        '--no-trunc',
-        '--filter',
-        `label=${SUITE_LABEL}=${ns}`,
-      )
-        .split('\n')
-        .filter(Boolean),
-    )) {
-      try {
-        docker('rmi', '-f', id);
-      } catch {
-        // Gone already.
-      }
-    }
+    removeImagesLabelled(SUITE_LABEL, ns);
   });
 
   it('sees a tag event naming the new reference after a REST tag', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request, { type Response } from 'supertest';
 import { startApp, type RunningApp } from '../support/app';
-import { docker, uniqueNamespace } from '../support/engine';
+import { docker, removeImagesLabelled, uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
 import { eventually, gql, type GraphQLResponse } from '../support/graphql';
 
@@ -211,29 +211,7 @@ describe('images: list, tag, inspect, remove, prune and search against the real 
         // Gone already.
       }
     }
-    // Children before parents: a parent goes only once its children are gone, so go round until none is left.
-    for (let round = 0; round < 5; round++) {
-      const ids = new Set(
-        docker(
-          'images',
-          '-a',
-          '-q',
-          '--no-trunc',
-          '--filter',
-          `label=${SUITE_LABEL}=${ns}`,
-        )
-          .split('\n')
-          .filter(Boolean),
-      );
-      if (ids.size === 0) break;
-      for (const id of ids) {
-        try {
-          docker('rmi', '-f', id);
-        } catch {
-          // Gone already, or it still has a child: the next round.
-        }
-      }
-    }
+    removeImagesLabelled(SUITE_LABEL, ns);
     // Tags this suite put on images it did not build (none should be left, but never leave one behind).
     for (const ref of docker(
       'images',

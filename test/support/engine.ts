@@ -33,3 +33,21 @@ export function dockerBuild(tag: string, dockerfile: string, ...args: string[]):
     env: { ...process.env, DOCKER_BUILDKIT: '0' },
   }).trim();
 }
+
+/**
+ * Removes every image (intermediate ones too) carrying `label=value`. A parent
+ * goes only once its children are gone, so it goes round until none is left.
+ */
+export function removeImagesLabelled(label: string, value: string): void {
+  for (let round = 0; round < 5; round++) {
+    const ids = new Set(docker('images', '-a', '-q', '--no-trunc', '--filter', `label=${label}=${value}`).split('\n').filter(Boolean));
+    if (ids.size === 0) return;
+    for (const id of ids) {
+      try {
+        docker('rmi', '-f', id);
+      } catch {
+        // Gone already, or it still has a child: the next round.
+      }
+    }
+  }
+}

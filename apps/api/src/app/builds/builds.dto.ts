@@ -13,9 +13,8 @@ import {
   MinLength,
 } from 'class-validator';
 import GraphQLJSON from 'graphql-type-json';
-import { QueryArray, QueryBoolean } from '../common/validation';
+import { QueryArray, QueryBoolean, PLATFORM } from '../common/validation';
 
-const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
 /** A path inside the context: relative, no `..` segment. */
 const CONTEXT_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[^\0]{1,255}$/;
 

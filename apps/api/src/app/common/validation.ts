@@ -9,3 +9,6 @@ export const QueryArray = () => Transform(({ value }) => (value === undefined ? 
 
 /** A registry host as the engine names it: domain or IPv4/IPv6 literal, optional port. */
 export const REGISTRY_HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]{1,5})?$/;
+
+/** `os/arch[/variant]`, as the engine's platform parameter. */
+export const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;

@@ -75,13 +75,8 @@ export class ContainersService {
   /** The container, if the caller may see it. */
   async get(id: string, principal: Principal): Promise<ContainerDetail> {
     checkContainerId(id);
-    let detail: ContainerDetail;
-    try {
-      detail = await this.engine.containers.inspect(id);
-    } catch (error) {
-      if (error instanceof DrydockError && error.code === ErrorCode.CONTAINER_NOT_FOUND) throw notFound(id);
-      throw error;
-    }
+    // An absent container is already CONTAINER_NOT_FOUND from the engine adapter.
+    const detail = await this.engine.containers.inspect(id);
     if (!detail.managed || !this.mayView(detail.labels, principal)) throw notFound(id);
     return detail;
   }
@@ -123,10 +118,6 @@ export class ContainersService {
         changes,
         pause: true,
       });
-    } catch (error) {
-      // Removed between the check and the commit: still "no such container" to the caller.
-      if (error instanceof DrydockError && error.code === ErrorCode.CONTAINER_NOT_FOUND) throw notFound(id);
-      throw error;
     } finally {
       this.catalog.invalidate();
     }
@@ -141,9 +132,6 @@ export class ContainersService {
     }
     try {
       await this.engine.containers.remove(container.id, force);
-    } catch (error) {
-      if (error instanceof DrydockError && error.code === ErrorCode.CONTAINER_NOT_FOUND) throw notFound(id);
-      throw error;
     } finally {
       this.catalog.invalidate();
     }

@@ -1,9 +1,8 @@
 import { Field, InputType } from '@nestjs/graphql';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { PLATFORM } from '../common/validation';
 import { IsBoolean, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 
-/** `os/arch[/variant]`, as the engine's platform parameter. */
-const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
 
 @InputType('PullImageInput')
 export class PullImageBody {
