@@ -197,7 +197,11 @@ describe('images: list, tag, inspect, remove, prune and search against the real 
       throw new Error(`fixture ${fixture} has no digest in ${fixtureRepo}`);
     fixtureDigest = digest.slice(digest.indexOf('@') + 1);
     // This suite makes many changes quickly: the per-token mutation budget is not what it tests.
-    running = await startApp({ DRYDOCK_RATE_LIMIT_MUTATIONS_PER_MINUTE: '0' });
+    running = await startApp({
+      DRYDOCK_RATE_LIMIT_MUTATIONS_PER_MINUTE: '0',
+      // The registries the search tests ask; localhost:1 stands for one that is down.
+      DRYDOCK_REGISTRIES_ALLOW: `${testEnv.registry},${testEnv.authRegistry},localhost:1`,
+    });
     authorization = running.auth.authorization;
     url = running.url;
   });

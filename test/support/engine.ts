@@ -51,3 +51,14 @@ export function removeImagesLabelled(label: string, value: string): void {
     }
   }
 }
+
+/** The names of the volumes mounted in a container (an image's VOLUME makes an anonymous one per container). */
+export function volumesOf(containerId: string): string[] {
+  const mounts = JSON.parse(docker('container', 'inspect', '--format', '{{json .Mounts}}', containerId)) as Array<{ Type: string; Name?: string }> | null;
+  return (mounts ?? []).filter((mount) => mount.Type === 'volume' && mount.Name).map((mount) => mount.Name as string);
+}
+
+/** Whether the engine still has a volume (`docker volume ls` lists it). */
+export function volumeExists(name: string): boolean {
+  return docker('volume', 'ls', '-q').split('\n').includes(name);
+}

@@ -9,4 +9,5 @@ export * from './lib/system';
 export * from './lib/engine';
 export * from './lib/registry';
 export * from './lib/catalog';
+export * from './lib/glob';
 export * from './lib/dockerfile';

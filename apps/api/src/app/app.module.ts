@@ -52,7 +52,9 @@ export class AppModule {
             return graphqlOptions(auth.onConnect, {
               httpContext: auth.httpContext,
               plugins: [auth.httpOperationPlugin, imagesQueryCache(catalog)],
-              validationRules: [queryLimitsRule({ maxDepth: appConfig.graphqlMaxDepth, maxFields: appConfig.graphqlMaxSelections })],
+              validationRules: [
+                queryLimitsRule({ maxDepth: appConfig.graphqlMaxDepth, maxFields: appConfig.graphqlMaxSelections, maxMutations: appConfig.graphqlMaxMutations }),
+              ],
               maxTokens: 20_000,
             });
           },

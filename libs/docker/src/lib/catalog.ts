@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { DockerEngine } from './engine';
+import { compileGlob } from './glob';
 import type { Image, ImageEvent } from './types';
 
 export interface ImageFilter {
@@ -140,7 +141,7 @@ export class ImageCatalog {
 }
 
 export function filterImages(images: Image[], filter: ImageFilter): Image[] {
-  const reference = filter.reference ? globToRegExp(filter.reference) : null;
+  const reference = filter.reference ? compileGlob(filter.reference) : null;
   const labels = (filter.labels ?? []).map((label) => {
     const eq = label.indexOf('=');
     return eq < 0 ? { key: label, value: undefined } : { key: label.slice(0, eq), value: label.slice(eq + 1) };
@@ -158,23 +159,4 @@ export function filterImages(images: Image[], filter: ImageFilter): Image[] {
     }
     return labels.every(({ key, value }) => image.labels.some((l) => l.key === key && (value === undefined || l.value === value)));
   });
-}
-
-/** Go's path.Match, as Docker uses for the reference filter: `*` and `?` never cross a `/`. */
-export function globToRegExp(pattern: string): RegExp {
-  let source = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (c === '*') source += '[^/]*';
-    else if (c === '?') source += '[^/]';
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 1);
-      if (end < 0) source += '\\[';
-      else {
-        source += `[${pattern.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else source += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${source}$`);
 }

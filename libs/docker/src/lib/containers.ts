@@ -328,8 +328,9 @@ export class ContainerOperations {
     });
   }
 
+  /** `docker rm -v`: the container's anonymous volumes (an image's VOLUME) go with it, or every run would leave one behind. */
   async remove(id: string, force: boolean): Promise<void> {
-    await engineCall('container', () => this.docker.getContainer(id).remove({ force }));
+    await engineCall('container', () => this.docker.getContainer(id).remove({ force, v: true }));
   }
 
   async inspect(id: string): Promise<ContainerDetail> {

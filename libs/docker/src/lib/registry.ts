@@ -5,6 +5,16 @@ export interface RegistryCredential {
   password: string;
 }
 
+export interface RegistryClientOptions {
+  timeoutMs?: number;
+  /**
+   * Hosts (`host[:port]`) besides the registry's own that its token realm may
+   * name. A realm elsewhere is refused before it is fetched: a registry must
+   * not be able to send Drydock, and the credential, to any URL it likes.
+   */
+  realmHosts?: readonly string[];
+}
+
 /**
  * A minimal client for a registry's own HTTP API (distribution v2): the
  * catalogue (which the engine cannot list) and manifest digests. Loopback
@@ -12,12 +22,17 @@ export interface RegistryCredential {
  */
 export class RegistryClient {
   private token: string | undefined;
+  private readonly timeoutMs: number;
+  private readonly realmHosts: ReadonlySet<string>;
 
   constructor(
     readonly host: string,
     private readonly credential?: RegistryCredential,
-    private readonly timeoutMs = 10_000,
-  ) {}
+    options: RegistryClientOptions = {},
+  ) {
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.realmHosts = new Set([host, ...(options.realmHosts ?? [])].map((h) => h.toLowerCase()));
+  }
 
   get baseUrl(): string {
     const hostname = this.host.replace(/:\d+$/, '');
@@ -69,6 +84,8 @@ export class RegistryClient {
       response = await fetch(this.baseUrl + path, {
         method: options.method ?? 'GET',
         headers,
+        // A redirect could lead anywhere, with the credential: the endpoints used here never redirect.
+        redirect: 'manual',
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
@@ -93,16 +110,29 @@ export class RegistryClient {
     return response;
   }
 
+  private realmUrl(realm: string): URL {
+    const url = realmOnAllowedHost(realm, this.realmHosts);
+    // A registry spoken to over TLS must not downgrade its credential to plain HTTP.
+    if (!url || (url.protocol === 'http:' && this.baseUrl.startsWith('https:'))) {
+      throw new DrydockError(
+        ErrorCode.REGISTRY_UNAUTHORIZED,
+        `registry ${this.host} names a token realm (${JSON.stringify(realm.slice(0, 200))}) that is not on its own host or an allowed registry host (or downgrades to plain HTTP); nothing was sent there`,
+      );
+    }
+    return url;
+  }
+
   /** The token dance of a registry behind an auth server (`WWW-Authenticate: Bearer realm=...`). */
   private async fetchToken(challenge: string, scope: string): Promise<string> {
     const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
     const realm = params['realm'];
     if (!realm) throw new DrydockError(ErrorCode.REGISTRY_ERROR, `registry ${this.host} sent a bearer challenge without a realm`);
-    const url = new URL(realm);
+    const url = this.realmUrl(realm);
     if (params['service']) url.searchParams.set('service', params['service']);
     url.searchParams.set('scope', params['scope'] ?? scope);
     const response = await fetch(url, {
       headers: this.credential ? { authorization: `Basic ${basic(this.credential)}` } : {},
+      redirect: 'manual',
       signal: AbortSignal.timeout(this.timeoutMs),
     }).catch((error: Error) => {
       throw new DrydockError(ErrorCode.REGISTRY_UNREACHABLE, `auth server of ${this.host} unreachable: ${error.message}`, { cause: error });
@@ -113,6 +143,21 @@ export class RegistryClient {
     if (!token) throw new DrydockError(ErrorCode.REGISTRY_UNAUTHORIZED, `auth server of ${this.host} gave no token`);
     return token;
   }
+}
+
+/** The realm's URL, when it is on the registry's own host or one allowed beside it. */
+function realmOnAllowedHost(realm: string, allowed: ReadonlySet<string>): URL | null {
+  let url: URL;
+  try {
+    url = new URL(realm);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
+  const host = url.host.toLowerCase();
+  // new URL() drops a default port; an allowed entry may still spell it out.
+  const spelled = url.port === '' ? `${host}:${url.protocol === 'https:' ? 443 : 80}` : host;
+  return allowed.has(host) || allowed.has(spelled) ? url : null;
 }
 
 function basic(credential: RegistryCredential): string {

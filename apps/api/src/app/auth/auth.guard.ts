@@ -44,6 +44,9 @@ export class AuthGuard implements CanActivate {
       }
       throw error;
     }
+    // Over GraphQL HTTP the operation's every mutation field was counted at once (graphql-auth.ts); over
+    // REST and graphql-ws each call counts here. Audit hook: a RateLimitedError thrown here is not
+    // recorded yet (the audit service's owner is to record it, as the FORBIDDEN above).
     if (mutation && !(type === 'graphql' && GqlExecutionContext.create(context).getContext<GraphQLContext>().rateLimited)) {
       await this.limiter.consume(principal);
     }

@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { GraphQLError } from 'graphql';
 import type { WsConnectionContext } from '../graphql.options';
 import type { GraphQLContext } from './decorators';
+import { fragmentsOf, rootFieldCount } from './query-limits';
 import { MutationRateLimiter, RateLimitedError } from './rate-limiter';
 import { bearerToken, TokenService } from './token.service';
 
@@ -46,13 +47,15 @@ export function graphqlAuth(tokens: TokenService, limiter: MutationRateLimiter) 
 
   /**
    * Per HTTP operation: a subscription is refused (it is served over graphql-ws; executed over HTTP
-   * its resolver would return an iterator where a value belongs), and one that mutates counts once
-   * against the token's budget; over it, 429 with Retry-After.
+   * its resolver would return an iterator where a value belongs), and one that mutates counts each
+   * of its mutation fields (aliases, fragments expanded) against the token's budget before any of
+   * them runs; over it, 429 with Retry-After and nothing runs. (Over graphql-ws the guard counts
+   * each field as it runs.)
    */
   const httpOperationPlugin: ApolloServerPlugin = {
     async requestDidStart() {
       return {
-        async didResolveOperation({ operation, contextValue: context }) {
+        async didResolveOperation({ operation, document, contextValue: context }) {
           const contextValue = context as GraphQLContext;
           if (operation?.operation === 'subscription') {
             throw new GraphQLError('subscriptions are served over graphql-ws on this path, not over HTTP', {
@@ -61,9 +64,11 @@ export function graphqlAuth(tokens: TokenService, limiter: MutationRateLimiter) 
           }
           if (operation?.operation !== 'mutation' || !contextValue.principal) return;
           try {
-            await limiter.consume(contextValue.principal);
+            await limiter.consume(contextValue.principal, rootFieldCount(operation, fragmentsOf(document.definitions)));
           } catch (error) {
             if (!(error instanceof RateLimitedError)) throw error;
+            // Audit hook: a refused operation never reaches the AuthGuard, so nothing records it. The audit
+            // service (another change) is to record here: principal, the operation's mutation fields, RATE_LIMITED.
             throw new GraphQLError(error.message, {
               extensions: {
                 code: ErrorCode.RATE_LIMITED,

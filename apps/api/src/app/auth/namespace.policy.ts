@@ -31,6 +31,23 @@ export class NamespacePolicy {
     );
   }
 
+  /**
+   * True when every one of `names` lies within `principal`'s namespaces, whatever its role (a
+   * viewer of team-a reads team-a's images as its own): admins own everything, a malformed name
+   * nobody.
+   */
+  ownsAll(principal: Principal, names: readonly string[]): boolean {
+    if (principal.role === 'admin') return true;
+    return names.every((name) => {
+      try {
+        const ref = parseReference(name);
+        return principal.namespaces.some((pattern) => matchesNamespace(pattern, ref));
+      } catch {
+        return false;
+      }
+    });
+  }
+
   /** assertWrite for each target; the first refusal wins. */
   assertWriteAll(principal: Principal, targets: Iterable<string | ImageReference>): void {
     for (const target of targets) this.assertWrite(principal, target);

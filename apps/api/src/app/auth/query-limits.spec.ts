@@ -1,5 +1,5 @@
-import { buildSchema, getIntrospectionQuery, parse, specifiedRules, validate } from 'graphql';
-import { queryLimitsRule } from './query-limits';
+import { buildSchema, getIntrospectionQuery, parse, specifiedRules, validate, type OperationDefinitionNode } from 'graphql';
+import { fragmentsOf, queryLimitsRule, rootFieldCount } from './query-limits';
 
 const schema = buildSchema(`
   type Node { id: ID!, name: String, child: Node, children: [Node!]! }
@@ -50,5 +50,36 @@ describe('queryLimitsRule', () => {
 
   it('lets the standard introspection query through at the default limits', () => {
     expect(errors(getIntrospectionQuery(), { maxDepth: 15, maxFields: 1000 })).toEqual([]);
+  });
+});
+
+describe('the mutation cap', () => {
+  const withMutations = buildSchema(`
+    type Query { ok: Boolean }
+    type Mutation { tag(to: String!): Boolean }
+  `);
+  const limits = { maxDepth: 5, maxFields: 500, maxMutations: 3 };
+  const mutationErrors = (query: string) =>
+    validate(withMutations, parse(query), [...specifiedRules, queryLimitsRule(limits)]).map((error) => error.message);
+  const aliased = (n: number) => `mutation M { ${Array.from({ length: n }, (_, i) => `t${i}: tag(to: "x${i}")`).join(' ')} }`;
+
+  it('lets as many mutations as the cap through and refuses one more, counting every alias', () => {
+    expect(mutationErrors(aliased(3))).toEqual([]);
+    expect(mutationErrors(aliased(4))).toEqual(['operation M runs 4 mutations; the limit is 3 per operation (aliases count)']);
+  });
+
+  it('counts mutations hidden in fragments and inline fragments', () => {
+    const query = `
+      mutation M { ...Two ... on Mutation { c: tag(to: "c") } }
+      fragment Two on Mutation { a: tag(to: "a") b: tag(to: "b") ...One }
+      fragment One on Mutation { d: tag(to: "d") }`;
+    const operation = parse(query).definitions[0] as OperationDefinitionNode;
+    expect(rootFieldCount(operation, fragmentsOf(parse(query).definitions))).toBe(4);
+    expect(mutationErrors(query)).toEqual(['operation M runs 4 mutations; the limit is 3 per operation (aliases count)']);
+  });
+
+  it('does not count __typename, and does not cap queries', () => {
+    expect(mutationErrors(`mutation { __typename a: tag(to: "a") b: tag(to: "b") c: tag(to: "c") }`)).toEqual([]);
+    expect(mutationErrors(`{ a: ok b: ok c: ok d: ok e: ok }`)).toEqual([]);
   });
 });

@@ -1,7 +1,9 @@
 import {
   GraphQLError,
   Kind,
+  OperationTypeNode,
   type ASTVisitor,
+  type DefinitionNode,
   type FragmentDefinitionNode,
   type OperationDefinitionNode,
   type SelectionSetNode,
@@ -14,6 +16,8 @@ export interface QueryLimits {
   maxDepth: number;
   /** Most selections (fields and fragment spreads) an operation may make, fragments expanded: bounds alias and fragment fan-out. */
   maxFields: number;
+  /** Most mutation fields (aliases each count, fragments expanded) one operation may run; unset: no cap. */
+  maxMutations?: number;
 }
 
 interface Cost {
@@ -29,10 +33,7 @@ interface Cost {
  */
 export function queryLimitsRule(limits: QueryLimits): ValidationRule {
   return (context: ValidationContext): ASTVisitor => {
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const definition of context.getDocument().definitions) {
-      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-    }
+    const fragments = fragmentsOf(context.getDocument().definitions);
     return {
       OperationDefinition(operation: OperationDefinitionNode) {
         const cost: Cost = { depth: 0, fields: 0 };
@@ -46,10 +47,52 @@ export function queryLimitsRule(limits: QueryLimits): ValidationRule {
           context.reportError(
             new GraphQLError(`operation${name} makes more than the limit of ${limits.maxFields} selections (fields, fragments expanded)`, { nodes: [operation] }),
           );
+        } else if (limits.maxMutations !== undefined && operation.operation === OperationTypeNode.MUTATION) {
+          const mutations = rootFieldCount(operation, fragments);
+          if (mutations > limits.maxMutations) {
+            context.reportError(
+              new GraphQLError(`operation${name} runs ${mutations} mutations; the limit is ${limits.maxMutations} per operation (aliases count)`, { nodes: [operation] }),
+            );
+          }
         }
       },
     };
   };
+}
+
+/**
+ * The fields an operation selects at its root, each alias once, fragments
+ * expanded: for a mutation, how many mutations it runs. A fragment cycle
+ * counts once (the specified rules refuse it anyway).
+ */
+export function rootFieldCount(
+  operation: OperationDefinitionNode,
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+): number {
+  const count = (selectionSet: SelectionSetNode, visiting: Set<string>): number => {
+    let total = 0;
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) total += selection.name.value.startsWith('__') ? 0 : 1;
+      else if (selection.kind === Kind.INLINE_FRAGMENT) total += count(selection.selectionSet, visiting);
+      else {
+        const fragment = fragments.get(selection.name.value);
+        if (!fragment || visiting.has(fragment.name.value)) continue;
+        visiting.add(fragment.name.value);
+        total += count(fragment.selectionSet, visiting);
+        visiting.delete(fragment.name.value);
+      }
+    }
+    return total;
+  };
+  return count(operation.selectionSet, new Set());
+}
+
+export function fragmentsOf(definitions: readonly DefinitionNode[]): Map<string, FragmentDefinitionNode> {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  return fragments;
 }
 
 function measure(

@@ -32,15 +32,18 @@ export class MutationRateLimiter {
     return this.config.mutationsPerMinute;
   }
 
-  /** Counts one mutation against the token's budget; throws RateLimitedError once it is spent. */
-  async consume(principal: Principal, now = Date.now()): Promise<void> {
-    if (this.limit <= 0) return;
+  /**
+   * Counts `count` mutations (a GraphQL operation's every mutation field) against the token's
+   * budget at once; throws RateLimitedError when they do not all fit, and then none may run.
+   */
+  async consume(principal: Principal, count = 1, now = Date.now()): Promise<void> {
+    if (this.limit <= 0 || count <= 0) return;
     const window = Math.floor(now / WINDOW_MS);
     const key = `${this.config.keyPrefix}:ratelimit:${principal.name}:${window}`;
-    let count: number;
+    let spent: number;
     try {
-      const results = await this.redis.multi().incr(key).pexpire(key, WINDOW_MS * 2).exec();
-      count = Number(results?.[0]?.[1] ?? 0);
+      const results = await this.redis.multi().incrby(key, count).pexpire(key, WINDOW_MS * 2).exec();
+      spent = Number(results?.[0]?.[1] ?? 0);
     } catch (error) {
       // A limiter that refused all writes while Redis is away would add an outage to an outage;
       // the requests that need Redis fail on their own.
@@ -50,7 +53,8 @@ export class MutationRateLimiter {
       }
       return;
     }
-    if (count > this.limit) {
+    // A refused request still counts: a client hammering past its budget stays refused.
+    if (spent > this.limit) {
       throw new RateLimitedError(Math.max(1, Math.ceil(((window + 1) * WINDOW_MS - now) / 1000)), this.limit);
     }
   }

@@ -1,6 +1,7 @@
 import { DrydockError, ErrorCode } from '@drydock/docker';
 import { resolve } from 'node:path';
 import { readTokensFile, type TokenEntry } from '../auth/tokens-file';
+import { REGISTRY_HOST } from '../common/validation';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -31,6 +32,10 @@ export interface AppConfig {
   graphqlMaxDepth: number;
   /** GraphQL operations making more selections than this (fragments expanded) are refused. */
   graphqlMaxSelections: number;
+  /** Mutation fields (aliases each count) one GraphQL operation may run; past it 400, nothing runs. */
+  graphqlMaxMutations: number;
+  /** Registry hosts (`host[:port]`, lower case) any team may search, and that token realms may name. */
+  registriesAllow: readonly string[];
   /** How long audit entries are kept, and at most how many. */
   auditRetentionSeconds: number;
   auditMaxEntries: number;
@@ -53,6 +58,14 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new DrydockError(ErrorCode.VALIDATION_FAILED, `${name}=${raw}: expected an integer from ${min} to ${max}`);
   }
   return value;
+}
+
+function hostList(env: Env, name: string): string[] {
+  const entries = (env[name] ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of entries) {
+    if (!REGISTRY_HOST.test(entry)) throw new DrydockError(ErrorCode.VALIDATION_FAILED, `${name}: "${entry}" is not a host[:port]`);
+  }
+  return entries.map((entry) => entry.toLowerCase());
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
@@ -96,6 +109,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     mutationsPerMinute: integer(env, 'DRYDOCK_RATE_LIMIT_MUTATIONS_PER_MINUTE', 120, 0, 1_000_000),
     graphqlMaxDepth: integer(env, 'DRYDOCK_GRAPHQL_MAX_DEPTH', 15, 2, 100),
     graphqlMaxSelections: integer(env, 'DRYDOCK_GRAPHQL_MAX_SELECTIONS', 1000, 10, 100_000),
+    graphqlMaxMutations: integer(env, 'DRYDOCK_GRAPHQL_MAX_MUTATIONS', 10, 1, 1000),
+    registriesAllow: hostList(env, 'DRYDOCK_REGISTRIES_ALLOW'),
     auditRetentionSeconds: integer(env, 'DRYDOCK_AUDIT_RETENTION_SECONDS', 90 * 24 * 3600, 60, 10 * 365 * 24 * 3600),
     auditMaxEntries: integer(env, 'DRYDOCK_AUDIT_MAX_ENTRIES', 100_000, 100, 10_000_000),
     run: {

@@ -27,8 +27,9 @@ const INSPECT_CONCURRENCY = 8;
 /**
  * Containers Drydock runs: a RUN job creates one, and only Drydock's own
  * (ContainerDetail.managed) are listed, inspected, committed or removed. A
- * non-admin sees only its team's; anything else is CONTAINER_NOT_FOUND, the
- * same answer as for a container that does not exist.
+ * non-admin sees only its team's, and nobody another installation's (the
+ * deployment label, the key prefix); anything else is CONTAINER_NOT_FOUND,
+ * the same answer as for a container that does not exist.
  */
 @Injectable()
 export class ContainersService {
@@ -62,7 +63,7 @@ export class ContainersService {
   }
 
   async list(all: boolean, principal: Principal): Promise<ContainerDetail[]> {
-    const rows = await this.engine.containers.list({ all, labelled: true });
+    const rows = await this.engine.containers.list({ all, labelled: true, withLabels: { [RUN_LABELS.deployment]: this.config.keyPrefix } });
     const visible = rows.filter((row) => this.mayView(row.labels, principal));
     const details: ContainerDetail[] = [];
     for (let i = 0; i < visible.length; i += INSPECT_CONCURRENCY) {
@@ -137,7 +138,12 @@ export class ContainersService {
     }
   }
 
+  /**
+   * Another installation's container (another key prefix on the same engine) is not this one's
+   * to show, not even to an admin: its teams and tokens are different people.
+   */
   private mayView(labels: Record<string, string>, principal: Principal): boolean {
+    if (labels[RUN_LABELS.deployment] !== this.config.keyPrefix) return false;
     return principal.role === 'admin' || labels[RUN_LABELS.team] === principal.team;
   }
 }

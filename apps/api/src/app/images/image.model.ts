@@ -1,6 +1,7 @@
 import { Field, Float, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsBoolean, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { ArrayMaxSize, IsBoolean, IsOptional, IsString, MaxLength } from 'class-validator';
+import { ReferenceGlob } from './reference-glob';
 
 /** Shapes shared by REST (OpenAPI) and GraphQL, so the two answers cannot drift apart. */
 
@@ -106,8 +107,7 @@ export class EngineInfo {
 @InputType()
 export class ImageFilter {
   @Field({ nullable: true, description: 'glob over repository[:tag], as `docker images REPO`' })
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(512)
-  @Matches(/^[A-Za-z0-9._\-/:@*?[\]!]+$/, { message: 'reference filter may hold only reference characters and * ? [ ]' })
+  @ReferenceGlob()
   reference?: string;
   @Field({ nullable: true }) @IsOptional() @IsBoolean() dangling?: boolean;
   @Field(() => [String], { nullable: true, description: '`key` or `key=value`' })

@@ -38,8 +38,8 @@ export class ImagesController {
   @Get('images/:ref/history')
   @RequireRole('viewer')
   @ApiOkResponse({ type: [ImageLayer] })
-  history(@Param('ref') ref: string): Promise<ImageLayer[]> {
-    return this.images.history(ref);
+  history(@Param('ref') ref: string, @CurrentPrincipal() principal: Principal): Promise<ImageLayer[]> {
+    return this.images.history(ref, principal);
   }
 
   @Post('images/:ref/tags')

@@ -3,11 +3,11 @@ import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { QueryArray, QueryBoolean, REGISTRY_HOST } from '../common/validation';
+import { ReferenceGlob } from './reference-glob';
 
 export class ListImagesQuery {
   @ApiPropertyOptional({ description: 'glob over repository[:tag], as `docker images REPO`' })
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(512)
-  @Matches(/^[A-Za-z0-9._\-/:@*?[\]!]+$/, { message: 'reference filter may hold only reference characters and * ? [ ]' })
+  @ReferenceGlob()
   reference?: string;
 
   @ApiPropertyOptional() @IsOptional() @QueryBoolean() @IsBoolean() dangling?: boolean;

@@ -30,8 +30,8 @@ export class ImagesResolver {
 
   @Query(() => [ImageLayer])
   @RequireRole('viewer')
-  imageHistory(@Args('ref') ref: string): Promise<ImageLayer[]> {
-    return this.service.history(ref);
+  imageHistory(@Args('ref') ref: string, @CurrentPrincipal() principal: Principal): Promise<ImageLayer[]> {
+    return this.service.history(ref, principal);
   }
 
   @Query(() => [SearchResult])

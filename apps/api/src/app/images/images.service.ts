@@ -18,7 +18,9 @@ import {
 } from '@drydock/docker';
 import { NamespacePolicy } from '../auth/namespace.policy';
 import type { Principal } from '../auth/principal';
-import { RegistryCredentials } from '../registries/registry-credentials.service';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { normaliseRegistryHost, RegistryCredentials } from '../registries/registry-credentials.service';
+import { redactHistory } from './history-redaction';
 import { engineName } from './image-ref';
 
 export interface ListFilter {
@@ -52,6 +54,7 @@ export class ImagesService {
     @Inject(ImageCatalog) private readonly catalog: ImageCatalog,
     private readonly policy: NamespacePolicy,
     private readonly vault: RegistryCredentials,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async list(filter: ListFilter = {}): Promise<Image[]> {
@@ -88,8 +91,16 @@ export class ImagesService {
     }
   }
 
-  async history(ref: string): Promise<ImageLayer[]> {
-    return this.engine.images.history(engineName(ref));
+  /**
+   * `docker history`. The engine writes build args into a RUN step's createdBy (`|1 TOKEN=...`):
+   * a caller sees their values only in steps of images within its namespaces (see redactHistory).
+   */
+  async history(ref: string, principal?: Principal): Promise<ImageLayer[]> {
+    const name = engineName(ref);
+    if (!principal || principal.role === 'admin') return this.engine.images.history(name);
+    const [layers, image] = await Promise.all([this.engine.images.history(name), this.engine.images.inspect(name)]);
+    const names = [...image.repoTags.map((t) => `${t.repository}:${t.tag}`), ...image.repoDigests.map((d) => d.repository)];
+    return redactHistory(layers, names, (owner) => this.policy.ownsAll(principal, owner));
   }
 
   /**
@@ -137,15 +148,28 @@ export class ImagesService {
     }
   }
 
-  /** With `registry`, the caller's team's stored credential for it is used, if there is one. */
+  /**
+   * With `registry`, only a registry the caller's team holds a credential for (which it then uses)
+   * or one in DRYDOCK_REGISTRIES_ALLOW is asked: otherwise a viewer could make Drydock probe any
+   * host and port it can reach. Refused before any network call.
+   */
   async search(query: SearchQuery, principal?: Principal): Promise<SearchResult[]> {
     const limit = query.limit ?? SEARCH_DEFAULT_LIMIT;
     if (!query.registry) {
       return this.engine.images.search(query.term, limit, { isOfficial: query.isOfficial, minStars: query.minStars });
     }
     // A private registry has no search: list its catalogue and match names, as `docker search` would.
-    const credential = principal ? await this.vault.credentialFor(principal.team, query.registry) : null;
-    const client = new RegistryClient(query.registry, credential ? { username: credential.username, password: credential.password } : undefined);
+    const host = normaliseRegistryHost(query.registry);
+    const credential = principal ? await this.vault.credentialFor(principal.team, host) : null;
+    if (!credential && !this.config.registriesAllow.includes(host)) {
+      throw new DrydockError(
+        ErrorCode.FORBIDDEN,
+        `registry ${host} may not be searched: your team stores no credential for it and it is not in DRYDOCK_REGISTRIES_ALLOW`,
+      );
+    }
+    const client = new RegistryClient(query.registry, credential ? { username: credential.username, password: credential.password } : undefined, {
+      realmHosts: this.config.registriesAllow,
+    });
     const term = query.term.toLowerCase();
     const names = await client.catalog(1000);
     return names
