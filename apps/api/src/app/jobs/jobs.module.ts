@@ -14,6 +14,8 @@ import {
 } from '@drydock/jobs';
 import Redis from 'ioredis';
 import { join } from 'node:path';
+import { AuditLog } from '../audit/audit.service';
+import { jobEndingEntry } from '../audit/job-ending';
 import { ContextStore } from '../builds/context-store';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { RegistriesModule } from '../registries/registries.module';
@@ -49,6 +51,14 @@ function within(work: Promise<unknown> | undefined, ms: number): Promise<unknown
 }
 
 /**
+ * Every job's end goes to the audit trail, on the jobs connection: it stays
+ * open until the worker has drained at shutdown, where the requests' one does not.
+ */
+function auditJobEndings(audit: AuditLog, redis: Redis) {
+  return (job: Parameters<typeof jobEndingEntry>[0]) => audit.record(jobEndingEntry(job), redis);
+}
+
+/**
  * Queues, stores and the event bus for every role; the worker only where the
  * role runs jobs (`all` or `worker`). Redis is the only state the roles share.
  */
@@ -80,9 +90,9 @@ function within(work: Promise<unknown> | undefined, ms: number): Promise<unknown
     },
     {
       provide: JobQueue,
-      inject: [APP_CONFIG, JobRecordStore, JobEventStore],
-      useFactory: (config: AppConfig, records: JobRecordStore, events: JobEventStore) =>
-        new JobQueue({ connection: redisOptionsFromUrl(config.redisUrl), records, events, onError }),
+      inject: [APP_CONFIG, JobRecordStore, JobEventStore, AuditLog, JOBS_REDIS],
+      useFactory: (config: AppConfig, records: JobRecordStore, events: JobEventStore, audit: AuditLog, redis: Redis) =>
+        new JobQueue({ connection: redisOptionsFromUrl(config.redisUrl), records, events, onError, onJobEnded: auditJobEndings(audit, redis) }),
     },
     {
       provide: ContextStore,
@@ -99,7 +109,7 @@ function within(work: Promise<unknown> | undefined, ms: number): Promise<unknown
     },
     {
       provide: JobWorker,
-      inject: [APP_CONFIG, JobRecordStore, JobEventStore, JobEventBus, DockerEngine, CREDENTIAL_SOURCE, ContextStore],
+      inject: [APP_CONFIG, JobRecordStore, JobEventStore, JobEventBus, DockerEngine, CREDENTIAL_SOURCE, ContextStore, AuditLog, JOBS_REDIS],
       useFactory: (
         config: AppConfig,
         records: JobRecordStore,
@@ -108,6 +118,8 @@ function within(work: Promise<unknown> | undefined, ms: number): Promise<unknown
         engine: DockerEngine,
         credentials: CredentialSource,
         contexts: ContextStore,
+        audit: AuditLog,
+        redis: Redis,
       ) =>
         config.role === 'api'
           ? null
@@ -115,6 +127,7 @@ function within(work: Promise<unknown> | undefined, ms: number): Promise<unknown
               connection: redisOptionsFromUrl(config.redisUrl),
               records,
               events,
+              onJobEnded: auditJobEndings(audit, redis),
               bus,
               handlers: [
                 new PullJob(engine, credentials),
