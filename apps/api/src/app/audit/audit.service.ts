@@ -52,11 +52,10 @@ export class AuditLog implements BeforeApplicationShutdown {
    * callers await it before answering, so an answered mutation has its entry
    * even if the process dies right after. Never rejects: the action it records
    * has already happened (or failed), and a Redis outage must not turn a done
-   * mutation into an error; a lost entry is logged instead. `via` writes on
-   * another connection (the job worker's, which outlives this one at shutdown).
+   * mutation into an error; a lost entry is logged instead.
    */
-  record(record: AuditRecord, via: Redis = this.redis): Promise<void> {
-    const write = this.write(record, via);
+  record(record: AuditRecord): Promise<void> {
+    const write = this.write(record);
     this.pending.add(write);
     void write.finally(() => this.pending.delete(write));
     let timer: NodeJS.Timeout | undefined;
@@ -81,7 +80,7 @@ export class AuditLog implements BeforeApplicationShutdown {
     clearTimeout(timer);
   }
 
-  private async write(record: AuditRecord, via: Redis): Promise<void> {
+  private async write(record: AuditRecord): Promise<void> {
     const now = Date.now();
     const values: Record<(typeof FIELDS)[number], string> = {
       at: new Date(now).toISOString(),
@@ -95,7 +94,7 @@ export class AuditLog implements BeforeApplicationShutdown {
     };
     const oldest = now - this.config.auditRetentionSeconds * 1000;
     try {
-      await via
+      await this.redis
         .multi()
         .xadd(this.key, 'MAXLEN', '~', String(this.config.auditMaxEntries), '*', ...FIELDS.flatMap((field) => [field, values[field]]))
         .xtrim(this.key, 'MINID', '~', `${oldest}-0`)

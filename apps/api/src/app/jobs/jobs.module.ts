@@ -51,14 +51,6 @@ function within(work: Promise<unknown> | undefined, ms: number): Promise<unknown
 }
 
 /**
- * Every job's end goes to the audit trail, on the jobs connection: it stays
- * open until the worker has drained at shutdown, where the requests' one does not.
- */
-function auditJobEndings(audit: AuditLog, redis: Redis) {
-  return (job: Parameters<typeof jobEndingEntry>[0]) => audit.record(jobEndingEntry(job), redis);
-}
-
-/**
  * Queues, stores and the event bus for every role; the worker only where the
  * role runs jobs (`all` or `worker`). Redis is the only state the roles share.
  */
@@ -90,9 +82,9 @@ function auditJobEndings(audit: AuditLog, redis: Redis) {
     },
     {
       provide: JobQueue,
-      inject: [APP_CONFIG, JobRecordStore, JobEventStore, AuditLog, JOBS_REDIS],
-      useFactory: (config: AppConfig, records: JobRecordStore, events: JobEventStore, audit: AuditLog, redis: Redis) =>
-        new JobQueue({ connection: redisOptionsFromUrl(config.redisUrl), records, events, onError, onJobEnded: auditJobEndings(audit, redis) }),
+      inject: [APP_CONFIG, JobRecordStore, JobEventStore, AuditLog],
+      useFactory: (config: AppConfig, records: JobRecordStore, events: JobEventStore, audit: AuditLog) =>
+        new JobQueue({ connection: redisOptionsFromUrl(config.redisUrl), records, events, onError, onJobEnded: (job) => audit.record(jobEndingEntry(job)) }),
     },
     {
       provide: ContextStore,
@@ -109,7 +101,7 @@ function auditJobEndings(audit: AuditLog, redis: Redis) {
     },
     {
       provide: JobWorker,
-      inject: [APP_CONFIG, JobRecordStore, JobEventStore, JobEventBus, DockerEngine, CREDENTIAL_SOURCE, ContextStore, AuditLog, JOBS_REDIS],
+      inject: [APP_CONFIG, JobRecordStore, JobEventStore, JobEventBus, DockerEngine, CREDENTIAL_SOURCE, ContextStore, AuditLog],
       useFactory: (
         config: AppConfig,
         records: JobRecordStore,
@@ -119,7 +111,6 @@ function auditJobEndings(audit: AuditLog, redis: Redis) {
         credentials: CredentialSource,
         contexts: ContextStore,
         audit: AuditLog,
-        redis: Redis,
       ) =>
         config.role === 'api'
           ? null
@@ -127,7 +118,9 @@ function auditJobEndings(audit: AuditLog, redis: Redis) {
               connection: redisOptionsFromUrl(config.redisUrl),
               records,
               events,
-              onJobEnded: auditJobEndings(audit, redis),
+              // Every job's end goes to the audit trail. Nest shuts modules down in reverse order of start,
+              // so the requests' Redis connection outlives the worker's drain at SIGTERM.
+              onJobEnded: (job) => audit.record(jobEndingEntry(job)),
               bus,
               handlers: [
                 new PullJob(engine, credentials),
