@@ -145,6 +145,15 @@ describe('audit trail: jobs and prune', () => {
     expect(entry?.['outcome']).toBe(ended.state === 'CANCELLED' ? 'CANCELLED' : ended.error?.code);
   });
 
+  it('records a mutation refused for its body before any handler ran', async () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 40; i++) deep = [deep];
+    await api(running).post('/v1/images/pull').set('x-request-id', `${ns}-deep`).send({ reference: 'team-a/x:1', platform: deep }).expect(400);
+    expect(await trail(running)).toContainEqual(
+      expect.objectContaining({ action: 'POST /v1/images/pull', target: 'reference=team-a/x:1', outcome: 'VALIDATION_FAILED', requestId: `${ns}-deep` }),
+    );
+  });
+
   it("records prune's filters, over REST and GraphQL", async () => {
     // A label nothing carries: the shared engine loses nothing to this test.
     const label = `drydock.audit-e2e=${ns}`;
