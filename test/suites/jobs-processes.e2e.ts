@@ -111,5 +111,8 @@ describe('jobs across processes', () => {
     expect(job.state).toBe('SUCCEEDED');
     const { events } = await readSse(apiB.url, token, id);
     expect(events.some((e) => e.message === 'drained')).toBe(true);
+    // Its end reached the audit trail although the worker was shutting down when it came.
+    const audit = (await (await fetch(`${apiA.url}/v1/audit?limit=100`, { headers: { authorization: `Bearer ${token}` } })).json()) as Array<Record<string, string>>;
+    expect(audit).toContainEqual(expect.objectContaining({ action: 'job BUILD', target: expect.stringContaining(`jobId=${id} state=SUCCEEDED`), outcome: 'ok' }));
   }, 60_000);
 });

@@ -6,6 +6,8 @@ import { LoggerModule } from 'nestjs-pino';
 import { AllExceptionsFilter } from './common/exception.filter';
 import { validationPipe } from './common/validation.pipe';
 import { AuditModule } from './audit/audit.module';
+import { AuditLog } from './audit/audit.service';
+import { auditGraphqlRefusals } from './audit/graphql-refusals';
 import { AuthModule } from './auth/auth.module';
 import { graphqlAuth } from './auth/graphql-auth';
 import { queryLimitsRule } from './auth/query-limits';
@@ -46,12 +48,12 @@ export class AppModule {
         AuditModule,
         GraphQLModule.forRootAsync<ApolloDriverConfig>({
           driver: ApolloDriver,
-          inject: [TokenService, MutationRateLimiter, APP_CONFIG, ImageCatalog],
-          useFactory: (tokens: TokenService, limiter: MutationRateLimiter, appConfig: AppConfig, catalog: ImageCatalog) => {
+          inject: [TokenService, MutationRateLimiter, APP_CONFIG, ImageCatalog, AuditLog],
+          useFactory: (tokens: TokenService, limiter: MutationRateLimiter, appConfig: AppConfig, catalog: ImageCatalog, audit: AuditLog) => {
             const auth = graphqlAuth(tokens, limiter);
             return graphqlOptions(auth.onConnect, {
               httpContext: auth.httpContext,
-              plugins: [auth.httpOperationPlugin, imagesQueryCache(catalog)],
+              plugins: [auth.httpOperationPlugin, imagesQueryCache(catalog), auditGraphqlRefusals(audit)],
               validationRules: [
                 queryLimitsRule({ maxDepth: appConfig.graphqlMaxDepth, maxFields: appConfig.graphqlMaxSelections, maxMutations: appConfig.graphqlMaxMutations }),
               ],

@@ -63,6 +63,12 @@ export function queueNameFor(type: JobType, base = DEFAULT_QUEUE_BASE): string {
 interface Stores {
   records: JobRecordStore;
   events: JobEventStore;
+  /**
+   * Told of every job's end (SUCCEEDED, FAILED, CANCELLED) once, by whichever
+   * process ended it; awaited, so the app can record it durably (the audit trail).
+   * A hook that fails reports it itself: the ending stands regardless.
+   */
+  onJobEnded?: (job: JobRecord) => Promise<void> | void;
 }
 
 interface Ending {
@@ -77,7 +83,7 @@ interface Ending {
  * STATE event, which closes the event stream. Null if the job had already ended.
  */
 async function endJob(
-  { records, events }: Stores,
+  { records, events, onJobEnded }: Stores,
   id: string,
   state: JobState,
   ending: Ending,
@@ -98,6 +104,7 @@ async function endJob(
     progress: record.progress,
     message: ending.message ?? null,
   });
+  if (onJobEnded) await Promise.resolve(onJobEnded(record)).catch(() => undefined);
   return record;
 }
 
@@ -134,8 +141,8 @@ export class JobQueue {
   private readonly cancelWaitMs: number;
 
   constructor(options: JobQueueOptions) {
-    const { records, events } = options;
-    this.stores = { records, events };
+    const { records, events, onJobEnded } = options;
+    this.stores = { records, events, onJobEnded };
     this.cancelWaitMs = options.cancelWaitMs ?? 5000;
     const onError = options.onError ?? ((error: Error) => console.error('[jobs] queue:', error));
     const retentionSeconds = Math.ceil(records.retentionMs / 1000);
@@ -313,8 +320,8 @@ export class JobWorker {
 
   constructor(options: JobWorkerOptions) {
     this.handlers = indexHandlers(options.handlers);
-    const { records, events } = options;
-    this.stores = { records, events };
+    const { records, events, onJobEnded } = options;
+    this.stores = { records, events, onJobEnded };
     this.progressIntervalMs = options.progressIntervalMs;
     this.onError = options.onError ?? ((error: Error) => console.error('[jobs] worker:', error));
     for (const type of JOB_TYPES) {

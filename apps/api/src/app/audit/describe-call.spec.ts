@@ -17,4 +17,15 @@ describe('describeTarget', () => {
     );
     expect(describeTarget([{ ref: 'a\nb' }])).toBe('ref=a\\nb');
   });
+
+  it("names prune's filters", () => {
+    expect(describeTarget([{}, {}, { dangling: false, until: '24h', labels: ['env=prod', 'keep'] }])).toBe('dangling=false until=24h labels=env=prod,keep');
+    expect(describeTarget([{ input: { dangling: true, labels: ['a'] } }])).toBe('input.dangling=true input.labels=a');
+  });
+
+  it('describes a pathologically nested value without recursing into it', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    expect(describeTarget([{ tags: deep, ref: 'r' }])).toBe('ref=r');
+  });
 });

@@ -21,18 +21,21 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 const TARGET_KEYS = new Set([
   'ref', 'id', 'jobId', 'reference', 'repository', 'tag', 'tags', 't', 'image', 'source',
-  'host', 'registry', 'team', 'username', 'force', 'noprune', 'noPrune', 'dangling', 'until', 'all', 'allTags', 'platform',
+  'host', 'registry', 'team', 'username', 'force', 'noprune', 'noPrune', 'dangling', 'until', 'labels', 'label', 'all', 'allTags', 'platform',
 ]);
 const MAX_VALUE = 200;
 
-function describeValue(value: unknown): string | undefined {
+function describeScalar(value: unknown): string | undefined {
   if (typeof value === 'string') return value.length <= MAX_VALUE ? JSON.stringify(value).slice(1, -1) : undefined;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) {
-    const parts = value.slice(0, 16).map(describeValue).filter((part): part is string => part !== undefined);
-    return parts.length ? parts.join(',') : undefined;
-  }
   return undefined;
+}
+
+/** Scalars, and arrays of scalars one level deep: a body refused for its depth is described too, without recursion. */
+function describeValue(value: unknown): string | undefined {
+  if (!Array.isArray(value)) return describeScalar(value);
+  const parts = value.slice(0, 16).map(describeScalar).filter((part): part is string => part !== undefined);
+  return parts.length ? parts.join(',') : undefined;
 }
 
 /** `key=value` for the allowlisted arguments, one level of input objects flattened (`input.repository=...`). */

@@ -5,6 +5,7 @@ import { DrydockError, ErrorCode } from '@drydock/docker';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuditLog } from '../audit/audit.service';
 import { describeCall, isMutation } from '../audit/describe-call';
+import { recordRefusal } from '../audit/record-refusal';
 import { IS_PUBLIC, REQUIRED_ROLE, type GraphQLContext } from './decorators';
 import { roleAtLeast, type Principal, type TokenRole } from './principal';
 import { MutationRateLimiter } from './rate-limiter';
@@ -34,21 +35,21 @@ export class AuthGuard implements CanActivate {
     const required = this.reflector.getAllAndOverride<TokenRole | undefined>(REQUIRED_ROLE, targets) ?? 'admin';
     const mutation = isMutation(context);
     if (!roleAtLeast(principal.role, required)) {
-      const call = describeCall(context);
       const error = new DrydockError(
         ErrorCode.FORBIDDEN,
-        `token "${principal.name}" has role ${principal.role}; ${call.action} needs ${required}`,
+        `token "${principal.name}" has role ${principal.role}; ${describeCall(context).action} needs ${required}`,
       );
-      if (mutation) {
-        void this.audit.record({ principal, action: call.action, target: call.target, outcome: error.code, requestId: call.requestId });
-      }
-      throw error;
+      throw await recordRefusal(this.audit, context, principal, error);
     }
     // Over GraphQL HTTP the operation's every mutation field was counted at once (graphql-auth.ts); over
     // REST and graphql-ws each call counts here. Audit hook: a RateLimitedError thrown here is not
     // recorded yet (the audit service's owner is to record it, as the FORBIDDEN above).
     if (mutation && !(type === 'graphql' && GqlExecutionContext.create(context).getContext<GraphQLContext>().rateLimited)) {
-      await this.limiter.consume(principal);
+      try {
+        await this.limiter.consume(principal);
+      } catch (error) {
+        throw await recordRefusal(this.audit, context, principal, error);
+      }
     }
     return true;
   }

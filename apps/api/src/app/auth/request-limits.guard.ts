@@ -1,6 +1,8 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { DrydockError, ErrorCode } from '@drydock/docker';
 import type { FastifyRequest } from 'fastify';
+import { AuditLog } from '../audit/audit.service';
+import { recordRefusal } from '../audit/record-refusal';
 
 /** Deeper than any body Drydock takes, far shallower than what overflows a recursive walker. */
 export const MAX_BODY_DEPTH = 32;
@@ -29,11 +31,15 @@ export function jsonDepth(value: unknown, limit: number): number {
  */
 @Injectable()
 export class RequestLimitsGuard implements CanActivate {
-  canActivate(context: ExecutionContext): boolean {
+  constructor(private readonly audit: AuditLog) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const body = context.switchToHttp().getRequest<FastifyRequest>().body;
-    if (body !== undefined && jsonDepth(body, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) {
-      throw new DrydockError(ErrorCode.VALIDATION_FAILED, `request body is nested deeper than ${MAX_BODY_DEPTH} levels`);
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    if (request.body !== undefined && jsonDepth(request.body, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) {
+      const error = new DrydockError(ErrorCode.VALIDATION_FAILED, `request body is nested deeper than ${MAX_BODY_DEPTH} levels`);
+      // Describing the call walks only one level of the body: safe on this one.
+      throw await recordRefusal(this.audit, context, request.principal, error);
     }
     return true;
   }

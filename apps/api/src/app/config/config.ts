@@ -17,6 +17,8 @@ export interface AppConfig {
   /** The entries of tokensFile, read and checked at boot; null when no file is configured. */
   tokens: readonly TokenEntry[] | null;
   secretKey: string | null;
+  /** The key before a rotation: opens what it sealed, which is then sealed again with secretKey. */
+  secretKeyPrevious: string | null;
   logLevel: string;
   /** Prefix of every Redis key and queue, so deployments (and test suites) can share one Redis. */
   keyPrefix: string;
@@ -77,11 +79,18 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   return raw as T;
 }
 
-export function loadConfig(env: Env = process.env): AppConfig {
-  const secretKey = env['DRYDOCK_SECRET_KEY'] || null;
-  if (secretKey !== null && !/^[0-9a-fA-F]{64}$/.test(secretKey)) {
-    throw new DrydockError(ErrorCode.VALIDATION_FAILED, 'DRYDOCK_SECRET_KEY: expected 64 hex characters');
+/** A vault key: 64 hex characters, or null when unset. The value never appears in the error. */
+function secretKeyOf(env: Env, name: string): string | null {
+  const key = env[name] || null;
+  if (key !== null && !/^[0-9a-fA-F]{64}$/.test(key)) {
+    throw new DrydockError(ErrorCode.VALIDATION_FAILED, `${name}: expected 64 hex characters`);
   }
+  return key;
+}
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const secretKey = secretKeyOf(env, 'DRYDOCK_SECRET_KEY');
+  const secretKeyPrevious = secretKeyOf(env, 'DRYDOCK_SECRET_KEY_PREVIOUS');
   const redisUrl = env['REDIS_URL'] || 'redis://127.0.0.1:6380';
   if (!/^rediss?:\/\//.test(redisUrl)) {
     throw new DrydockError(ErrorCode.VALIDATION_FAILED, `REDIS_URL=${redisUrl}: expected redis:// or rediss://`);
@@ -101,6 +110,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     tokensFile,
     tokens: tokensFile === null ? null : readTokensFile(tokensFile),
     secretKey,
+    secretKeyPrevious,
     keyPrefix: env['DRYDOCK_KEY_PREFIX'] || 'drydock',
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     jobRetentionSeconds: integer(env, 'DRYDOCK_JOB_RETENTION_SECONDS', 24 * 3600, 60, 90 * 24 * 3600),

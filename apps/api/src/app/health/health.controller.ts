@@ -5,6 +5,7 @@ import type { FastifyReply } from 'fastify';
 import type Redis from 'ioredis';
 import { Public } from '../auth/decorators';
 import { REDIS } from '../redis/redis.module';
+import { RegistryCredentials } from '../registries/registry-credentials.service';
 
 type Status = 'up' | 'down';
 
@@ -25,6 +26,7 @@ export class HealthController {
   constructor(
     @Inject(DockerEngine) private readonly engine: DockerEngine,
     @Inject(REDIS) private readonly redis: Redis,
+    @Inject(RegistryCredentials) private readonly vault: RegistryCredentials,
   ) {}
 
   @Get('live')
@@ -32,7 +34,12 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Ready when both the engine and Redis answer; names each so an operator sees which is down. */
+  /**
+   * Ready when both the engine and Redis answer; names each so an operator sees
+   * which is down. The vault is reported, not gated on: credentials no key
+   * opens fail only the pushes and pulls that need them, the same on every
+   * replica, and taking this one out of service would fix none of them.
+   */
   @Get('ready')
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     const check = async (probe: () => Promise<unknown>): Promise<{ status: Status; error?: string }> => {
@@ -46,6 +53,6 @@ export class HealthController {
     const [engine, redis] = await Promise.all([check(() => this.engine.system.ping()), check(() => this.redis.ping())]);
     const ok = engine.status === 'up' && redis.status === 'up';
     void reply.status(ok ? 200 : 503);
-    return { status: ok ? 'ok' : 'unavailable', engine, redis };
+    return { status: ok ? 'ok' : 'unavailable', engine, redis, vault: this.vault.vaultHealth() };
   }
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { RegistriesModule } from '../registries/registries.module';
 import { HealthController } from './health.controller';
 
-@Module({ controllers: [HealthController] })
+@Module({ imports: [RegistriesModule], controllers: [HealthController] })
 export class HealthModule {}

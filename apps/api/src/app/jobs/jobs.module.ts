@@ -14,6 +14,8 @@ import {
 } from '@drydock/jobs';
 import Redis from 'ioredis';
 import { join } from 'node:path';
+import { AuditLog } from '../audit/audit.service';
+import { jobEndingEntry } from '../audit/job-ending';
 import { ContextStore } from '../builds/context-store';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { RegistriesModule } from '../registries/registries.module';
@@ -80,9 +82,9 @@ function within(work: Promise<unknown> | undefined, ms: number): Promise<unknown
     },
     {
       provide: JobQueue,
-      inject: [APP_CONFIG, JobRecordStore, JobEventStore],
-      useFactory: (config: AppConfig, records: JobRecordStore, events: JobEventStore) =>
-        new JobQueue({ connection: redisOptionsFromUrl(config.redisUrl), records, events, onError }),
+      inject: [APP_CONFIG, JobRecordStore, JobEventStore, AuditLog],
+      useFactory: (config: AppConfig, records: JobRecordStore, events: JobEventStore, audit: AuditLog) =>
+        new JobQueue({ connection: redisOptionsFromUrl(config.redisUrl), records, events, onError, onJobEnded: (job) => audit.record(jobEndingEntry(job)) }),
     },
     {
       provide: ContextStore,
@@ -99,7 +101,7 @@ function within(work: Promise<unknown> | undefined, ms: number): Promise<unknown
     },
     {
       provide: JobWorker,
-      inject: [APP_CONFIG, JobRecordStore, JobEventStore, JobEventBus, DockerEngine, CREDENTIAL_SOURCE, ContextStore],
+      inject: [APP_CONFIG, JobRecordStore, JobEventStore, JobEventBus, DockerEngine, CREDENTIAL_SOURCE, ContextStore, AuditLog],
       useFactory: (
         config: AppConfig,
         records: JobRecordStore,
@@ -108,6 +110,7 @@ function within(work: Promise<unknown> | undefined, ms: number): Promise<unknown
         engine: DockerEngine,
         credentials: CredentialSource,
         contexts: ContextStore,
+        audit: AuditLog,
       ) =>
         config.role === 'api'
           ? null
@@ -115,6 +118,9 @@ function within(work: Promise<unknown> | undefined, ms: number): Promise<unknown
               connection: redisOptionsFromUrl(config.redisUrl),
               records,
               events,
+              // Every job's end goes to the audit trail. Nest shuts modules down in reverse order of start,
+              // so the requests' Redis connection outlives the worker's drain at SIGTERM.
+              onJobEnded: (job) => audit.record(jobEndingEntry(job)),
               bus,
               handlers: [
                 new PullJob(engine, credentials),

@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
-import { Registry, RegistryCredentialBody, RegistryTeamQuery } from './registry.model';
+import { Registry, RegistryCredentialBody, RegistryTeamQuery, ResealResult } from './registry.model';
 import { RegistryCredentials } from './registry-credentials.service';
 
 @ApiTags('registries')
@@ -16,6 +16,19 @@ export class RegistriesController {
   @ApiOkResponse({ type: [Registry] })
   list(@CurrentPrincipal() principal: Principal): Promise<Registry[]> {
     return this.vault.list(principal);
+  }
+
+  /**
+   * After a key rotation: seals every credential still under
+   * DRYDOCK_SECRET_KEY_PREVIOUS with DRYDOCK_SECRET_KEY, and counts those
+   * neither key opens. Once it answers 0 and 0, the previous key can go.
+   */
+  @Post('reseal')
+  @RequireRole('admin')
+  @HttpCode(200)
+  @ApiOkResponse({ type: ResealResult })
+  reseal(): Promise<ResealResult> {
+    return this.vault.reseal();
   }
 
   /** `docker login`: checked against the registry first (REGISTRY_UNAUTHORIZED when refused), then stored encrypted. */

@@ -1,7 +1,7 @@
 import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
-import { Registry, RegistryCredentialInput } from './registry.model';
+import { Registry, RegistryCredentialInput, ResealResult } from './registry.model';
 import { RegistryCredentials } from './registry-credentials.service';
 
 @Resolver(() => Registry)
@@ -31,5 +31,11 @@ export class RegistriesResolver {
     @Args('team', { type: () => String, nullable: true }) team?: string,
   ): Promise<boolean> {
     return this.vault.remove(principal, registry, team ?? undefined);
+  }
+
+  @Mutation(() => ResealResult, { description: 'seals every credential under the previous key with the current one; admins only' })
+  @RequireRole('admin')
+  resealRegistryCredentials(): Promise<ResealResult> {
+    return this.vault.reseal();
   }
 }

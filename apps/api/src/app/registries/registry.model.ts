@@ -1,4 +1,4 @@
-import { Field, InputType, ObjectType } from '@nestjs/graphql';
+import { Field, InputType, Int, ObjectType } from '@nestjs/graphql';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { REGISTRY_HOST } from '../common/validation';
@@ -15,6 +15,13 @@ export class Registry {
   @Field() @ApiProperty({ description: 'the team whose pushes and pulls use it' }) team!: string;
   @Field() @ApiProperty({ format: 'date-time' }) updatedAt!: string;
   @Field() @ApiProperty({ description: 'name of the token that stored it' }) updatedBy!: string;
+}
+
+/** What re-sealing the vault under the current key did. */
+@ObjectType()
+export class ResealResult {
+  @Field(() => Int) @ApiProperty({ description: 'credentials sealed under DRYDOCK_SECRET_KEY_PREVIOUS, now under DRYDOCK_SECRET_KEY' }) resealed!: number;
+  @Field(() => Int) @ApiProperty({ description: 'credentials neither key opens: store them again' }) unreadable!: number;
 }
 
 /** `PUT /v1/registries/{host}/credential`. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSecretKey, SECRET_KEY_FILE, SecretBox } from './secret-box';
+import { KeyRing, loadKeyRing, loadSecretKey, SECRET_KEY_FILE, SecretBox } from './secret-box';
 
 describe('SecretBox', () => {
   const box = new SecretBox(randomBytes(32));
@@ -70,5 +70,41 @@ describe('loadSecretKey', () => {
     writeFileSync(file, 'not a key');
     chmodSync(file, 0o600);
     expect(() => loadSecretKey(null, dir)).toThrow(/expected 64 hex/);
+  });
+});
+
+describe('KeyRing (key rotation)', () => {
+  const a = new SecretBox(randomBytes(32));
+  const b = new SecretBox(randomBytes(32));
+  const c = new SecretBox(randomBytes(32));
+
+  it('opens what the current key sealed, as not stale', () => {
+    expect(new KeyRing(b, a).open(b.seal('pw', 'ad'), 'ad')).toEqual({ plaintext: 'pw', stale: false });
+  });
+
+  it('opens what the previous key sealed, as stale, and seals only with the current key', () => {
+    const ring = new KeyRing(b, a);
+    expect(ring.open(a.seal('pw', 'ad'), 'ad')).toEqual({ plaintext: 'pw', stale: true });
+    const resealed = ring.seal('pw', 'ad');
+    expect(b.open(resealed, 'ad')).toBe('pw');
+    expect(() => a.open(resealed, 'ad')).toThrow();
+  });
+
+  it('refuses what neither key sealed, and the previous key for another slot', () => {
+    const ring = new KeyRing(b, a);
+    expect(() => ring.open(c.seal('pw', 'ad'), 'ad')).toThrow();
+    expect(() => ring.open(a.seal('pw', 'team-a'), 'team-b')).toThrow();
+    expect(() => new KeyRing(b).open(a.seal('pw', 'ad'), 'ad')).toThrow();
+  });
+
+  it('loads DRYDOCK_SECRET_KEY_PREVIOUS beside the current key, file-made or configured', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drydock-key-'));
+    const previous = randomBytes(32).toString('hex');
+    const oldValue = SecretBox.fromHex(previous).seal('pw', 'ad');
+    expect(loadKeyRing(null, previous, dir).open(oldValue, 'ad')).toEqual({ plaintext: 'pw', stale: true });
+    const current = randomBytes(32).toString('hex');
+    expect(loadKeyRing(current, previous, dir).open(oldValue, 'ad').stale).toBe(true);
+    expect(() => loadKeyRing(current, null, dir).open(oldValue, 'ad')).toThrow();
+    expect(() => loadKeyRing(current, 'short', dir)).toThrow(/64 hex/);
   });
 });

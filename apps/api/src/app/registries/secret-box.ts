@@ -52,6 +52,45 @@ export class SecretBox {
   }
 }
 
+/** What a key ring made of a sealed value: the plaintext, and whether it was sealed with the previous key. */
+export interface Opened {
+  plaintext: string;
+  /** Sealed with the previous key: seal it again with the current one. */
+  stale: boolean;
+}
+
+/**
+ * The current key, which seals, and during a rotation the previous one, which
+ * only opens: values sealed before DRYDOCK_SECRET_KEY changed stay readable
+ * until they are sealed again. GCM's tag makes trying both keys safe: the
+ * wrong key fails authentication, it never yields a wrong plaintext.
+ */
+export class KeyRing {
+  constructor(
+    private readonly current: SecretBox,
+    private readonly previous: SecretBox | null = null,
+  ) {}
+
+  seal(plaintext: string, associatedData: string): string {
+    return this.current.seal(plaintext, associatedData);
+  }
+
+  /** Throws when neither key opens the value (or it was altered, or belongs to another slot). */
+  open(sealed: string, associatedData: string): Opened {
+    try {
+      return { plaintext: this.current.open(sealed, associatedData), stale: false };
+    } catch (error) {
+      if (!this.previous) throw error;
+      return { plaintext: this.previous.open(sealed, associatedData), stale: true };
+    }
+  }
+}
+
+/** The key ring of the configuration: the current key (see loadSecretKey) and DRYDOCK_SECRET_KEY_PREVIOUS, if set. */
+export function loadKeyRing(configured: string | null, previous: string | null, dataDir: string): KeyRing {
+  return new KeyRing(loadSecretKey(configured, dataDir), previous === null ? null : SecretBox.fromHex(previous));
+}
+
 /**
  * The vault key: DRYDOCK_SECRET_KEY when set, else `<dataDir>/secret.key`,
  * made once (mode 0600) and reused; API and worker processes sharing a data
