@@ -31,6 +31,12 @@ export interface AppConfig {
   graphqlMaxDepth: number;
   /** GraphQL operations making more selections than this (fragments expanded) are refused. */
   graphqlMaxSelections: number;
+  /** LOG output one job may store (lines, bytes); past it lines are counted and dropped. */
+  jobLogBudget: { lines: number; bytes: number };
+  /** Cap on one graphql-ws message, connection_init included: the HTTP body cap does not apply there. */
+  wsMaxMessageBytes: number;
+  /** Default and highest byte cap of GET /v1/containers/{id}/logs. */
+  containerLogsMaxBytes: number;
   /** How long audit entries are kept, and at most how many. */
   auditRetentionSeconds: number;
   auditMaxEntries: number;
@@ -96,6 +102,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     mutationsPerMinute: integer(env, 'DRYDOCK_RATE_LIMIT_MUTATIONS_PER_MINUTE', 120, 0, 1_000_000),
     graphqlMaxDepth: integer(env, 'DRYDOCK_GRAPHQL_MAX_DEPTH', 15, 2, 100),
     graphqlMaxSelections: integer(env, 'DRYDOCK_GRAPHQL_MAX_SELECTIONS', 1000, 10, 100_000),
+    jobLogBudget: {
+      lines: integer(env, 'DRYDOCK_JOB_MAX_LOG_LINES', 100_000, 10, 100_000_000),
+      bytes: integer(env, 'DRYDOCK_JOB_MAX_LOG_BYTES', 16 * 1024 ** 2, 1024, 16 * 1024 ** 3),
+    },
+    wsMaxMessageBytes: integer(env, 'DRYDOCK_WS_MAX_MESSAGE_BYTES', 1024 ** 2, 1024, 256 * 1024 ** 2),
+    containerLogsMaxBytes: integer(env, 'DRYDOCK_CONTAINER_LOGS_MAX_BYTES', 16 * 1024 ** 2, 1024, 16 * 1024 ** 3),
     auditRetentionSeconds: integer(env, 'DRYDOCK_AUDIT_RETENTION_SECONDS', 90 * 24 * 3600, 60, 10 * 365 * 24 * 3600),
     auditMaxEntries: integer(env, 'DRYDOCK_AUDIT_MAX_ENTRIES', 100_000, 100, 10_000_000),
     run: {
