@@ -17,6 +17,8 @@ import {
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
+export const WS_INIT_TIMEOUT_MS = 3_000;
+
 /** Apollo's own codes for malformed requests, in Drydock's vocabulary. */
 const APOLLO_CODES: Record<string, ErrorCode> = {
   GRAPHQL_PARSE_FAILED: ErrorCode.VALIDATION_FAILED,
@@ -102,7 +104,13 @@ export function graphqlOptions(
     plugins: [ApolloServerPluginCacheControlDisabled(), ...(hooks.plugins ?? [])],
     ...(hooks.maxTokens ? { parseOptions: { maxTokens: hooks.maxTokens } } : {}),
     subscriptions: {
-      'graphql-ws': { path: '/graphql', onConnect: onConnect as never, ...wsParseAndValidate(rules, hooks.maxTokens) },
+      'graphql-ws': {
+        path: '/graphql',
+        // A socket that never says connection_init is closed (4408) rather than held open unauthenticated.
+        connectionInitWaitTimeout: WS_INIT_TIMEOUT_MS,
+        onConnect: onConnect as never,
+        ...wsParseAndValidate(rules, hooks.maxTokens),
+      },
     },
     // Over graphql-ws the operation's context is the connection's: onConnect put the principal on it.
     context: (ctx: object) => {

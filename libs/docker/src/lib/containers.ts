@@ -172,6 +172,14 @@ export interface OutputLine {
   line: string;
 }
 
+export interface LogOptions {
+  /** The last N lines only. */
+  tail?: number;
+  /** Only output since this UNIX time, in seconds. */
+  since?: number;
+  signal?: AbortSignal;
+}
+
 export interface ListOptions {
   all: boolean;
   /** Only Drydock's own containers (isManaged). */
@@ -289,19 +297,36 @@ export class ContainerOperations {
     return mapErrors(demuxLines(raw));
   }
 
-  /** The output so far (not following): every line, or the last `tail`. */
-  async output(id: string, tail?: number): Promise<OutputLine[]> {
-    const raw = (await engineCall('container', () =>
-      this.docker.getContainer(id).logs({
-        follow: false,
-        stdout: true,
-        stderr: true,
-        ...(tail !== undefined ? { tail } : {}),
-      }),
-    )) as unknown as Buffer | string;
-    const lines: OutputLine[] = [];
-    for await (const line of demuxLines([raw])) lines.push(line);
-    return lines;
+  /**
+   * The output so far (not following), as a stream of lines read from the
+   * engine as the caller asks for them: never the whole log in memory.
+   * `tail`: the last N lines; `since`: UNIX seconds. Abort `signal` (or stop
+   * iterating) to let go of the engine's answer early.
+   */
+  async logs(id: string, options: LogOptions = {}): Promise<AsyncGenerator<OutputLine>> {
+    const query: Record<string, string | number | boolean> = { follow: false, stdout: true, stderr: true };
+    if (options.tail !== undefined) query['tail'] = options.tail;
+    if (options.since !== undefined) query['since'] = options.since;
+    // dockerode's container.logs buffers the whole answer unless following: dial the same request as a stream.
+    const modem = this.docker.modem as { dial(options: object, callback: (error: unknown, data: unknown) => void): void };
+    const raw = await engineCall(
+      'container',
+      () =>
+        new Promise<Readable>((resolve, reject) =>
+          modem.dial(
+            {
+              path: `/containers/${encodeURIComponent(id)}/logs?`,
+              method: 'GET',
+              isStream: true,
+              ...(options.signal ? { abortSignal: options.signal } : {}),
+              statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+              options: query,
+            },
+            (error, data) => (error ? reject(error) : resolve(data as Readable)),
+          ),
+        ),
+    );
+    return mapErrors(demuxLines(raw));
   }
 
   async wait(id: string): Promise<number> {
