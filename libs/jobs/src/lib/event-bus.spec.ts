@@ -242,6 +242,13 @@ describe('JobEventBus.follow on a long job and a slow reader', () => {
     expect(store.reads.length).toBeGreaterThan(readsBefore);
   });
 
+  it('ends at once a follow that resumes after the terminal event of an ended job', async () => {
+    const jobId = 'resumed-after-end';
+    await writer.append(jobId, log('only'));
+    await writer.append(jobId, end);
+    await expect(collect(bus(writer).follow(jobId, 3))).resolves.toEqual([]);
+  });
+
   it('reads a sequence past any a job can have as the end of the stored events, not as a Redis error', async () => {
     const jobId = 'far';
     await writer.append(jobId, log('only'));

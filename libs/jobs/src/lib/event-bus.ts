@@ -101,6 +101,11 @@ export class JobEventBus {
             next = event.sequence + 1;
             if (isTerminalEvent(event)) return;
           }
+          if (!replay && (await this.events.isClosed(jobId))) {
+            // Resumed after the terminal event: nothing more will ever come. Else the rest, the end included, is stored.
+            if ((await this.events.count(jobId)) < next) return;
+            replay = true;
+          }
           continue;
         }
         const item = await inbox.take(signal);
