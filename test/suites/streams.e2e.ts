@@ -4,11 +4,11 @@ import { get as httpGet, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import WebSocket from 'ws';
 import { startApp, type RunningApp } from '../support/app';
-import { docker } from '../support/engine';
+import { docker, removeImagesUnder, uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
 import { collect, eventually, wsClient } from '../support/graphql';
 import { api } from '../support/http';
-import { expectGapless, JOB_EVENT_FIELDS, readSse, waitForJob, type JobEventJson, type JobJson } from '../support/jobs';
+import { expectGapless, JOB_EVENT_FIELDS, readSse, tarContext, waitForJob, type JobEventJson, type JobJson } from '../support/jobs';
 
 /**
  * Hostile streams (issue 8, items 3-6 and 16): output that never ends, lines
@@ -35,6 +35,7 @@ function outputBytes(body: LogsJson): number {
 describe('hostile streams: bounded job output, paged replays, capped websockets and logs', () => {
   let running: RunningApp;
   const jobs: string[] = [];
+  const ns = uniqueNamespace('e2e-streams');
   const admin = () => api(running);
 
   async function run(cmd: string[]): Promise<JobJson> {
@@ -70,6 +71,7 @@ describe('hostile streams: bounded job output, paged replays, capped websockets 
     if (!running) return;
     for (const id of jobs) await admin().delete(`/v1/jobs/${id}`).catch(() => undefined);
     await running.close();
+    removeImagesUnder(ns);
     const ours = docker('ps', '-aq', '--filter', `label=io.drydock.deployment=${running.config.keyPrefix}`).split('\n').filter(Boolean);
     for (const id of ours) docker('rm', '-f', id);
   });
@@ -88,6 +90,25 @@ describe('hostile streams: bounded job output, paged replays, capped websockets 
         expect.stringMatching(/^199000 lines \(\d+ bytes\) of output past this job's budget were dropped$/),
       ]);
       expect(events.length).toBeLessThan(LOG_BUDGET_LINES + 10);
+    }, 120_000);
+
+    it('cuts a build step printing a 3 MB line without a newline to a marked line of at most 1 MiB, and keeps the budget', async () => {
+      const dockerfile = `FROM ${testEnv.fixture}\nRUN head -c 3000000 /dev/zero | tr '\\0' a && seq 1 5000 && echo done`;
+      const context = await tarContext({ Dockerfile: dockerfile });
+      const res = await admin()
+        .post(`/v1/builds?t=${encodeURIComponent(`${testEnv.registry}/${ns}/flood:1`)}&nocache=true`)
+        .set('content-type', 'application/x-tar')
+        .send(context)
+        .expect(202);
+      jobs.push(res.body.id);
+      const { events } = await readSse(running.url, running.token, res.body.id, {}, 110_000);
+      expectGapless(events);
+      expect(events.at(-1)?.state).toBe('SUCCEEDED');
+      const logs = events.filter((e) => e.kind === 'LOG').map((e) => e.message ?? '');
+      for (const line of logs) expect(Buffer.byteLength(line)).toBeLessThanOrEqual(MiB);
+      expect(logs.filter((line) => line.endsWith(' [line truncated]'))).toHaveLength(1);
+      expect(logs.at(-1)).toMatch(/^\d+ lines \(\d+ bytes\) of output past this job's budget were dropped$/);
+      expect(events.length).toBeLessThan(LOG_BUDGET_LINES + 20);
     }, 120_000);
 
     it('cuts a 3 MB line without a newline to one marked line of at most 1 MiB', async () => {
