@@ -196,6 +196,7 @@ describe('containers: run, stream, commit, push, and the fence', () => {
     expect(container).toMatchObject({ id: containerId, state: 'exited', running: false, exitCode: 0, jobId: job.id, team: 'ops', owner: 'admin' });
     expect((await admin().get(`/v1/containers/${containerId.slice(0, 12)}/logs`).expect(200)).body).toEqual({
       lines: [{ stream: 'stdout', line: 'installed' }],
+      truncated: false,
     });
 
     // docker commit -m "Added json gem" -a "Kate Smith" <container> ouruser/sinatra:v2

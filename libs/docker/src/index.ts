@@ -2,6 +2,7 @@ export * from './lib/errors';
 export * from './lib/types';
 export * from './lib/reference';
 export * from './lib/stream';
+export * from './lib/lines';
 export * from './lib/engine-errors';
 export * from './lib/images';
 export * from './lib/containers';

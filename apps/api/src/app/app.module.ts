@@ -17,6 +17,7 @@ import { APP_CONFIG, type AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { EngineModule } from './engine/engine.module';
 import { graphqlOptions } from './graphql.options';
+import { GraphQLWsLimits } from './graphql-ws-limits';
 import { HealthModule } from './health/health.module';
 import { ImagesModule } from './images/images.module';
 import { imagesQueryCache } from './images/images-query-cache';
@@ -71,6 +72,7 @@ export class AppModule {
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         { provide: APP_PIPE, useValue: validationPipe },
+        GraphQLWsLimits,
       ],
     };
   }

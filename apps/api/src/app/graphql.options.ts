@@ -10,12 +10,15 @@ import {
   specifiedRules,
   validate,
   type DocumentNode,
+  type ExecutionResult,
   type GraphQLFormattedError,
   type GraphQLSchema,
   type ValidationRule,
 } from 'graphql';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+
+export const WS_INIT_TIMEOUT_MS = 3_000;
 
 /** Apollo's own codes for malformed requests, in Drydock's vocabulary. */
 const APOLLO_CODES: Record<string, ErrorCode> = {
@@ -81,6 +84,24 @@ function wsParseAndValidate(rules: ValidationRule[], maxTokens: number | undefin
   };
 }
 
+/**
+ * graphql-ws sends errors as graphql-js made them; over HTTP Apollo's
+ * formatError gives them Drydock's codes. An error without a path comes
+ * before execution (syntax, validation, a variable its type cannot hold):
+ * the request's fault.
+ */
+function formatWsError(error: GraphQLError): GraphQLFormattedError {
+  const formatted = error.toJSON();
+  if (formatted.extensions?.['code'] || formatted.path) return formatGraphQLError(formatted);
+  return formatGraphQLError({ ...formatted, extensions: { ...formatted.extensions, code: ErrorCode.VALIDATION_FAILED } });
+}
+
+const wsErrorCodes = {
+  onError: (_ctx: unknown, _id: string, _payload: unknown, errors: readonly GraphQLError[]) => errors.map(formatWsError),
+  onNext: (_ctx: unknown, _id: string, _payload: unknown, _args: unknown, result: ExecutionResult) =>
+    result.errors ? { ...result, errors: result.errors.map(formatWsError) } : result,
+};
+
 export function graphqlOptions(
   onConnect: (ctx: WsConnectionContext) => Promise<boolean | Record<string, unknown>> | boolean,
   hooks: GraphQLHooks = {},
@@ -102,7 +123,14 @@ export function graphqlOptions(
     plugins: [ApolloServerPluginCacheControlDisabled(), ...(hooks.plugins ?? [])],
     ...(hooks.maxTokens ? { parseOptions: { maxTokens: hooks.maxTokens } } : {}),
     subscriptions: {
-      'graphql-ws': { path: '/graphql', onConnect: onConnect as never, ...wsParseAndValidate(rules, hooks.maxTokens) },
+      'graphql-ws': {
+        path: '/graphql',
+        // A socket that never says connection_init is closed (4408) rather than held open unauthenticated.
+        connectionInitWaitTimeout: WS_INIT_TIMEOUT_MS,
+        onConnect: onConnect as never,
+        ...wsParseAndValidate(rules, hooks.maxTokens),
+        ...wsErrorCodes,
+      },
     },
     // Over graphql-ws the operation's context is the connection's: onConnect put the principal on it.
     context: (ctx: object) => {

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { ErrorCode } from './errors';
 import { engineCall, toDomainError } from './engine-errors';
 import { imageFromInspect, isoFromEngine, isoFromUnix } from './mapping';
+import { LineAssembler } from './lines';
 import type { Image } from './types';
 
 /**
@@ -171,6 +172,14 @@ export interface OutputLine {
   line: string;
 }
 
+export interface LogOptions {
+  /** The last N lines only. */
+  tail?: number;
+  /** Only output since this UNIX time, in seconds. */
+  since?: number;
+  signal?: AbortSignal;
+}
+
 export interface ListOptions {
   all: boolean;
   /** Only Drydock's own containers (isManaged). */
@@ -181,72 +190,63 @@ export interface ListOptions {
   withLabels?: Readonly<Record<string, string>>;
 }
 
-/** A line longer than this is passed on in pieces rather than held without bound. */
-export const MAX_LINE_BYTES = 1024 * 1024;
-
 const HEADER_BYTES = 8;
 const STREAM_NAMES: Readonly<Record<number, OutputLine['stream']>> = { 1: 'stdout', 2: 'stderr' };
 
 /**
  * Splits the engine's multiplexed output (no TTY: 8-byte frame headers, type
  * 1 stdout, 2 stderr, then a big-endian length) into lines, in the order the
- * frames arrived. A partial line is held until its newline (or the end), per
- * stream, as bytes, so a UTF-8 character split across frames stays whole.
+ * frames arrived, each stream through its own LineAssembler (the line cap).
+ * Frames are taken apart as they arrive: a frame's payload is passed on in
+ * pieces, never held whole.
  */
 export async function* demuxLines(chunks: AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string>): AsyncGenerator<OutputLine> {
-  let buffer: Buffer = Buffer.alloc(0);
-  const pending: Record<OutputLine['stream'], Buffer> = { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) };
+  const assemblers = { stdout: new LineAssembler(), stderr: new LineAssembler() };
+  let header: Buffer = Buffer.alloc(0);
+  /** The stream of the frame being read (null: stdin, skipped) and how many of its bytes are still to come. */
+  let current: OutputLine['stream'] | null = null;
+  let remaining = 0;
   let raw = false;
 
   function* feed(stream: OutputLine['stream'], payload: Buffer): Generator<OutputLine> {
-    let held = pending[stream].length ? Buffer.concat([pending[stream], payload]) : payload;
-    let newline: number;
-    while ((newline = held.indexOf(0x0a)) >= 0) {
-      yield { stream, line: text(held.subarray(0, newline)) };
-      held = held.subarray(newline + 1);
-    }
-    while (held.length > MAX_LINE_BYTES) {
-      yield { stream, line: text(held.subarray(0, MAX_LINE_BYTES)) };
-      held = held.subarray(MAX_LINE_BYTES);
-    }
-    // Copy, so a held remainder does not pin the whole chunk it was cut from.
-    pending[stream] = Buffer.from(held);
+    for (const line of assemblers[stream].push(payload)) yield { stream, line };
   }
 
   for await (const chunk of chunks) {
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk);
+    let bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk);
     if (raw) {
       yield* feed('stdout', bytes);
       continue;
     }
-    buffer = buffer.length ? Buffer.concat([buffer, bytes]) : bytes;
-    while (buffer.length >= HEADER_BYTES) {
-      const type = buffer[0] as number;
-      if (type > 2 || buffer[1] !== 0 || buffer[2] !== 0 || buffer[3] !== 0) {
+    while (bytes.length > 0) {
+      if (remaining > 0) {
+        const payload = bytes.subarray(0, remaining);
+        bytes = bytes.subarray(payload.length);
+        remaining -= payload.length;
+        if (current) yield* feed(current, payload);
+        continue;
+      }
+      const need = HEADER_BYTES - header.length;
+      header = Buffer.concat([header, bytes.subarray(0, need)]);
+      bytes = bytes.subarray(need);
+      if (header.length < HEADER_BYTES) break;
+      const type = header[0] as number;
+      if (type > 2 || header[1] !== 0 || header[2] !== 0 || header[3] !== 0) {
         // Not a frame header: a TTY container's output is not multiplexed. Pass it through as stdout.
         raw = true;
-        yield* feed('stdout', buffer);
-        buffer = Buffer.alloc(0);
+        yield* feed('stdout', Buffer.concat([header, bytes]));
         break;
       }
-      const size = buffer.readUInt32BE(4);
-      if (buffer.length < HEADER_BYTES + size) break;
-      const payload = buffer.subarray(HEADER_BYTES, HEADER_BYTES + size);
-      buffer = buffer.subarray(HEADER_BYTES + size);
-      const stream = STREAM_NAMES[type];
       // Type 0 is stdin, which Drydock never attaches.
-      if (stream) yield* feed(stream, payload);
+      current = STREAM_NAMES[type] ?? null;
+      remaining = header.readUInt32BE(4);
+      header = Buffer.alloc(0);
     }
   }
   // The last line without its newline still belongs to the output.
   for (const stream of ['stdout', 'stderr'] as const) {
-    if (pending[stream].length) yield { stream, line: text(pending[stream]) };
+    for (const line of assemblers[stream].end()) yield { stream, line };
   }
-}
-
-function text(bytes: Buffer): string {
-  const line = bytes.toString('utf8');
-  return line.endsWith('\r') ? line.slice(0, -1) : line;
 }
 
 /**
@@ -297,19 +297,36 @@ export class ContainerOperations {
     return mapErrors(demuxLines(raw));
   }
 
-  /** The output so far (not following): every line, or the last `tail`. */
-  async output(id: string, tail?: number): Promise<OutputLine[]> {
-    const raw = (await engineCall('container', () =>
-      this.docker.getContainer(id).logs({
-        follow: false,
-        stdout: true,
-        stderr: true,
-        ...(tail !== undefined ? { tail } : {}),
-      }),
-    )) as unknown as Buffer | string;
-    const lines: OutputLine[] = [];
-    for await (const line of demuxLines([raw])) lines.push(line);
-    return lines;
+  /**
+   * The output so far (not following), as a stream of lines read from the
+   * engine as the caller asks for them: never the whole log in memory.
+   * `tail`: the last N lines; `since`: UNIX seconds. Abort `signal` (or stop
+   * iterating) to let go of the engine's answer early.
+   */
+  async logs(id: string, options: LogOptions = {}): Promise<AsyncGenerator<OutputLine>> {
+    const query: Record<string, string | number | boolean> = { follow: false, stdout: true, stderr: true };
+    if (options.tail !== undefined) query['tail'] = options.tail;
+    if (options.since !== undefined) query['since'] = options.since;
+    // dockerode's container.logs buffers the whole answer unless following: dial the same request as a stream.
+    const modem = this.docker.modem as { dial(options: object, callback: (error: unknown, data: unknown) => void): void };
+    const raw = await engineCall(
+      'container',
+      () =>
+        new Promise<Readable>((resolve, reject) =>
+          modem.dial(
+            {
+              path: `/containers/${encodeURIComponent(id)}/logs?`,
+              method: 'GET',
+              isStream: true,
+              ...(options.signal ? { abortSignal: options.signal } : {}),
+              statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+              options: query,
+            },
+            (error, data) => (error ? reject(error) : resolve(data as Readable)),
+          ),
+        ),
+    );
+    return mapErrors(demuxLines(raw));
   }
 
   async wait(id: string): Promise<number> {

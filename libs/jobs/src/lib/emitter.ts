@@ -1,4 +1,4 @@
-import { DrydockError, ErrorCode } from '@drydock/docker';
+import { capLine, DrydockError, ErrorCode } from '@drydock/docker';
 import type { JobEventStore } from './event-store';
 import { type JobLayer, type JobStep, JobEventKind, type JobEventInput } from './model';
 import type { JobRecordStore } from './record-store';
@@ -9,8 +9,36 @@ export interface JobEmit {
   /** Overall progress 0..1 (null if unknown) and, for pulls and pushes, the layer that moved. */
   progress(progress: number | null, layer?: JobLayer): void;
   step(step: JobStep, message: string): void;
-  /** Resolves once everything emitted so far is stored: a handler relaying a flood of output waits on it now and then. */
+  /** Resolves once everything emitted so far is stored. */
   drain(): Promise<void>;
+  /**
+   * True while more is queued for the store than it should hold: a handler
+   * relaying an engine stream then stops reading it and awaits drain(), so
+   * the engine, not this process's memory, holds a flood of output.
+   */
+  readonly congested: boolean;
+}
+
+/** Relays call this between engine messages: reading pauses while the store catches up. */
+export async function keepUp(emit: JobEmit): Promise<void> {
+  if (emit.congested) await emit.drain();
+}
+
+/** How much LOG output one job may store; past it, lines are counted and dropped. */
+export interface LogBudget {
+  lines: number;
+  bytes: number;
+}
+
+export const DEFAULT_LOG_BUDGET: LogBudget = { lines: 100_000, bytes: 16 * 1024 * 1024 };
+
+/** Writes queued, or bytes queued, past which the emitter says it is congested. */
+const CONGESTED_WRITES = 256;
+const CONGESTED_BYTES = 4 * 1024 * 1024;
+
+export interface EmitterOptions {
+  progressIntervalMs?: number;
+  logBudget?: LogBudget;
 }
 
 /** Build progress: the steps before this one are done. */
@@ -41,18 +69,59 @@ export class ThrottledEmitter implements JobEmit {
   private lastProgressAt = Number.NEGATIVE_INFINITY;
   private readonly layerStatus = new Map<string, string>();
   private closed = false;
+  private queuedWrites = 0;
+  private queuedBytes = 0;
+  private readonly intervalMs: number;
+  private readonly budget: LogBudget;
+  private storedLines = 0;
+  private storedBytes = 0;
+  private droppedLines = 0;
+  private droppedBytes = 0;
 
   constructor(
     private readonly jobId: string,
     private readonly events: JobEventStore,
     private readonly records: JobRecordStore,
-    private readonly intervalMs = DEFAULT_PROGRESS_INTERVAL_MS,
-  ) {}
+    options: EmitterOptions = {},
+  ) {
+    this.intervalMs = options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
+    this.budget = options.logBudget ?? DEFAULT_LOG_BUDGET;
+  }
+
+  get congested(): boolean {
+    return this.queuedWrites > CONGESTED_WRITES || this.queuedBytes > CONGESTED_BYTES;
+  }
+
+  /** LOG lines dropped past the budget so far. */
+  get dropped(): { lines: number; bytes: number } {
+    return { lines: this.droppedLines, bytes: this.droppedBytes };
+  }
 
   log(message: string): void {
     if (this.closed) return;
+    const line = capLine(message);
+    const bytes = Buffer.byteLength(line);
+    if (this.droppedLines > 0 || this.storedLines >= this.budget.lines || this.storedBytes + bytes > this.budget.bytes) {
+      if (this.droppedLines === 0) this.notice(`Output past this job's budget (${this.budget.lines} lines, ${this.budget.bytes} bytes) is counted and dropped from here on`);
+      this.droppedLines++;
+      this.droppedBytes += bytes;
+      return;
+    }
+    this.storedLines++;
+    this.storedBytes += bytes;
     this.flushPending();
-    this.write({ kind: JobEventKind.LOG, message });
+    this.write({ kind: JobEventKind.LOG, message: line });
+  }
+
+  /**
+   * Ends the handler's output: writes the count of dropped lines, if any, and
+   * waits for the store. The runner calls it before the job's terminal events.
+   */
+  async finish(): Promise<void> {
+    if (this.droppedLines > 0 && !this.closed) {
+      this.notice(`${this.droppedLines} lines (${this.droppedBytes} bytes) of output past this job's budget were dropped`);
+    }
+    await this.drain();
   }
 
   step(step: JobStep, message: string): void {
@@ -109,11 +178,20 @@ export class ThrottledEmitter implements JobEmit {
     }
   }
 
+  /** A LOG event of Drydock's own, outside the budget. */
+  private notice(message: string): void {
+    this.flushPending();
+    this.write({ kind: JobEventKind.LOG, message });
+  }
+
   private write(input: JobEventInput): void {
-    this.enqueue(() => this.events.append(this.jobId, input));
+    const bytes = input.message?.length ?? 0;
+    this.queuedBytes += bytes;
+    this.enqueue(() => this.events.append(this.jobId, input).finally(() => (this.queuedBytes -= bytes)));
   }
 
   private enqueue(task: () => Promise<unknown>): void {
+    this.queuedWrites++;
     this.chain = this.chain.then(task).then(
       () => undefined,
       (error: unknown) => {
@@ -121,6 +199,6 @@ export class ThrottledEmitter implements JobEmit {
         if (error instanceof DrydockError && error.code === ErrorCode.JOB_FINISHED) this.closed = true;
         else this.failure ??= error;
       },
-    );
+    ).finally(() => this.queuedWrites--);
   }
 }

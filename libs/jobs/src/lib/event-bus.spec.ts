@@ -15,8 +15,8 @@ function connection(): Redis {
   return redis;
 }
 
-function bus(store: JobEventStore, redis = connection()): JobEventBus {
-  const created = new JobEventBus(redis, store);
+function bus(store: JobEventStore, redis = connection(), options: ConstructorParameters<typeof JobEventBus>[2] = {}): JobEventBus {
+  const created = new JobEventBus(redis, store, options);
   buses.push(created);
   return created;
 }
@@ -26,13 +26,24 @@ class SeamStore extends JobEventStore {
   beforeRead: (() => Promise<void>) | undefined;
   afterRead: (() => Promise<void>) | undefined;
 
-  override async range(jobId: string, fromSequence?: number): Promise<JobEvent[]> {
+  override async range(jobId: string, fromSequence?: number, limit?: number): Promise<JobEvent[]> {
     const before = this.beforeRead;
     const after = this.afterRead;
     this.beforeRead = this.afterRead = undefined;
     await before?.();
-    const events = await super.range(jobId, fromSequence);
+    const events = await super.range(jobId, fromSequence, limit);
     await after?.();
+    return events;
+  }
+}
+
+/** Counts what a replay reads from Redis. */
+class CountingStore extends JobEventStore {
+  reads: number[] = [];
+
+  override async range(jobId: string, fromSequence?: number, limit?: number): Promise<JobEvent[]> {
+    const events = await super.range(jobId, fromSequence, limit);
+    this.reads.push(events.length);
     return events;
   }
 }
@@ -197,5 +208,51 @@ describe('JobEventBus across processes', () => {
       ['watched', JobState.RUNNING],
       ['watched', JobState.SUCCEEDED],
     ]);
+  });
+});
+
+describe('JobEventBus.follow on a long job and a slow reader', () => {
+  it('replays a long job a page at a time, reading from the store only as far as the caller has asked', async () => {
+    const jobId = 'paged';
+    for (let i = 0; i < 1234; i++) await writer.append(jobId, log(`line ${i}`));
+    await writer.append(jobId, end);
+    const store = new CountingStore(connection(), { prefix });
+    const follower = bus(store, connection(), { pageSize: 100 }).follow(jobId);
+    const first: JobEvent[] = [];
+    for (let i = 0; i < 150; i++) first.push((await follower.next()).value as JobEvent);
+    expect(sequences(first)).toEqual(oneTo(150));
+    expect(store.reads.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(200);
+    const rest = await collect({ [Symbol.asyncIterator]: () => follower });
+    expect(sequences([...first, ...rest])).toEqual(oneTo(1235));
+    expect(Math.max(...store.reads)).toBeLessThanOrEqual(100);
+  });
+
+  it('lets live events pile up only to its limit for a caller that does not read, then re-reads the store: nothing is lost', async () => {
+    const jobId = 'slow-reader';
+    await writer.append(jobId, log('first'));
+    const store = new CountingStore(connection(), { prefix });
+    const follower = bus(store, connection(), { pageSize: 10, inboxLimit: 5 }).follow(jobId);
+    expect(((await follower.next()).value as JobEvent).sequence).toBe(1);
+    const readsBefore = store.reads.length;
+    for (let i = 0; i < 100; i++) await writer.append(jobId, log(`live ${i}`));
+    await writer.append(jobId, end);
+    const rest = await collect({ [Symbol.asyncIterator]: () => follower });
+    expect(sequences(rest)).toEqual(oneTo(102).slice(1));
+    // The missed events came from the store, not from a hundred held in memory.
+    expect(store.reads.length).toBeGreaterThan(readsBefore);
+  });
+
+  it('ends at once a follow that resumes after the terminal event of an ended job', async () => {
+    const jobId = 'resumed-after-end';
+    await writer.append(jobId, log('only'));
+    await writer.append(jobId, end);
+    await expect(collect(bus(writer).follow(jobId, 3))).resolves.toEqual([]);
+  });
+
+  it('reads a sequence past any a job can have as the end of the stored events, not as a Redis error', async () => {
+    const jobId = 'far';
+    await writer.append(jobId, log('only'));
+    await expect(writer.range(jobId, 1e308)).resolves.toEqual([]);
+    await expect(writer.range(jobId, Number.POSITIVE_INFINITY)).resolves.toEqual([]);
   });
 });

@@ -6,7 +6,14 @@ import { type JobEvent, type JobRecord, type JobState, type JobType, isTerminalE
 export interface JobEventBusOptions {
   /** Where subscriber errors go (a reconnecting Redis, a malformed message). Default: console.error. */
   onError?: (error: Error) => void;
+  /** Events read from the store at once when replaying. Default 500. */
+  pageSize?: number;
+  /** Live events held for a follower that does not keep up; past it the follower re-reads the store. Default 1000. */
+  inboxLimit?: number;
 }
+
+const DEFAULT_PAGE_SIZE = 500;
+const DEFAULT_INBOX_LIMIT = 1000;
 
 export interface JobWatchFilter {
   type?: JobType;
@@ -33,6 +40,8 @@ export class JobEventBus {
   private readonly watchers = new Set<Inbox<Signal<JobRecord>>>();
   private readonly cancelListeners = new Set<(jobId: string) => void>();
   private readonly onError: (error: Error) => void;
+  private readonly pageSize: number;
+  private readonly inboxLimit: number;
   private readonly ready: Promise<void>;
   private connectedOnce = false;
   private closed = false;
@@ -45,6 +54,8 @@ export class JobEventBus {
   ) {
     this.keys = events.keys;
     this.onError = options.onError ?? ((error) => console.error('[jobs] event bus:', error));
+    this.pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    this.inboxLimit = options.inboxLimit ?? DEFAULT_INBOX_LIMIT;
     // Subscriptions must queue while connecting and retry forever, whatever the shared client chose.
     this.subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, lazyConnect: false });
     this.subscriber.on('error', (error: Error) => this.onError(error));
@@ -61,11 +72,16 @@ export class JobEventBus {
    * ones, with no gap and no duplicate, ending after the terminal STATE
    * event (or when `signal` aborts or the bus closes). The caller checks the
    * job exists: for an unknown job this waits for events that never come.
+   *
+   * Memory per follower is bounded whatever the job's length and however
+   * slowly the caller reads: the replay reads the store a page at a time, as
+   * the caller asks for events, and live events that pile up past the inbox
+   * limit are let go and re-read from the store when the caller gets there.
    */
   async *follow(jobId: string, fromSequence = 1, signal?: AbortSignal): AsyncGenerator<JobEvent> {
     // Listen before reading the store, so nothing published meanwhile is lost;
     // what the replay already covered is skipped by sequence below.
-    const inbox = new Inbox<Signal<JobEvent>>();
+    const inbox = new Inbox<Signal<JobEvent>>(this.inboxLimit, RESYNC);
     const listeners = this.followers.get(jobId) ?? new Set();
     listeners.add(inbox);
     this.followers.set(jobId, listeners);
@@ -76,12 +92,19 @@ export class JobEventBus {
       let replay = true;
       while (!signal?.aborted) {
         if (replay) {
-          replay = false;
-          for (const event of await this.events.range(jobId, next)) {
+          const page = await this.events.range(jobId, next, this.pageSize);
+          // A short page is the end of what is stored: live events take over.
+          replay = page.length === this.pageSize;
+          for (const event of page) {
             if (event.sequence < next) continue;
             yield event;
             next = event.sequence + 1;
             if (isTerminalEvent(event)) return;
+          }
+          if (!replay && (await this.events.isClosed(jobId))) {
+            // Resumed after the terminal event: nothing more will ever come. Else the rest, the end included, is stored.
+            if ((await this.events.count(jobId)) < next) return;
+            replay = true;
           }
           continue;
         }
@@ -106,7 +129,8 @@ export class JobEventBus {
 
   /** Every job record change from now on (live only), until `signal` aborts or the bus closes. */
   async *watchJobs(signal?: AbortSignal, filter: JobWatchFilter = {}): AsyncGenerator<JobRecord> {
-    const inbox = new Inbox<Signal<JobRecord>>();
+    // A watcher that does not keep up misses record changes rather than holding them all: the feed is live only.
+    const inbox = new Inbox<Signal<JobRecord>>(this.inboxLimit, RESYNC);
     this.watchers.add(inbox);
     try {
       if (this.closed) return;
@@ -197,16 +221,27 @@ export class JobEventBus {
   }
 }
 
-/** An unbounded single-consumer queue whose take() can be abandoned through a signal. */
+/**
+ * A single-consumer queue whose take() can be abandoned through a signal.
+ * Past `limit` items it lets them all go for one `overflow` item, which tells
+ * the consumer to fetch what it missed from where it is kept.
+ */
 class Inbox<T> {
   private items: T[] = [];
   private waiter: ((item: T) => void) | undefined;
+
+  constructor(
+    private readonly limit = Number.POSITIVE_INFINITY,
+    private readonly overflow?: T,
+  ) {}
 
   push(item: T): void {
     const waiter = this.waiter;
     if (waiter) {
       this.waiter = undefined;
       waiter(item);
+    } else if (this.items.length >= this.limit && this.overflow !== undefined) {
+      this.items = [this.overflow];
     } else {
       this.items.push(item);
     }

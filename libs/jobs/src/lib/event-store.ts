@@ -32,6 +32,12 @@ redis.call('PUBLISH', ARGV[3], json)
 return seq
 `);
 
+/** Sequences are safe integers; anything else reads as past the end, never as a Redis error. */
+function clampSequence(sequence: number): number {
+  if (!Number.isFinite(sequence)) return Number.MAX_SAFE_INTEGER;
+  return Math.min(Math.max(1, Math.floor(sequence)), Number.MAX_SAFE_INTEGER);
+}
+
 /** Each job's events: a Redis list whose index i holds sequence i + 1. */
 export class JobEventStore {
   readonly keys: JobKeys;
@@ -77,10 +83,15 @@ export class JobEventStore {
     return { jobId, sequence, ...body };
   }
 
-  /** The stored events from `fromSequence` (1-based, inclusive) on, in order. */
-  async range(jobId: string, fromSequence = 1): Promise<JobEvent[]> {
-    const start = Math.max(1, Math.floor(fromSequence)) - 1;
-    const rows = await this.redis.lrange(this.keys.eventList(jobId), start, -1);
+  /**
+   * The stored events from `fromSequence` (1-based, inclusive) on, in order:
+   * all of them, or at most `limit` (a page: readers of a long job page
+   * through it rather than hold it whole).
+   */
+  async range(jobId: string, fromSequence = 1, limit?: number): Promise<JobEvent[]> {
+    const start = clampSequence(fromSequence) - 1;
+    const stop = limit === undefined ? -1 : start + Math.max(1, Math.floor(limit)) - 1;
+    const rows = await this.redis.lrange(this.keys.eventList(jobId), start, stop);
     return rows.map((row) => JSON.parse(row) as JobEvent);
   }
 

@@ -1,4 +1,4 @@
-import type { EngineMessage } from '@drydock/docker';
+import { MAX_LINE_BYTES, TRUNCATED_MARK, type EngineMessage } from '@drydock/docker';
 import type { JobEmit } from './emitter';
 import type { JobLayer, JobStep } from './model';
 import {
@@ -153,6 +153,7 @@ class RecordingEmit implements JobEmit {
   step(step: JobStep, message: string): void {
     this.calls.push(['step', step, message]);
   }
+  readonly congested: boolean = false;
   async drain(): Promise<void> {
     // Nothing is queued: every call is recorded at once.
   }
@@ -298,5 +299,40 @@ describe('relays', () => {
       'Step 3/4 : LABEL team=platform',
       'Step 4/4 : CMD ["sh"]',
     ]);
+  });
+});
+
+describe('a flood of build output', () => {
+  it('goes out as one line cut at the cap when it never ends, and the next line is whole', () => {
+    const chunk = 'a'.repeat(256 * 1024);
+    const messages: EngineMessage[] = [...Array.from({ length: 12 }, () => ({ stream: chunk })), { stream: 'aaa\nnext\n' }];
+    const { emits } = run(translateBuild, initialBuild(), messages);
+    const logs = emits.flatMap((e) => (e.kind === 'log' ? [e.message] : []));
+    expect(logs).toHaveLength(2);
+    expect(Buffer.byteLength(logs[0] ?? '')).toBe(MAX_LINE_BYTES);
+    expect(logs[0]?.endsWith(TRUNCATED_MARK)).toBe(true);
+    expect(logs[1]).toBe('next');
+  });
+
+  it('stops reading the engine stream while the emitter is congested, until it drains', async () => {
+    const order: string[] = [];
+    async function* engine(): AsyncGenerator<EngineMessage> {
+      for (let i = 0; i < 3; i++) {
+        order.push(`read ${i}`);
+        yield { stream: `line ${i}\n` };
+      }
+    }
+    const emit: JobEmit = {
+      log: (message) => order.push(`log ${message}`),
+      progress: () => undefined,
+      step: () => undefined,
+      congested: true,
+      drain: async () => {
+        await new Promise((resolve) => setImmediate(resolve));
+        order.push('drained');
+      },
+    };
+    await relayBuild(engine(), emit);
+    expect(order).toEqual(['read 0', 'log line 0', 'drained', 'read 1', 'log line 1', 'drained', 'read 2', 'log line 2', 'drained']);
   });
 });

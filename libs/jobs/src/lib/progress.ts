@@ -1,5 +1,5 @@
-import type { EngineMessage } from '@drydock/docker';
-import type { JobEmit } from './emitter';
+import { capLine, MAX_LINE_BYTES, type EngineMessage } from '@drydock/docker';
+import { keepUp, type JobEmit } from './emitter';
 import type { JobLayer, JobStep } from './model';
 
 /**
@@ -122,10 +122,12 @@ export interface BuildState {
    * complete at its newline.
    */
   readonly partial: string;
+  /** The line being received passed the cap and went out cut: drop the rest of it, up to its newline. */
+  readonly skipping: boolean;
 }
 
 export function initialBuild(): BuildState {
-  return { imageId: null, partial: '' };
+  return { imageId: null, partial: '', skipping: false };
 }
 
 const STEP_LINE = /^Step (\d+)\/(\d+) : (.*)$/;
@@ -154,8 +156,21 @@ export function translateBuild(state: BuildState, message: EngineMessage): [Buil
   if (message.stream !== undefined) {
     const text = next.partial + message.stream;
     const cut = text.lastIndexOf('\n');
-    next = { ...next, partial: text.slice(cut + 1) };
-    if (cut >= 0) for (const line of streamLines(text.slice(0, cut + 1))) next = buildLine(next, line, emits);
+    let rest = text.slice(cut + 1);
+    if (cut >= 0) {
+      const lines = streamLines(text.slice(0, cut + 1));
+      if (next.skipping) lines.shift();
+      next = { ...next, skipping: false };
+      for (const line of lines) next = buildLine(next, capLine(line), emits);
+    }
+    if (next.skipping) {
+      rest = '';
+    } else if (rest.length * 3 > MAX_LINE_BYTES && Buffer.byteLength(rest) > MAX_LINE_BYTES) {
+      // A line without end must not be held without bound: it goes out cut at the cap.
+      next = buildLine({ ...next, skipping: true }, capLine(rest), emits);
+      rest = '';
+    }
+    next = { ...next, partial: rest };
   } else if (message.status !== undefined) {
     // A FROM image being pulled: keep its milestones, skip its byte counters.
     if (message.progressDetail?.total === undefined) {
@@ -169,7 +184,7 @@ export function translateBuild(state: BuildState, message: EngineMessage): [Buil
 export function finishBuild(state: BuildState): [BuildState, ProgressEmit[]] {
   const emits: ProgressEmit[] = [];
   if (!state.partial) return [state, emits];
-  const next = buildLine({ ...state, partial: '' }, state.partial.replace(/\r$/, ''), emits);
+  const next = buildLine({ ...state, partial: '' }, capLine(state.partial.replace(/\r$/, '')), emits);
   return [next, emits];
 }
 
@@ -199,6 +214,7 @@ export async function relayTransfer(
     const [next, emits] = translateTransfer(state, message);
     state = next;
     applyEmits(emit, emits);
+    await keepUp(emit);
   }
   return { digest: state.digest };
 }
@@ -213,6 +229,7 @@ export async function relayBuild(
     const [next, emits] = translateBuild(state, message);
     state = next;
     applyEmits(emit, emits);
+    await keepUp(emit);
   }
   const [finished, emits] = finishBuild(state);
   applyEmits(emit, emits);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DrydockError, ErrorCode, isDrydockError, isTransient } from '@drydock/docker';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
-import { type JobEmit, ThrottledEmitter } from './emitter';
+import { type JobEmit, type LogBudget, ThrottledEmitter } from './emitter';
 import type { JobEventBus } from './event-bus';
 import type { JobEventStore } from './event-store';
 import {
@@ -298,6 +298,8 @@ export interface JobWorkerOptions extends Stores {
   /** Restarts after a lost worker before the job fails WORKER_LOST. Default 1. */
   maxStalledCount?: number;
   progressIntervalMs?: number;
+  /** LOG output each run of a job may store; default DEFAULT_LOG_BUDGET. */
+  logBudget?: LogBudget;
   onError?: (error: Error) => void;
 }
 
@@ -314,6 +316,7 @@ export class JobWorker {
   private readonly handlers: ReadonlyMap<JobType, JobHandler<unknown>>;
   private readonly workers: Worker[] = [];
   private readonly progressIntervalMs: number | undefined;
+  private readonly logBudget: LogBudget | undefined;
   private readonly onError: (error: Error) => void;
   private readonly stopListening: () => void;
   private closing: Promise<void> | undefined;
@@ -323,6 +326,7 @@ export class JobWorker {
     const { records, events, onJobEnded } = options;
     this.stores = { records, events, onJobEnded };
     this.progressIntervalMs = options.progressIntervalMs;
+    this.logBudget = options.logBudget;
     this.onError = options.onError ?? ((error: Error) => console.error('[jobs] worker:', error));
     for (const type of JOB_TYPES) {
       const worker = new Worker<unknown, JobResult | undefined>(
@@ -408,16 +412,19 @@ export class JobWorker {
       await events.append(id, { kind: JobEventKind.LOG, message: `Attempt ${attempt} of ${maxAttempts}` });
     }
 
-    const emit = new ThrottledEmitter(id, events, records, this.progressIntervalMs);
+    const emit = new ThrottledEmitter(id, events, records, {
+      ...(this.progressIntervalMs !== undefined ? { progressIntervalMs: this.progressIntervalMs } : {}),
+      ...(this.logBudget ? { logBudget: this.logBudget } : {}),
+    });
     try {
       const result = await handler.handle({ jobId: id, type, data: job.data, signal, attempt, emit });
-      await emit.drain();
+      await emit.finish();
       // A handler may stop early and return when cancelled: that is still a cancel.
       if (signal.aborted && signal.reason === CANCEL_REASON) return await this.cancelled(id);
       await endJob(this.stores, id, JobState.SUCCEEDED, { result });
       return result;
     } catch (error) {
-      await emit.drain().catch(() => undefined);
+      await emit.finish().catch(() => undefined);
       if (signal.aborted && signal.reason === CANCEL_REASON) return await this.cancelled(id);
       const failure: JobError = signal.aborted
         ? { code: ErrorCode.WORKER_LOST, message: `${SHUTDOWN_REASON}: ${errorMessage(error)}` }

@@ -38,6 +38,12 @@ export interface AppConfig {
   graphqlMaxMutations: number;
   /** Registry hosts (`host[:port]`, lower case) any team may search, and that token realms may name. */
   registriesAllow: readonly string[];
+  /** LOG output one job may store (lines, bytes); past it lines are counted and dropped. */
+  jobLogBudget: { lines: number; bytes: number };
+  /** Cap on one graphql-ws message, connection_init included: the HTTP body cap does not apply there. */
+  wsMaxMessageBytes: number;
+  /** Default and highest byte cap of GET /v1/containers/{id}/logs. */
+  containerLogsMaxBytes: number;
   /** How long audit entries are kept, and at most how many. */
   auditRetentionSeconds: number;
   auditMaxEntries: number;
@@ -121,6 +127,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     graphqlMaxSelections: integer(env, 'DRYDOCK_GRAPHQL_MAX_SELECTIONS', 1000, 10, 100_000),
     graphqlMaxMutations: integer(env, 'DRYDOCK_GRAPHQL_MAX_MUTATIONS', 10, 1, 1000),
     registriesAllow: hostList(env, 'DRYDOCK_REGISTRIES_ALLOW'),
+    jobLogBudget: {
+      lines: integer(env, 'DRYDOCK_JOB_MAX_LOG_LINES', 100_000, 10, 100_000_000),
+      bytes: integer(env, 'DRYDOCK_JOB_MAX_LOG_BYTES', 16 * 1024 ** 2, 1024, 16 * 1024 ** 3),
+    },
+    wsMaxMessageBytes: integer(env, 'DRYDOCK_WS_MAX_MESSAGE_BYTES', 1024 ** 2, 1024, 256 * 1024 ** 2),
+    containerLogsMaxBytes: integer(env, 'DRYDOCK_CONTAINER_LOGS_MAX_BYTES', 16 * 1024 ** 2, 1024, 16 * 1024 ** 3),
     auditRetentionSeconds: integer(env, 'DRYDOCK_AUDIT_RETENTION_SECONDS', 90 * 24 * 3600, 60, 10 * 365 * 24 * 3600),
     auditMaxEntries: integer(env, 'DRYDOCK_AUDIT_MAX_ENTRIES', 100_000, 100, 10_000_000),
     run: {

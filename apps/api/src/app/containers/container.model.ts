@@ -40,5 +40,6 @@ export class ContainerLogLine {
 
 /** `GET /v1/containers/{id}/logs` */
 export class ContainerLogs {
-  @ApiProperty({ type: [ContainerLogLine], description: 'in output order, without their newlines' }) lines!: ContainerLogLine[];
+  @ApiProperty({ type: [ContainerLogLine], description: 'in output order, without their newlines; a line longer than 1 MiB is cut and ends " [line truncated]"' }) lines!: ContainerLogLine[];
+  @ApiProperty({ description: 'true when the output went past `limit` bytes: the last line is cut there and nothing after it is sent' }) truncated!: boolean;
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { Readable } from 'node:stream';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
 import { idempotencyKey } from '../common/idempotency';
@@ -9,6 +10,7 @@ import { JobModel } from '../jobs/job.model';
 import { Container, ContainerLogs } from './container.model';
 import { CommitContainerBody, ContainerLogsQuery, ListContainersQuery, RemoveContainerQuery, RunContainerBody } from './containers.dto';
 import { ContainersService, toContainer } from './containers.service';
+import { logsJson } from './logs';
 
 @ApiTags('containers')
 @Controller('v1/containers')
@@ -45,12 +47,22 @@ export class ContainersController {
     return toContainer(await this.containers.get(id, principal));
   }
 
-  /** The output so far as JSON lines (not a follow: a running job's live output is its event stream). */
+  /**
+   * The output so far (not a follow: a running job's live output is its event
+   * stream), streamed as it is read from the engine, cut at a byte limit.
+   */
   @Get(':id/logs')
   @RequireRole('viewer')
-  @ApiOkResponse({ type: ContainerLogs })
-  async logs(@Param('id') id: string, @Query() query: ContainerLogsQuery, @CurrentPrincipal() principal: Principal): Promise<ContainerLogs> {
-    return { lines: await this.containers.logs(id, query.tail, principal) };
+  @ApiOkResponse({ type: ContainerLogs, description: 'streamed; `truncated` says whether the byte limit cut it' })
+  async logs(
+    @Param('id') id: string,
+    @Query() query: ContainerLogsQuery,
+    @CurrentPrincipal() principal: Principal,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const lines = await this.containers.logs(id, query, principal);
+    // Readable.from pulls the next chunk only when the socket takes it; a client gone destroys it and the engine's answer with it.
+    await reply.type('application/json; charset=utf-8').send(Readable.from(logsJson(lines)));
   }
 
   @Post(':id/commit')

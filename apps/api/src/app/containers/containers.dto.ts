@@ -106,6 +106,20 @@ export class RemoveContainerQuery {
 export const LOG_LINES_MAX = 100_000;
 
 export class ContainerLogsQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: LOG_LINES_MAX, description: `the last N lines; default and at most ${LOG_LINES_MAX}` })
+  @ApiPropertyOptional({ minimum: 1, maximum: LOG_LINES_MAX, description: `the last N lines (\`docker logs --tail\`); default all` })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(LOG_LINES_MAX) tail?: number;
+
+  @ApiPropertyOptional({
+    description: 'only output since then (`docker logs --since`): an RFC 3339 time, UNIX seconds, or a duration before now (`90s`, `10m`, `2h`)',
+    example: '10m',
+  })
+  @IsOptional() @IsString() @MaxLength(40) since?: string;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    description:
+      'at most this many bytes of output, each line counted with its newline; default and at most DRYDOCK_CONTAINER_LOGS_MAX_BYTES (16 MiB). ' +
+      'Past it the line that crosses the limit is cut there, nothing more is sent, and `truncated` is true.',
+  })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) limit?: number;
 }

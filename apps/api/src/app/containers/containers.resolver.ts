@@ -1,13 +1,14 @@
 import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
-import type { Image as ImageShape } from '@drydock/docker';
+import { DrydockError, ErrorCode, type Image as ImageShape } from '@drydock/docker';
 import type { JobRecord } from '@drydock/jobs';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
 import { Image } from '../images/image.model';
 import { JobModel } from '../jobs/job.model';
 import { Container, ContainerLogLine } from './container.model';
-import { CommitContainerInput, RunContainerBody } from './containers.dto';
+import { CommitContainerInput, LOG_LINES_MAX, RunContainerBody } from './containers.dto';
 import { ContainersService, toContainer } from './containers.service';
+import { CUT } from './logs';
 
 @Resolver(() => Container)
 export class ContainersResolver {
@@ -29,14 +30,19 @@ export class ContainersResolver {
     return detail ? toContainer(detail) : null;
   }
 
-  @Query(() => [ContainerLogLine], { description: 'the output so far, at most the last 100000 lines' })
+  @Query(() => [ContainerLogLine], { description: 'the output so far (the last `tail` lines), at most DRYDOCK_CONTAINER_LOGS_MAX_BYTES of it' })
   @RequireRole('viewer')
-  containerLogs(
+  async containerLogs(
     @CurrentPrincipal() principal: Principal,
     @Args('id', { type: () => ID }) id: string,
     @Args('tail', { type: () => Int, nullable: true }) tail?: number | null,
   ): Promise<ContainerLogLine[]> {
-    return this.service.logs(id, tail ?? undefined, principal);
+    if (tail !== null && tail !== undefined && (tail < 1 || tail > LOG_LINES_MAX)) {
+      throw new DrydockError(ErrorCode.VALIDATION_FAILED, `tail must be from 1 to ${LOG_LINES_MAX}`);
+    }
+    const lines: ContainerLogLine[] = [];
+    for await (const line of await this.service.logs(id, tail ? { tail } : {}, principal)) if (line !== CUT) lines.push(line);
+    return lines;
   }
 
   @Mutation(() => JobModel, { description: 'a RUN job; its output lines are LOG events of jobEvents' })

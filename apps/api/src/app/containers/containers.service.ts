@@ -19,7 +19,8 @@ import { engineName } from '../images/image-ref';
 import { ImagesService } from '../images/images.service';
 import { JobsService } from '../jobs/jobs.service';
 import type { Container } from './container.model';
-import { LOG_LINES_MAX, type CommitContainerBody } from './containers.dto';
+import type { CommitContainerBody, ContainerLogsQuery } from './containers.dto';
+import { CUT, limitBytes, parseSince } from './logs';
 import { checkCommitChanges, checkCommitText, checkContainerId, checkRunRequest, fenceRun, RUN_PIDS_LIMIT } from './fence';
 
 const INSPECT_CONCURRENCY = 8;
@@ -91,10 +92,20 @@ export class ContainersService {
     }
   }
 
-  /** The last `tail` lines of output (at most LOG_LINES_MAX). */
-  async logs(id: string, tail: number | undefined, principal: Principal): Promise<OutputLine[]> {
+  /**
+   * The output so far, streamed from the engine: the last `tail` lines, since
+   * `since`, at most `limit` bytes (and never more than the configured cap).
+   * Resolves once the engine answers, so a bad id is still a 404 problem.
+   */
+  async logs(id: string, query: ContainerLogsQuery, principal: Principal): Promise<AsyncGenerator<OutputLine | typeof CUT>> {
+    const since = query.since !== undefined ? parseSince(query.since) : undefined;
     const container = await this.get(id, principal);
-    return this.engine.containers.output(container.id, Math.min(tail ?? LOG_LINES_MAX, LOG_LINES_MAX));
+    const lines = await this.engine.containers.logs(container.id, {
+      ...(query.tail !== undefined ? { tail: query.tail } : {}),
+      ...(since !== undefined ? { since } : {}),
+    });
+    const cap = this.config.containerLogsMaxBytes;
+    return limitBytes(lines, Math.min(query.limit ?? cap, cap));
   }
 
   /** `docker commit -m -a -c CONTAINER REPOSITORY[:TAG]`, paused while it runs; answers the new image. */

@@ -1,4 +1,4 @@
-import { demuxLines, MAX_LINE_BYTES, type OutputLine } from '@drydock/docker';
+import { demuxLines, MAX_LINE_BYTES, TRUNCATED_MARK, type OutputLine } from '@drydock/docker';
 
 /** One frame of the engine's multiplexed stream: type, three zero bytes, big-endian length, payload. */
 function frame(type: 1 | 2, payload: string | Buffer): Buffer {
@@ -64,9 +64,21 @@ describe('demuxLines: the output of a container without a TTY', () => {
     expect(out.map((l) => l.line)).toEqual(Array.from({ length: 10_000 }, (_, i) => String(i + 1)));
   });
 
-  it('passes an endless line on in bounded pieces', async () => {
-    const out = await lines([frame(1, Buffer.alloc(MAX_LINE_BYTES * 2 + 5, 'x'))]);
-    expect(out.map((l) => l.line.length)).toEqual([MAX_LINE_BYTES, MAX_LINE_BYTES, 5]);
+  it('cuts a line past the cap, marks it, and skips the rest of it up to its newline', async () => {
+    const huge = Buffer.alloc(MAX_LINE_BYTES * 2 + 5, 'x');
+    const out = await lines(cut(Buffer.concat([frame(1, huge), frame(1, '\nnext\n'), frame(2, 'err\n')]), 64 * 1024));
+    expect(out.map((l) => l.line.length)).toEqual([MAX_LINE_BYTES, 4, 3]);
+    expect(out[0]?.line.endsWith(TRUNCATED_MARK)).toBe(true);
+    expect(out.slice(1)).toEqual([
+      { stream: 'stdout', line: 'next' },
+      { stream: 'stderr', line: 'err' },
+    ]);
+  });
+
+  it('never holds an endless line without a newline past the cap', async () => {
+    const out = await lines([frame(1, Buffer.alloc(MAX_LINE_BYTES * 3, 'y'))]);
+    expect(out).toHaveLength(1);
+    expect(Buffer.byteLength(out[0]?.line ?? '')).toBeLessThanOrEqual(MAX_LINE_BYTES);
   });
 
   it('reads a stream that is not multiplexed (a TTY) as stdout', async () => {

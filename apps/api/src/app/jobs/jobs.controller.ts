@@ -7,7 +7,7 @@ import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
 import { viewerOf } from '../auth/requester';
 import { JobEventModel, JobModel } from './job.model';
-import { JobEventsQuery, ListJobsQuery } from './jobs.dto';
+import { JobEventsQuery, ListJobsQuery, MAX_SEQUENCE } from './jobs.dto';
 import { JobsService } from './jobs.service';
 
 /** Comments keep proxies from closing an idle stream while a long step runs. */
@@ -70,11 +70,16 @@ export class JobsController {
       'x-request-id': request.id,
     });
     raw.write(': stream open\n\n');
-    const heartbeat = setInterval(() => raw.write(': ping\n\n'), HEARTBEAT_MS);
+    // A heartbeat is for an idle stream; one whose client is not reading needs no more bytes queued.
+    const heartbeat = setInterval(() => raw.writableNeedDrain || raw.write(': ping\n\n'), HEARTBEAT_MS);
     request.raw.on('close', () => abort.abort());
+    raw.on('close', () => abort.abort());
     try {
       for await (const event of events) {
-        raw.write(`id: ${event.sequence}\nevent: ${event.kind.toLowerCase()}\ndata: ${JSON.stringify(event)}\n\n`);
+        // Past the socket's buffer, wait for the client: the next event is not even read from Redis until then.
+        if (!raw.write(`id: ${event.sequence}\nevent: ${event.kind.toLowerCase()}\ndata: ${JSON.stringify(event)}\n\n`)) {
+          await drained(raw, abort.signal);
+        }
         if (isTerminalEvent(event)) break;
       }
     } catch (error) {
@@ -90,9 +95,26 @@ export class JobsController {
   }
 }
 
+/** Resolves when `stream` can take more, or it closes, or `signal` aborts. */
+function drained(stream: NodeJS.WritableStream, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    if (signal.aborted) return resolve();
+    stream.on('drain', done);
+    stream.on('close', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Plain decimal digits only, and a sequence a job can have: `1e3`, `-0`, `0x10` or 20 digits are not. */
 function resumeAfter(lastEventId: string): number {
-  const last = Number(lastEventId);
-  if (!Number.isInteger(last) || last < 0) {
+  const last = /^\d{1,16}$/.test(lastEventId) ? Number(lastEventId) : Number.NaN;
+  if (!Number.isSafeInteger(last) || last >= MAX_SEQUENCE) {
     throw new DrydockError(ErrorCode.VALIDATION_FAILED, `Last-Event-ID must be a sequence number, not "${lastEventId.slice(0, 40)}"`);
   }
   return last + 1;

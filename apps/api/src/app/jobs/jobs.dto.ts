@@ -12,15 +12,21 @@ export class ListJobsQuery {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;
 }
 
+/**
+ * The highest sequence a client may name. GraphQL's Int is 32-bit, and no
+ * job comes near it: the log budget stops a job's events far below.
+ */
+export const MAX_SEQUENCE = 2 ** 31 - 1;
+
 export class JobEventsQuery {
-  @ApiPropertyOptional({ description: 'first sequence to replay (default 1, or Last-Event-ID + 1)' })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER) from?: number;
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_SEQUENCE, description: 'first sequence to replay (default 1, or Last-Event-ID + 1)' })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_SEQUENCE) from?: number;
 }
 
 @ArgsType()
 export class JobEventsArgs {
   @Field(() => ID) @IsString() @MaxLength(64) jobId!: string;
-  @Field(() => Int, { nullable: true }) @IsOptional() @IsInt() @Min(1) fromSequence?: number;
+  @Field(() => Int, { nullable: true }) @IsOptional() @IsInt() @Min(1) @Max(MAX_SEQUENCE) fromSequence?: number;
 }
 
 @ArgsType()

@@ -128,6 +128,7 @@ function within(work: Promise<unknown> | undefined, ms: number): Promise<unknown
                 new BuildJob(engine, credentials, contexts),
                 new RunJob(engine),
               ],
+              logBudget: config.jobLogBudget,
               onError,
             }),
     },

@@ -1,4 +1,5 @@
 import { DrydockError, ErrorCode, isTransient, toDomainError, type ContainerSpec, type DockerEngine } from '@drydock/docker';
+import { keepUp } from '../emitter';
 import { JobType, type JobResult } from '../model';
 import type { JobContext, JobHandler } from '../runner';
 
@@ -28,9 +29,6 @@ export interface RunJobData {
   /** The installation that queued the job (its key prefix). */
   deployment?: string;
 }
-
-/** Output lines emitted between waits for the event store, so a torrent of output cannot queue without bound. */
-const DRAIN_EVERY_LINES = 256;
 
 /** The container a RUN job creates. */
 export function runContainerSpec(jobId: string, data: RunJobData): ContainerSpec {
@@ -86,14 +84,10 @@ export class RunJob implements JobHandler<RunJobData> {
       const output = await this.engine.containers.attach(containerId, attached.signal);
       await this.start(containerId);
       // emit.log only queues the write: a container printing faster than Redis stores would queue
-      // without bound, so wait for the store now and then.
-      let sinceDrain = 0;
+      // without bound, so reading stops while the store catches up.
       for await (const { line } of output) {
         emit.log(line);
-        if (++sinceDrain >= DRAIN_EVERY_LINES) {
-          sinceDrain = 0;
-          await emit.drain();
-        }
+        await keepUp(emit);
       }
       const exitCode = await this.engine.containers.wait(containerId);
       if (signal.aborted) return { containerId, exitCode };
