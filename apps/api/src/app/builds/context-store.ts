@@ -146,7 +146,7 @@ export class ContextStore {
       return { id, size: counter.size, dockerfile: text ?? '' };
     } catch (error) {
       await this.remove(id);
-      throw error;
+      throw asDomainError(error);
     } finally {
       this.count(owner.team, -counter.size);
     }
@@ -287,6 +287,17 @@ async function scan(source: Readable, gzip: boolean, wanted: string | null): Pro
     throw new DrydockError(ErrorCode.VALIDATION_FAILED, `the build context is not a gzipped tar archive: ${(error as Error).message}`, { cause: error });
   }
   return found;
+}
+
+/** A body cut short is the client's doing (400, if it is still there to read it); a full disk is DISK_FULL. */
+function asDomainError(error: unknown): unknown {
+  if (isDrydockError(error)) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC') return new DrydockError(ErrorCode.DISK_FULL, 'no space left to spool the build context', { cause: error });
+  if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ABORT_ERR') {
+    return new DrydockError(ErrorCode.VALIDATION_FAILED, `the build context was cut short: ${(error as Error).message}`, { cause: error });
+  }
+  return error;
 }
 
 function noDockerfile(path: string): DrydockError {
