@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import { Controller, Headers, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import { DrydockError, ErrorCode } from '@drydock/docker';
 import type { FastifyReply, FastifyRequest } from 'fastify';
