@@ -6,7 +6,7 @@ describe('checkDockerfile', () => {
     const summary = checkDockerfile(
       ['# This is a comment', 'FROM ubuntu:14.04', 'MAINTAINER Kate Smith <ksmith@example.com>', 'RUN apt-get update && apt-get install -y ruby ruby-dev', 'RUN gem install sinatra'].join('\n'),
     );
-    expect(summary).toEqual({ steps: 4, layers: 2, baseImages: ['ubuntu'], stages: ['#0'] });
+    expect(summary).toEqual({ steps: 4, layers: 2, baseImages: ['ubuntu'], copyFromImages: [], images: ['ubuntu:14.04'], stages: ['#0'] });
   });
 
   it('substitutes ARGs before FROM, build args first', () => {
@@ -42,5 +42,39 @@ describe('checkDockerfile', () => {
   it('counts only the final stage\'s layers', () => {
     const many = Array.from({ length: 130 }, (_, i) => `RUN echo ${i}`).join('\n');
     expect(checkDockerfile(`FROM busybox AS a\n${many}\nFROM busybox\nCOPY --from=a /x /x`).layers).toBe(1);
+  });
+
+  it('lists the images COPY --from and RUN --mount=from read, but not stages or stage indexes', () => {
+    const text = [
+      'ARG SRC=localhost:5001/team-b/secret:1',
+      'FROM localhost:5001/team-a/base:1 AS build',
+      'ARG TOOL=localhost:5001/team-c/tool',
+      'COPY --from=${TOOL} /bin/tool /bin/tool',
+      'FROM busybox',
+      'COPY --from=build /out /out',
+      'COPY --from=0 /out /out0',
+      'COPY --chown=1:1 --from=localhost:5001/team-b/data@sha256:' + 'a'.repeat(64) + ' /d /d',
+      'RUN --mount=type=bind,from=localhost:5001/team-d/cache,target=/c true',
+    ].join('\n');
+    const summary = checkDockerfile(text);
+    expect(summary.baseImages).toEqual(['localhost:5001/team-a/base', 'busybox']);
+    expect(summary.copyFromImages).toEqual(['localhost:5001/team-c/tool', 'localhost:5001/team-b/data', 'localhost:5001/team-d/cache']);
+    expect(summary.images).toEqual([
+      'localhost:5001/team-a/base:1',
+      'localhost:5001/team-c/tool:latest',
+      'busybox:latest',
+      `localhost:5001/team-b/data@sha256:${'a'.repeat(64)}`,
+      'localhost:5001/team-d/cache:latest',
+    ]);
+  });
+
+  it('substitutes build args in COPY --from, as in FROM', () => {
+    const text = 'FROM busybox\nARG SRC=busybox\nCOPY --from=${SRC} /a /a';
+    expect(checkDockerfile(text, { SRC: 'localhost:5001/team-b/x:2' }).images).toEqual(['busybox:latest', 'localhost:5001/team-b/x:2']);
+  });
+
+  it('refuses a COPY --from that is neither a stage nor a valid reference', () => {
+    expect(() => checkDockerfile('FROM busybox\nCOPY --from=Not_A/Ref /a /a')).toThrow(expect.objectContaining({ code: ErrorCode.DOCKERFILE_INVALID }));
+    expect(() => checkDockerfile('FROM busybox\nCOPY --from=$NOTHING /a /a')).toThrow(/--from names no stage or image/);
   });
 });

@@ -1,4 +1,4 @@
-import { DockerfileParser } from 'dockerfile-ast';
+import { DockerfileParser, type Flag, type Instruction } from 'dockerfile-ast';
 import { DrydockError, ErrorCode } from './errors';
 import { parseReference } from './reference';
 
@@ -19,7 +19,28 @@ export interface DockerfileSummary {
   layers: number;
   /** Registry images the FROM lines name (stage names and `scratch` excluded), ARGs substituted. */
   baseImages: string[];
+  /** Repositories named by `COPY --from=` and `RUN --mount=from=` that are not stages: the builder fetches those too. */
+  copyFromImages: string[];
+  /** Every image the build reads, FROM and --from alike, as the engine resolves it (`repo:tag` or `repo@digest`). */
+  images: string[];
   stages: string[];
+}
+
+/** The `--from=` of COPY/ADD and the `from=` of each RUN `--mount=`: the sources a step may read from. */
+function fromFlags(keyword: string, instruction: Instruction): string[] {
+  const flags = (instruction as Partial<{ getFlags(): Flag[] }>).getFlags?.() ?? [];
+  const values = (name: string) => flags.filter((flag) => flag.getName().toLowerCase() === name).map((flag) => flag.getValue() ?? '');
+  if (keyword === 'COPY' || keyword === 'ADD') return values('from');
+  if (keyword !== 'RUN') return [];
+  return values('mount')
+    .flatMap((mount) => mount.split(','))
+    .filter((option) => /^from=/i.test(option))
+    .map((option) => option.slice('from='.length));
+}
+
+function engineReference(image: string): { repository: string; engineName: string } {
+  const ref = parseReference(image);
+  return { repository: ref.repository, engineName: ref.digest ? `${ref.repository}@${ref.digest}` : `${ref.repository}:${ref.effectiveTag}` };
 }
 
 function invalid(line: number, message: string): DrydockError {
@@ -39,6 +60,21 @@ export function checkDockerfile(text: string, buildArgs: Record<string, string> 
   const args = new Map<string, string>();
   const stages: string[] = [];
   const baseImages: string[] = [];
+  const copyFromImages: string[] = [];
+  const images: string[] = [];
+  /** ARGs declared in the current stage: `--from=` values may use them as FROM lines use the global ones. */
+  let stageArgs = new Map<string, string>();
+  const substitute = (text: string) =>
+    text.replace(/\$\{?(\w+)\}?/g, (_, name: string) => stageArgs.get(name) ?? args.get(name) ?? buildArgs[name] ?? '');
+  const named = (image: string, line: number, into: string[]) => {
+    try {
+      const ref = engineReference(image);
+      into.push(ref.repository);
+      images.push(ref.engineName);
+    } catch (error) {
+      throw invalid(line, (error as Error).message);
+    }
+  };
   let seenFrom = false;
   let finalLayers = 0;
 
@@ -57,19 +93,25 @@ export function checkDockerfile(text: string, buildArgs: Record<string, string> 
       seenFrom = true;
       if (stages.length && target && stages[stages.length - 1] === target) break;
       const parts = (instruction.getArgumentsContent() ?? '').split(/\s+/).filter((p) => !p.startsWith('--'));
-      const image = (parts[0] ?? '').replace(/\$\{?(\w+)\}?/g, (_, name: string) => args.get(name) ?? buildArgs[name] ?? '');
+      stageArgs = new Map();
+      const image = substitute(parts[0] ?? '');
       if (!image) throw invalid(line, 'FROM names no image');
-      const alias = parts[1]?.toUpperCase() === 'AS' ? (parts[2] ?? '') : '';
-      if (image !== 'scratch' && !stages.includes(image)) {
-        try {
-          baseImages.push(parseReference(image).repository);
-        } catch (error) {
-          throw invalid(line, (error as Error).message);
-        }
-      }
+      const alias = parts[1]?.toUpperCase() === 'AS' ? (parts[2] ?? '').toLowerCase() : '';
+      if (image !== 'scratch' && !stages.includes(image.toLowerCase())) named(image, line, baseImages);
       stages.push(alias || `#${stages.length}`);
       finalLayers = 0;
       continue;
+    }
+    if (keyword === 'ARG') {
+      const [name, value] = (instruction.getArgumentsContent() ?? '').split('=', 2);
+      if (name) stageArgs.set(name.trim(), buildArgs[name.trim()] ?? value?.trim() ?? args.get(name.trim()) ?? '');
+    }
+    for (const raw of fromFlags(keyword, instruction)) {
+      const source = substitute(raw);
+      if (!source) throw invalid(line, `${keyword} --from names no stage or image`);
+      // A stage is named, or given by its index among the stages before this one.
+      const isStage = stages.includes(source.toLowerCase()) || (/^\d+$/.test(source) && Number(source) < stages.length);
+      if (!isStage) named(source, line, copyFromImages);
     }
     if (LAYER_INSTRUCTIONS.has(keyword)) finalLayers++;
   }
@@ -87,6 +129,8 @@ export function checkDockerfile(text: string, buildArgs: Record<string, string> 
     steps: instructions.length,
     layers: finalLayers,
     baseImages: [...new Set(baseImages)],
+    copyFromImages: [...new Set(copyFromImages)],
+    images: [...new Set(images)],
     stages,
   };
 }

@@ -45,7 +45,38 @@ export interface BuildOptions {
   platform?: string;
   /** Credentials for the registries the Dockerfile's FROM lines pull from (X-Registry-Config). */
   registryConfig?: Record<string, { username: string; password: string }>;
+  limits?: BuildLimits;
   signal?: AbortSignal;
+}
+
+/** What the legacy builder lets a caller fence its RUN containers with (no pids limit, caps or no-new-privileges). */
+export interface BuildLimits {
+  memoryBytes: number;
+  nanoCpus: number;
+  /** RLIMIT_NPROC of RUN steps: the build API has no pids limit, and the kernel does not apply this one to root. */
+  nproc: number;
+  nofile: number;
+  shmBytes: number;
+  network: 'none' | 'default';
+}
+
+const CPU_PERIOD_US = 100_000;
+
+/** The Engine API's build query parameters for `limits` (API 1.41: memory, memswap, cpuperiod, cpuquota, shmsize, ulimits, networkmode). */
+export function buildLimitParams(limits: BuildLimits): Record<string, unknown> {
+  return {
+    memory: limits.memoryBytes,
+    // memswap is memory plus swap: equal to memory means no swap at all.
+    memswap: limits.memoryBytes,
+    cpuperiod: CPU_PERIOD_US,
+    cpuquota: Math.max(1000, Math.round((limits.nanoCpus / 1e9) * CPU_PERIOD_US)),
+    shmsize: limits.shmBytes,
+    ulimits: JSON.stringify([
+      { Name: 'nproc', Soft: limits.nproc, Hard: limits.nproc },
+      { Name: 'nofile', Soft: limits.nofile, Hard: limits.nofile },
+    ]),
+    networkmode: limits.network,
+  };
 }
 
 /** Image operations over the engine, typed in Drydock's terms. */
@@ -170,6 +201,7 @@ export class ImageOperations {
         rm: true,
         forcerm: true,
         ...(options.registryConfig ? { registryconfig: options.registryConfig } : {}),
+        ...(options.limits ? buildLimitParams(options.limits) : {}),
         ...(options.signal ? { abortSignal: options.signal } : {}),
       } as unknown as Dockerode.ImageBuildOptions),
     )) as Readable;

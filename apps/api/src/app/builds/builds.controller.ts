@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import { Controller, Headers, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import { DrydockError, ErrorCode } from '@drydock/docker';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -27,6 +27,20 @@ async function queryOptions(raw: unknown): Promise<BuildOptions> {
     pull: query.pull,
     platform: query.platform,
   };
+}
+
+/**
+ * A refusal answered before the body was read to its end (past the cap, not a
+ * tar) closes the connection: the rest of the body is never read, and the
+ * client, not a drain of up to the cap, decides when to stop sending.
+ */
+async function readingBody<T>(request: FastifyRequest, reply: FastifyReply, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!request.raw.complete) void reply.header('connection', 'close');
+    throw error;
+  }
 }
 
 function isContext(request: FastifyRequest): boolean {
@@ -58,9 +72,10 @@ export class BuildsController {
     const idempotency = idempotencyKey(key);
     let job;
     if (isContext(request)) {
-      job = await this.builds.fromTar(request.body as Readable, await queryOptions(request.query), principal, idempotency);
+      const options = await queryOptions(request.query);
+      job = await readingBody(request, reply, () => this.builds.fromTar(request.body as Readable, options, principal, idempotency));
     } else if (request.isMultipart()) {
-      job = await this.fromMultipart(request, principal, idempotency);
+      job = await readingBody(request, reply, () => this.fromMultipart(request, principal, idempotency));
     } else {
       if (Object.keys(request.query ?? {}).length) {
         throw new DrydockError(ErrorCode.VALIDATION_FAILED, 'a JSON build takes its options in the body, not the query string');
@@ -107,11 +122,15 @@ export class BuildsController {
   @RequireRole('builder')
   @ApiConsumes('application/x-tar')
   @ApiCreatedResponse({ description: '{ id, size }' })
-  async upload(@Req() request: FastifyRequest): Promise<{ id: string; size: number }> {
+  async upload(
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<{ id: string; size: number }> {
     if (!isContext(request)) {
       throw new DrydockError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, `a build context is ${CONTEXT_TYPES[0]}`);
     }
-    const stored = await this.builds.upload(request.body as Readable);
+    const stored = await readingBody(request, reply, () => this.builds.upload(request.body as Readable, principal));
     return { id: stored.id, size: stored.size };
   }
 }

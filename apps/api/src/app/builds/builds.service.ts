@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { checkDockerfile, DrydockError, ErrorCode, parseReference } from '@drydock/docker';
+import { checkDockerfile, DockerEngine, DrydockError, ErrorCode, parseReference } from '@drydock/docker';
 import { JobType, type BuildJobData, type JobRecord } from '@drydock/jobs';
 import type { Readable } from 'node:stream';
 import { JobsService } from '../jobs/jobs.service';
@@ -7,10 +7,11 @@ import { NamespacePolicy } from '../auth/namespace.policy';
 import type { Principal } from '../auth/principal';
 import { requesterOf, type Requester } from '../auth/requester';
 import { ContextStore, type StoredContext } from './context-store';
+import { checkSourceImages } from './source-images';
 import { CONTEXT_PATH, type InlineBuildBody } from './builds.dto';
 
 /** What a caller may ask of a build; the rest of the job data is the service's to fill in. */
-export type BuildOptions = Omit<BuildJobData, 'contextId' | 'dockerfile' | 'baseRegistries' | 'team'> & {
+export type BuildOptions = Omit<BuildJobData, 'contextId' | 'dockerfile' | 'baseRegistries' | 'localImages' | 'team'> & {
   /** `-f`: the Dockerfile's path inside the context (default `Dockerfile`). */
   dockerfilePath?: string;
 };
@@ -37,6 +38,7 @@ export class BuildsService {
     private readonly jobs: JobsService,
     private readonly namespaces: NamespacePolicy,
     @Inject(ContextStore) private readonly contexts: ContextStore,
+    @Inject(DockerEngine) private readonly engine: DockerEngine,
   ) {}
 
   /** The JSON (and GraphQL) form: an inline Dockerfile with small files, or a context uploaded before. */
@@ -48,35 +50,41 @@ export class BuildsService {
       if (body.dockerfile !== undefined || body.files !== undefined) {
         throw new DrydockError(ErrorCode.VALIDATION_FAILED, 'give either contextUploadId or dockerfile (+ files), not both');
       }
-      return this.fromUpload(body.contextUploadId, options, requester);
+      return this.fromUpload(body.contextUploadId, options, principal, requester);
     }
     if (body.dockerfile === undefined) {
       throw new DrydockError(ErrorCode.VALIDATION_FAILED, 'dockerfile (or contextUploadId) is required');
     }
-    return this.fromInline(body.dockerfile, body.files ?? {}, options, requester);
+    return this.fromInline(body.dockerfile, body.files ?? {}, options, principal, requester);
   }
 
   /** A tar (or gzipped tar) context, streamed in. */
   async fromTar(body: Readable, options: BuildOptions, principal: Principal, idempotencyKey?: string): Promise<JobRecord> {
     const requester = this.authorise(principal, options.tags, idempotencyKey);
     this.checkOptions(options);
-    const stored = await this.contexts.receive(body, options.dockerfilePath ?? 'Dockerfile');
-    return this.queue(stored, options, requester);
+    const stored = await this.contexts.receive(body, options.dockerfilePath ?? 'Dockerfile', requester);
+    return this.queue(stored, options, principal, requester);
   }
 
-  /** A context uploaded before, to build later (GraphQL cannot carry a tar). */
-  upload(body: Readable): Promise<StoredContext> {
+  /** A context uploaded before, to build later (GraphQL cannot carry a tar); only the uploader's team may build from it. */
+  upload(body: Readable, principal: Principal): Promise<StoredContext> {
     // Any Dockerfile name may be chosen at build time: do not require one now.
-    return this.contexts.receive(body, null);
+    return this.contexts.receive(body, null, requesterOf(principal));
   }
 
-  async fromUpload(id: string, options: BuildOptions, requester: Requester): Promise<JobRecord> {
+  private async fromUpload(id: string, options: BuildOptions, principal: Principal, requester: Requester): Promise<JobRecord> {
     this.checkOptions(options);
-    const dockerfile = await this.contexts.dockerfileOf(id, options.dockerfilePath ?? 'Dockerfile');
-    return this.queue({ id, size: 0, dockerfile }, options, requester);
+    const dockerfile = await this.contexts.dockerfileOf(id, options.dockerfilePath ?? 'Dockerfile', requester.team);
+    return this.queue({ id, size: 0, dockerfile }, options, principal, requester);
   }
 
-  async fromInline(dockerfile: string, files: Record<string, string>, options: BuildOptions, requester: Requester): Promise<JobRecord> {
+  private async fromInline(
+    dockerfile: string,
+    files: Record<string, string>,
+    options: BuildOptions,
+    principal: Principal,
+    requester: Requester,
+  ): Promise<JobRecord> {
     this.checkOptions(options);
     const decoded: Record<string, Buffer> = {};
     let total = 0;
@@ -92,9 +100,10 @@ export class BuildsService {
       }
     }
     // Checked before the context is written, so a bad Dockerfile leaves nothing behind.
-    checkDockerfile(dockerfile, stringMap(options.buildArgs, 'buildArgs'), options.target);
-    const stored = await this.contexts.fromFiles(dockerfile, options.dockerfilePath ?? 'Dockerfile', decoded);
-    return this.queue(stored, options, requester);
+    const summary = checkDockerfile(dockerfile, stringMap(options.buildArgs, 'buildArgs'), options.target);
+    await checkSourceImages(principal, summary.images, options.pull ?? false, this.namespaces, this.engine);
+    const stored = await this.contexts.fromFiles(dockerfile, options.dockerfilePath ?? 'Dockerfile', decoded, requester);
+    return this.queue(stored, options, principal, requester);
   }
 
   /** Every `-t` must be a tag the caller may write, checked before the context is even read. */
@@ -112,10 +121,12 @@ export class BuildsService {
     stringMap(options.labels, 'labels');
   }
 
-  private async queue(stored: StoredContext, options: BuildOptions, requester: Requester): Promise<JobRecord> {
+  private async queue(stored: StoredContext, options: BuildOptions, principal: Principal, requester: Requester): Promise<JobRecord> {
     let summary;
+    let localImages;
     try {
       summary = checkDockerfile(stored.dockerfile, options.buildArgs, options.target);
+      localImages = await checkSourceImages(principal, summary.images, options.pull ?? false, this.namespaces, this.engine);
     } catch (error) {
       await this.contexts.remove(stored.id);
       throw error;
@@ -135,7 +146,8 @@ export class BuildsService {
       noCache: options.noCache ?? false,
       pull: options.pull ?? false,
       platform: options.platform,
-      baseRegistries: [...new Set(summary.baseImages.map((image) => parseReference(image).domain))],
+      baseRegistries: [...new Set([...summary.baseImages, ...summary.copyFromImages].map((image) => parseReference(image).domain))],
+      localImages,
       team: requester.team,
     };
     // Build args can carry secrets: the record shows their names only.

@@ -54,6 +54,7 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.RUN_FAILED:
     case ErrorCode.CANCELLED:
     case ErrorCode.WORKER_LOST:
+    case ErrorCode.JOB_TIMEOUT:
     case ErrorCode.DISK_FULL:
     case ErrorCode.ENGINE_ERROR:
     case ErrorCode.INTERNAL:

@@ -1,4 +1,4 @@
-import { DrydockError, ErrorCode } from '@drydock/docker';
+import { DrydockError, ErrorCode, type BuildLimits } from '@drydock/docker';
 import { resolve } from 'node:path';
 import { readTokensFile, type TokenEntry } from '../auth/tokens-file';
 import { REGISTRY_HOST } from '../common/validation';
@@ -26,6 +26,10 @@ export interface AppConfig {
   jobRetentionSeconds: number;
   /** Cap on an uploaded build context (REST x-tar, multipart). */
   buildContextMaxBytes: number;
+  /** Cap on the build contexts one team has spooled at once (uploads waiting, builds queued). */
+  teamContextMaxBytes: number;
+  /** The fence of a build's RUN steps (every limit the engine's legacy build API takes), and its deadline. */
+  build: BuildLimits & { timeoutSeconds: number };
   /** Cap on JSON request bodies. */
   jsonBodyMaxBytes: number;
   /** Mutations (REST non-GET, GraphQL mutations) one token may make per minute; 0 turns the limit off. */
@@ -121,6 +125,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     jobRetentionSeconds: integer(env, 'DRYDOCK_JOB_RETENTION_SECONDS', 24 * 3600, 60, 90 * 24 * 3600),
     buildContextMaxBytes: integer(env, 'DRYDOCK_BUILD_CONTEXT_MAX_BYTES', 2 * 1024 ** 3, 1024, 64 * 1024 ** 3),
+    teamContextMaxBytes: integer(env, 'DRYDOCK_TEAM_CONTEXT_MAX_BYTES', 4 * 1024 ** 3, 1024, 1024 ** 4),
+    build: {
+      memoryBytes: integer(env, 'DRYDOCK_BUILD_MEMORY_BYTES', 2 * 1024 ** 3, 6 * 1024 ** 2, 1024 ** 4),
+      nanoCpus: integer(env, 'DRYDOCK_BUILD_NANO_CPUS', 1_000_000_000, 10_000_000, 1024 * 1_000_000_000),
+      nproc: integer(env, 'DRYDOCK_BUILD_NPROC', 512, 16, 1_000_000),
+      nofile: integer(env, 'DRYDOCK_BUILD_NOFILE', 4096, 64, 1_048_576),
+      shmBytes: integer(env, 'DRYDOCK_BUILD_SHM_BYTES', 64 * 1024 ** 2, 1024 ** 2, 64 * 1024 ** 3),
+      network: oneOf(env, 'DRYDOCK_BUILD_NETWORK', ['none', 'default'] as const, 'none'),
+      timeoutSeconds: integer(env, 'DRYDOCK_BUILD_TIMEOUT_SECONDS', 3600, 1, 7 * 24 * 3600),
+    },
     jsonBodyMaxBytes: integer(env, 'DRYDOCK_JSON_BODY_MAX_BYTES', 8 * 1024 ** 2, 1024, 256 * 1024 ** 2),
     mutationsPerMinute: integer(env, 'DRYDOCK_RATE_LIMIT_MUTATIONS_PER_MINUTE', 120, 0, 1_000_000),
     graphqlMaxDepth: integer(env, 'DRYDOCK_GRAPHQL_MAX_DEPTH', 15, 2, 100),

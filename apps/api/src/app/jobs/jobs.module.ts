@@ -89,7 +89,7 @@ function within(work: Promise<unknown> | undefined, ms: number): Promise<unknown
     {
       provide: ContextStore,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => new ContextStore(join(config.dataDir, 'contexts'), config.buildContextMaxBytes),
+      useFactory: (config: AppConfig) => new ContextStore(join(config.dataDir, 'contexts'), config.buildContextMaxBytes, config.teamContextMaxBytes),
     },
     {
       // The worker asks the vault just before the engine call; job data only names team and registry.
@@ -125,7 +125,10 @@ function within(work: Promise<unknown> | undefined, ms: number): Promise<unknown
               handlers: [
                 new PullJob(engine, credentials),
                 new PushJob(engine, credentials),
-                new BuildJob(engine, credentials, contexts),
+                new BuildJob(engine, credentials, contexts, {
+                  limits: config.build,
+                  timeoutMs: config.build.timeoutSeconds * 1000,
+                }),
                 new RunJob(engine),
               ],
               logBudget: config.jobLogBudget,

@@ -1,18 +1,26 @@
-import { DrydockError, ErrorCode, isDrydockError, isTransient, type BuildOptions, type DockerEngine } from '@drydock/docker';
+import { DrydockError, ErrorCode, isDrydockError, isTransient, type BuildLimits, type BuildOptions, type DockerEngine } from '@drydock/docker';
 import { relayBuild } from '../progress';
 import { JobType, type JobResult } from '../model';
 import type { JobContext, JobHandler } from '../runner';
 import type { ContextSource, CredentialSource } from './sources';
 
 /** The engine's build options as job data: no credentials (the worker fetches them) and no signal. */
-export type BuildJobData = Omit<BuildOptions, 'dockerfile' | 'registryConfig' | 'signal'> & {
+export type BuildJobData = Omit<BuildOptions, 'dockerfile' | 'registryConfig' | 'limits' | 'signal'> & {
   contextId: string;
   /** `-f`: the Dockerfile's path inside the context. */
   dockerfile: string;
   /** Registries the Dockerfile's FROM lines pull from: their credentials go to the engine (X-Registry-Config). */
   baseRegistries: string[];
+  /** Images outside the team's namespaces the build may only read as they are here: never pulled. */
+  localImages?: string[];
   team: string | null;
 };
+
+/** The fence of every build: the engine's limits on its RUN containers, and a deadline for the whole build. */
+export interface BuildFence {
+  limits: BuildLimits;
+  timeoutMs: number;
+}
 
 /** `docker build` with the legacy builder: `Step i/N` steps and every output line become events. */
 export class BuildJob implements JobHandler<BuildJobData> {
@@ -22,9 +30,13 @@ export class BuildJob implements JobHandler<BuildJobData> {
     private readonly engine: DockerEngine,
     private readonly credentials: CredentialSource,
     private readonly contexts: ContextSource,
+    private readonly fence: BuildFence,
   ) {}
 
   async handle({ data, emit, signal }: JobContext<BuildJobData>): Promise<JobResult> {
+    // Cancel and deadline alike abort the engine call: the engine stops the build and removes its container.
+    const deadline = AbortSignal.timeout(this.fence.timeoutMs);
+    const aborted = AbortSignal.any([signal, deadline]);
     const registryConfig: Record<string, { username: string; password: string }> = {};
     for (const registry of data.baseRegistries) {
       const auth = await this.credentials.credentialFor(data.team, registry);
@@ -32,6 +44,7 @@ export class BuildJob implements JobHandler<BuildJobData> {
     }
     let keepContext = false;
     try {
+      await this.assertLocal(data.localImages ?? []);
       const context = await this.contexts.open(data.contextId);
       const messages = this.engine.images.build(context, {
         tags: data.tags,
@@ -43,9 +56,15 @@ export class BuildJob implements JobHandler<BuildJobData> {
         noCache: data.noCache ?? false,
         pull: data.pull ?? false,
         ...(Object.keys(registryConfig).length ? { registryConfig } : {}),
-        signal,
+        limits: this.fence.limits,
+        signal: aborted,
       });
-      const { imageId } = await relayBuild(messages, emit);
+      const { imageId } = await relayBuild(messages, emit).catch((error: unknown) => {
+        if (deadline.aborted && !signal.aborted) {
+          throw new DrydockError(ErrorCode.JOB_TIMEOUT, `the build ran past its ${this.fence.timeoutMs / 1000}-second limit and was stopped`);
+        }
+        throw error;
+      });
       if (!imageId) throw new DrydockError(ErrorCode.BUILD_FAILED, 'the engine finished the build without naming an image');
       return { imageId, tags: data.tags };
     } catch (error) {
@@ -54,6 +73,18 @@ export class BuildJob implements JobHandler<BuildJobData> {
       throw error;
     } finally {
       if (!keepContext) await this.contexts.remove(data.contextId).catch(() => undefined);
+    }
+  }
+
+  /** An image the team may not pull must still be here: the engine would pull one removed since the build was queued. */
+  private async assertLocal(images: string[]): Promise<void> {
+    for (const image of images) {
+      try {
+        await this.engine.images.inspect(image);
+      } catch (error) {
+        if (!isDrydockError(error) || error.code !== ErrorCode.IMAGE_NOT_FOUND) throw error;
+        throw new DrydockError(ErrorCode.IMAGE_NOT_FOUND, `${image} is no longer here, and the build may not pull it (outside the team's namespaces)`);
+      }
     }
   }
 }

@@ -1,0 +1,86 @@
+import { DrydockError, ErrorCode, isDrydockError } from '@drydock/docker';
+import { posix } from 'node:path';
+import { extract, type Extract } from 'tar-stream';
+
+/** The engine reads a Dockerfile of any size; a check of a truncated one would not be a check of what is built. */
+export const MAX_DOCKERFILE_BYTES = 1024 * 1024;
+
+/** A tar entry's path as the engine's extraction resolves it: `./a`, `/a`, `b/../a` and `a/` all land on `a`. */
+export function entryPath(name: string): string {
+  return posix.normalize(`/${name}`).replace(/^\/+/, '').replace(/\/+$/, '');
+}
+
+function waitWritable(tar: Extract): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      tar.off('drain', done);
+      tar.off('close', done);
+      resolve();
+    };
+    tar.on('drain', done);
+    tar.on('close', done);
+  });
+}
+
+/**
+ * Reads a tar stream to its end and answers the text of the regular file at
+ * `wanted` (null when absent; with `wanted` null it only proves the stream is
+ * a tar). The engine extracts the whole archive and builds from the LAST entry
+ * of that path, so a second entry of it, a non-file entry, or one over
+ * MAX_DOCKERFILE_BYTES is refused: what is checked is then what is built.
+ * Backpressure goes from the tar parser to `source`.
+ */
+export async function readTar(source: AsyncIterable<Buffer>, wanted: string | null): Promise<string | null> {
+  const target = wanted === null ? null : entryPath(wanted);
+  const tar = extract();
+  const result = new Promise<string | null>((resolve, reject) => {
+    let found: string | null = null;
+    let seen = false;
+    tar.on('entry', (header, stream, next) => {
+      stream.on('error', () => undefined);
+      if (target === null || entryPath(header.name) !== target) {
+        stream.on('end', next);
+        stream.resume();
+        return;
+      }
+      const refusal = seen
+        ? `the build context holds more than one entry named ${wanted}; the engine would build from the last one`
+        : header.type !== 'file'
+          ? `${wanted} in the build context is a ${header.type ?? 'special entry'}, not a regular file`
+          : (header.size ?? 0) > MAX_DOCKERFILE_BYTES
+            ? `${wanted} is over the ${MAX_DOCKERFILE_BYTES}-byte limit for a Dockerfile`
+            : null;
+      seen = true;
+      if (refusal) {
+        tar.destroy(new DrydockError(ErrorCode.DOCKERFILE_INVALID, refusal));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
+      stream.on('end', () => {
+        found = Buffer.concat(chunks).toString('utf8');
+        next();
+      });
+    });
+    tar.on('finish', () => resolve(found));
+    tar.on('error', (error: Error) =>
+      reject(
+        isDrydockError(error)
+          ? error
+          : new DrydockError(ErrorCode.VALIDATION_FAILED, `the build context is not a tar archive: ${error.message}`, { cause: error }),
+      ),
+    );
+    tar.on('close', () => reject(new DrydockError(ErrorCode.VALIDATION_FAILED, 'the build context ended before its tar archive did')));
+  });
+  const feed = (async () => {
+    for await (const chunk of source) {
+      if (tar.destroyed) return;
+      if (!tar.write(chunk)) await waitWritable(tar);
+    }
+    tar.end(undefined);
+  })();
+  // A source that fails ends the parser too, so `result` settles either way.
+  feed.catch((error: Error) => tar.destroy(error));
+  const [found] = await Promise.all([result, feed]);
+  return found;
+}
