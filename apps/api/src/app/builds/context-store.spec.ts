@@ -149,6 +149,19 @@ describe('ContextStore', () => {
     });
   });
 
+  it('refuses an entry under a symlinked directory: `sub -> .` then `sub/Dockerfile` would overwrite the checked one', async () => {
+    const tar = pack();
+    tar.entry({ name: 'Dockerfile' }, 'FROM busybox');
+    tar.entry({ name: 'sub', type: 'symlink', linkname: '.' });
+    tar.entry({ name: 'sub/Dockerfile' }, 'FROM localhost:5001/team-b/secret');
+    tar.finalize();
+    await expect(store.receive(Readable.from(tar as unknown as AsyncIterable<Buffer>), 'Dockerfile', A)).rejects.toMatchObject({
+      code: ErrorCode.VALIDATION_FAILED,
+      message: expect.stringMatching(/sub\/Dockerfile lies under the symbolic link sub/),
+    });
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it("answers another team's upload id as not found, and its own as found", async () => {
     const stored = await store.receive(Readable.from([await tarOf({ Dockerfile: 'FROM busybox' })]), null, A);
     await expect(store.dockerfileOf(stored.id, 'Dockerfile', 'team-b')).rejects.toMatchObject({ code: ErrorCode.UPLOAD_NOT_FOUND });

@@ -10,6 +10,15 @@ export function entryPath(name: string): string {
   return posix.normalize(`/${name}`).replace(/^\/+/, '').replace(/\/+$/, '');
 }
 
+/** The first of `path`'s parent directories that is one of `links`, if any. */
+function linkedParent(path: string, links: ReadonlySet<string>): string | undefined {
+  for (let slash = path.indexOf('/'); slash > 0; slash = path.indexOf('/', slash + 1)) {
+    const parent = path.slice(0, slash);
+    if (links.has(parent)) return parent;
+  }
+  return undefined;
+}
+
 function waitWritable(tar: Extract): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
@@ -36,9 +45,20 @@ export async function readTar(source: AsyncIterable<Buffer>, wanted: string | nu
   const result = new Promise<string | null>((resolve, reject) => {
     let found: string | null = null;
     let seen = false;
+    const links = new Set<string>();
     tar.on('entry', (header, stream, next) => {
       stream.on('error', () => undefined);
-      if (target === null || entryPath(header.name) !== target) {
+      const path = entryPath(header.name);
+      // An entry under a symlinked directory lands where the link points when the engine
+      // extracts it (`sub -> .` then `sub/Dockerfile` overwrites the Dockerfile checked
+      // here). A tar of a real directory never holds one, so it is refused outright.
+      const through = linkedParent(path, links);
+      if (through !== undefined) {
+        tar.destroy(new DrydockError(ErrorCode.VALIDATION_FAILED, `the build context's entry ${path} lies under the symbolic link ${through}`));
+        return;
+      }
+      if (header.type === 'symlink') links.add(path);
+      if (target === null || path !== target) {
         stream.on('end', next);
         stream.resume();
         return;
