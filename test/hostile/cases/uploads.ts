@@ -40,6 +40,17 @@ function multipart(boundary: string, tag: string, context: Buffer): Buffer {
   ]);
 }
 
+/** A tar whose entries are given as tar-stream headers, for archives a real directory never makes. */
+async function rawTar(entries: Array<[Record<string, unknown>, string?]>): Promise<Buffer> {
+  const { pack } = await import('tar-stream');
+  const tar = pack();
+  for (const [header, content] of entries) tar.entry(header as { name: string }, content ?? '');
+  tar.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of tar as unknown as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
 const cut = (defect: string, name: string, build: (t: Target) => Promise<{ head: string; sent: Buffer }>): HostileCase => ({
   defect,
   name,
@@ -141,17 +152,8 @@ export const uploads: HostileCase[] = [
     defect: '#8.15 checked is built',
     name: 'a tar holding the Dockerfile twice is refused',
     async run(target) {
-      const { pack } = await import('tar-stream');
-      const tar = pack();
-      tar.entry({ name: 'Dockerfile' }, 'FROM scratch\n');
-      tar.entry({ name: './Dockerfile' }, `FROM ${target.namespaceB}/evil\n`);
-      tar.finalize();
-      const chunks: Buffer[] = [];
-      for await (const chunk of tar as unknown as AsyncIterable<Buffer>) chunks.push(chunk);
-      const answer = await target.request('POST', `/v1/builds?t=${tag(target)}`, target.tokens.builderA, {
-        headers: { 'content-type': 'application/x-tar' },
-        body: Buffer.concat(chunks),
-      });
+      const body = await rawTar([[{ name: 'Dockerfile' }, 'FROM scratch\n'], [{ name: './Dockerfile' }, `FROM ${target.namespaceB}/evil\n`]]);
+      const answer = await target.request('POST', `/v1/builds?t=${tag(target)}`, target.tokens.builderA, { headers: { 'content-type': 'application/x-tar' }, body });
       expectProblem(answer, 400, 'DOCKERFILE_INVALID');
       await expectSpoolEmpty(target);
     },
@@ -166,6 +168,21 @@ export const uploads: HostileCase[] = [
         body: await tarContext({ Dockerfile: dockerfile }),
       });
       expectRefused(answer);
+      await expectSpoolEmpty(target);
+    },
+  },
+
+  {
+    defect: '#8.15 checked is built',
+    name: 'a Dockerfile swapped in through a symlinked directory (`sub -> .`, then `sub/Dockerfile`) is refused',
+    async run(target) {
+      const body = await rawTar([
+        [{ name: 'Dockerfile' }, 'FROM scratch\n'],
+        [{ name: 'sub', type: 'symlink', linkname: '.' }],
+        [{ name: 'sub/Dockerfile' }, `FROM ${target.namespaceB}/evil\n`],
+      ]);
+      const answer = await target.request('POST', `/v1/builds?t=${tag(target)}`, target.tokens.builderA, { headers: { 'content-type': 'application/x-tar' }, body });
+      expectProblem(answer, 400, 'VALIDATION_FAILED');
       await expectSpoolEmpty(target);
     },
   },
