@@ -16,6 +16,7 @@ const config: Config = {
   },
   modulePathIgnorePatterns: ['<rootDir>/dist', '<rootDir>/.nx', '<rootDir>/.data'],
   testTimeout: 120_000,
+  globalTeardown: '<rootDir>/test/support/teardown.ts',
   // Suites share one engine and one registry; running them one at a time keeps each assertion about the engine's state honest.
   maxWorkers: 1,
 };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { eventually } from './graphql';
 import { testEnv } from './env';
 
-const MAIN = join(__dirname, '../../dist/apps/api/main.js');
+export const MAIN = join(__dirname, '../../dist/apps/api/main.js');
 
 export interface DrydockProcess {
   child: ChildProcess;
@@ -26,6 +26,16 @@ export function freePort(): Promise<number> {
 }
 
 /**
+ * A suite that fails half-way through its set-up may never stop the processes it
+ * started. They must not keep Jest (and so `make test`) from exiting: their handles
+ * are unref'd, and Jest's global teardown (teardown.ts) kills what still runs.
+ */
+function leftBehind(child: ChildProcess): void {
+  child.unref();
+  for (const stream of [child.stdout, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
+}
+
+/**
  * Starts the built Drydock (`dist/apps/api/main.js`, as `make run` does) in its
  * own process, in the given role, and waits until it is ready.
  */
@@ -37,6 +47,7 @@ export async function startProcess(role: 'all' | 'api' | 'worker', env: Record<s
     env: { ...process.env, REDIS_URL: testEnv.redisUrl, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', DRYDOCK_ROLE: role, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  leftBehind(child);
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
