@@ -1,7 +1,7 @@
 import { DrydockError, ErrorCode, isDrydockError, isTransient, type BuildLimits, type BuildOptions, type DockerEngine } from '@drydock/docker';
 import { relayBuild } from '../progress';
 import { JobType, type JobResult } from '../model';
-import type { JobContext, JobHandler } from '../runner';
+import type { JobContext, JobHandler } from '../runner/handler';
 import type { ContextSource, CredentialSource } from './sources';
 
 /** The engine's build options as job data: no credentials (the worker fetches them) and no signal. */

@@ -1,7 +1,7 @@
 import { type DockerEngine } from '@drydock/docker';
 import { relayTransfer } from '../progress';
 import { JobType, type JobResult } from '../model';
-import type { JobContext, JobHandler } from '../runner';
+import type { JobContext, JobHandler } from '../runner/handler';
 import type { CredentialSource } from './sources';
 
 export interface PullJobData {

@@ -1,7 +1,7 @@
 import { DrydockError, ErrorCode, isTransient, toDomainError, type ContainerSpec, type DockerEngine } from '@drydock/docker';
 import { keepUp } from '../emitter';
 import { JobType, type JobResult } from '../model';
-import type { JobContext, JobHandler } from '../runner';
+import type { JobContext, JobHandler } from '../runner/handler';
 
 /** Labels Drydock sets on a RUN job's container besides DRYDOCK_LABEL. */
 export const RUN_LABELS = {
