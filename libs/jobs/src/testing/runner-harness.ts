@@ -1,6 +1,9 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JobEventBus } from '../lib/event-bus';
+import type { BuildJobData } from '../lib/handlers/build.job';
+import type { PullJobData } from '../lib/handlers/pull.job';
+import type { PushJobData } from '../lib/handlers/push.job';
 import { JobEventStore } from '../lib/event-store';
 import { JobEventKind, type JobEvent, type JobResult, JobType } from '../lib/model';
 import { JobRecordStore } from '../lib/record-store';
@@ -18,14 +21,24 @@ import { collect, connectTestRedis, removeKeys, testPrefix, testRedisOptions } f
 const filePrefix = testPrefix();
 let harnessCount = 0;
 
-export interface PullData {
-  reference: string;
+export type Handle = (ctx: JobContext<JobType.PULL>) => Promise<JobResult>;
+
+/** A fake for any type; fakes return partial results (`{}`), which the contract keeps real handlers from doing. */
+export function handler(type: JobType, handle: Handle = async () => ({})): JobHandler {
+  return { type, handle } as unknown as JobHandler;
 }
 
-export type Handle = (ctx: JobContext<PullData>) => Promise<JobResult>;
+/** A pull's data; tests tell jobs apart by the reference. */
+export function pullData(reference: string): PullJobData {
+  return { reference, repository: reference, tagOrDigest: 'latest', registry: 'docker.io', team: null };
+}
 
-export function handler(type: JobType, handle: Handle = async () => ({})): JobHandler<PullData> {
-  return { type, handle };
+export function pushData(): PushJobData {
+  return { repository: 'app', tag: '1', tags: ['1'], registry: 'docker.io', team: null };
+}
+
+export function buildData(): BuildJobData {
+  return { contextId: 'context', dockerfile: 'Dockerfile', baseRegistries: [], tags: ['app:1'], team: null };
 }
 
 /** One "process": its own prefix, connection, stores, bus, queue and (once started) worker. */

@@ -1,6 +1,7 @@
 import { DrydockError, ErrorCode, isDrydockError, isTransient, type BuildLimits, type BuildOptions, type DockerEngine } from '@drydock/docker';
 import { relayBuild } from '../progress';
-import { JobType, type JobResult } from '../model';
+import { JobType } from '../model';
+import type { JobResultOf } from '../contract';
 import type { JobContext, JobHandler } from '../runner/handler';
 import type { ContextSource, CredentialSource } from './sources';
 
@@ -23,7 +24,7 @@ export interface BuildFence {
 }
 
 /** `docker build` with the legacy builder: `Step i/N` steps and every output line become events. */
-export class BuildJob implements JobHandler<BuildJobData> {
+export class BuildJob implements JobHandler<JobType.BUILD> {
   readonly type = JobType.BUILD;
 
   constructor(
@@ -33,7 +34,7 @@ export class BuildJob implements JobHandler<BuildJobData> {
     private readonly fence: BuildFence,
   ) {}
 
-  async handle({ data, emit, signal }: JobContext<BuildJobData>): Promise<JobResult> {
+  async handle({ data, emit, signal }: JobContext<JobType.BUILD>): Promise<JobResultOf<JobType.BUILD>> {
     // Cancel and deadline alike abort the engine call: the engine stops the build and removes its container.
     const deadline = AbortSignal.timeout(this.fence.timeoutMs);
     const aborted = AbortSignal.any([signal, deadline]);

@@ -1,6 +1,6 @@
 import { DrydockError, ErrorCode } from '@drydock/docker';
 import { waitFor } from '../../testing/redis';
-import { closeHarnesses, harness, kinds } from '../../testing/runner-harness';
+import { closeHarnesses, harness, kinds, pullData } from '../../testing/runner-harness';
 import { JobState, JobType } from '../model';
 
 jest.setTimeout(30_000);
@@ -14,7 +14,7 @@ describe('onJobEnded', () => {
       ended.push({ from, id: job.id, state: job.state, code: job.error?.code ?? null });
     };
     const h = harness({ onJobEnded: hook('queue') });
-    const cancelled = await h.queue.enqueue(JobType.PULL, { reference: 'never' });
+    const cancelled = await h.queue.enqueue(JobType.PULL, pullData('never'));
     await h.queue.cancel(cancelled.id);
     await h.startWorker(
       async (ctx) => {
@@ -23,8 +23,8 @@ describe('onJobEnded', () => {
       },
       { onJobEnded: hook('worker') },
     );
-    const good = await h.queue.enqueue(JobType.PULL, { reference: 'good' });
-    const bad = await h.queue.enqueue(JobType.PULL, { reference: 'bad' });
+    const good = await h.queue.enqueue(JobType.PULL, pullData('good'));
+    const bad = await h.queue.enqueue(JobType.PULL, pullData('bad'));
     await h.history(good.id);
     await h.history(bad.id);
     // The hook runs just after the terminal event a follower sees: wait for it.
@@ -46,7 +46,7 @@ describe('onJobEnded', () => {
         throw new Error('audit down');
       },
     });
-    const job = await h.queue.enqueue(JobType.PULL, { reference: 'x' });
+    const job = await h.queue.enqueue(JobType.PULL, pullData('x'));
     expect(kinds(await h.history(job.id)).slice(-1)).toEqual(['STATE SUCCEEDED']);
     expect(await h.records.require(job.id)).toMatchObject({ state: JobState.SUCCEEDED });
   });

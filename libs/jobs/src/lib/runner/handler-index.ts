@@ -2,8 +2,8 @@ import { JOB_TYPES, type JobType } from '../model';
 import type { JobHandler } from './handler';
 
 /** immich's rule: a job type with no handler, or two, is a start-up error, not a stuck queue. */
-export function indexHandlers(handlers: readonly JobHandler<unknown>[]): Map<JobType, JobHandler<unknown>> {
-  const byType = new Map<JobType, JobHandler<unknown>>();
+export function indexHandlers(handlers: readonly JobHandler[]): Map<JobType, JobHandler> {
+  const byType = new Map<JobType, JobHandler>();
   for (const handler of handlers) {
     const other = byType.get(handler.type);
     if (other) {

@@ -1,6 +1,8 @@
 import { ErrorCode } from '@drydock/docker';
 import { JobState, JobType } from '../model';
-import { closeHarnesses, harness, kinds, started } from '../../testing/runner-harness';
+import { buildData, closeHarnesses, harness, kinds, pullData, pushData, started } from '../../testing/runner-harness';
+import type { JobHandler } from './handler';
+import type { JobQueue } from './job-queue';
 
 jest.setTimeout(30_000);
 
@@ -10,7 +12,7 @@ describe('JobQueue', () => {
   it('cancels a queued job so that it never starts', async () => {
     const h = harness();
     const ran: string[] = [];
-    const job = await h.queue.enqueue(JobType.PULL, { reference: 'cancel-me' });
+    const job = await h.queue.enqueue(JobType.PULL, pullData('cancel-me'));
 
     const cancelled = await h.queue.cancel(job.id);
     expect(cancelled).toMatchObject({ state: JobState.CANCELLED });
@@ -24,7 +26,7 @@ describe('JobQueue', () => {
       ran.push(ctx.data.reference);
       return {};
     });
-    const next = await h.queue.enqueue(JobType.PULL, { reference: 'after' });
+    const next = await h.queue.enqueue(JobType.PULL, pullData('after'));
     await h.history(next.id);
     expect(ran).toEqual(['after']);
     await expect(h.queue.cancel(next.id)).rejects.toMatchObject({ code: ErrorCode.JOB_FINISHED });
@@ -41,33 +43,48 @@ describe('JobQueue', () => {
       return {};
     });
 
-    const first = await h.queue.enqueue(
-      JobType.PULL,
-      { reference: 'busybox' },
+    const first = await h.queue.enqueue(JobType.PULL, pullData('busybox'),
       { idempotencyKey: 'ana:k1', dedupKey: 'pull busybox' },
     );
-    const again = await h.queue.enqueue(JobType.PULL, { reference: 'busybox' }, { idempotencyKey: 'ana:k1' });
+    const again = await h.queue.enqueue(JobType.PULL, pullData('busybox'), { idempotencyKey: 'ana:k1' });
     expect(again.id).toBe(first.id);
     await running.wait;
-    const shared = await h.queue.enqueue(JobType.PULL, { reference: 'busybox' }, { dedupKey: 'pull busybox' });
+    const shared = await h.queue.enqueue(JobType.PULL, pullData('busybox'), { dedupKey: 'pull busybox' });
     expect(shared.id).toBe(first.id);
 
     release();
     await h.history(first.id);
     // Ended: the dedup key is free again, the idempotency key still answers with the finished job.
-    const fresh = await h.queue.enqueue(JobType.PULL, { reference: 'busybox' }, { dedupKey: 'pull busybox' });
+    const fresh = await h.queue.enqueue(JobType.PULL, pullData('busybox'), { dedupKey: 'pull busybox' });
     expect(fresh.id).not.toBe(first.id);
-    expect((await h.queue.enqueue(JobType.PULL, {}, { idempotencyKey: 'ana:k1' })).state).toBe(JobState.SUCCEEDED);
+    expect((await h.queue.enqueue(JobType.PULL, pullData('busybox'), { idempotencyKey: 'ana:k1' })).state).toBe(JobState.SUCCEEDED);
     await h.history(fresh.id);
   });
 
   it('scopes an idempotency key to its caller and job type', async () => {
     const h = harness();
-    const a = await h.queue.enqueue(JobType.BUILD, {}, { idempotencyKey: 'k', team: 'team-a', owner: 'ana' });
-    expect((await h.queue.enqueue(JobType.BUILD, {}, { idempotencyKey: 'k', team: 'team-a', owner: 'ana' })).id).toBe(a.id);
-    const otherTeam = await h.queue.enqueue(JobType.BUILD, {}, { idempotencyKey: 'k', team: 'team-b', owner: 'bob' });
-    const otherType = await h.queue.enqueue(JobType.PUSH, {}, { idempotencyKey: 'k', team: 'team-a', owner: 'ana' });
+    const a = await h.queue.enqueue(JobType.BUILD, buildData(), { idempotencyKey: 'k', team: 'team-a', owner: 'ana' });
+    expect((await h.queue.enqueue(JobType.BUILD, buildData(), { idempotencyKey: 'k', team: 'team-a', owner: 'ana' })).id).toBe(a.id);
+    const otherTeam = await h.queue.enqueue(JobType.BUILD, buildData(), { idempotencyKey: 'k', team: 'team-b', owner: 'bob' });
+    const otherType = await h.queue.enqueue(JobType.PUSH, pushData(), { idempotencyKey: 'k', team: 'team-a', owner: 'ana' });
     expect(new Set([a.id, otherTeam.id, otherType.id]).size).toBe(3);
     for (const job of [a, otherTeam, otherType]) await h.queue.cancel(job.id);
+  });
+});
+
+describe('the job contract', () => {
+  it('does not compile a job queued with another type\'s data, nor a handler that returns another type\'s result', () => {
+    // Never called: the compiler (ts-jest, nx typecheck) is the assertion, through the @ts-expect-error lines.
+    const wrongUses = (queue: JobQueue) => {
+      // @ts-expect-error a build's data is not a pull's
+      void queue.enqueue(JobType.PULL, buildData());
+      const pull: JobHandler<JobType.PULL> = {
+        type: JobType.PULL,
+        // @ts-expect-error a pull ends with an image, not a container
+        handle: async () => ({ containerId: 'c', exitCode: 0 }),
+      };
+      return pull;
+    };
+    expect(typeof wrongUses).toBe('function');
   });
 });

@@ -3,6 +3,7 @@ import { DrydockError, ErrorCode, isDrydockError } from '@drydock/docker';
 import { Queue } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import { JOB_TYPES, JobEventKind, type JobRecord, JobState, JobType, isTerminal } from '../model';
+import type { JobDataOf } from '../contract';
 import { type JobStores, endJob, errorMessage } from './ending';
 import { KeyClaims } from './key-claims';
 import { queueNameFor } from './queue-name';
@@ -69,7 +70,7 @@ export class JobQueue {
    * Creates the record (QUEUED, with STATE event 1) and then the BullMQ job
    * under the same id, so a worker never sees a job without its record.
    */
-  async enqueue(type: JobType, data: object, options: EnqueueOptions = {}): Promise<JobRecord> {
+  async enqueue<T extends JobType>(type: T, data: JobDataOf<T>, options: EnqueueOptions = {}): Promise<JobRecord> {
     const { records, events } = this.stores;
     const id = randomUUID();
     // A client's key is its own: scoped to the caller and the job type, another caller's identical key is another request.

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { DrydockError, ErrorCode } from '@drydock/docker';
 import { testRedisOptions, waitFor } from '../../testing/redis';
-import { closeHarnesses, handler, harness, kinds, started, untilAborted, type PullData } from '../../testing/runner-harness';
+import { closeHarnesses, handler, harness, kinds, pullData, started, untilAborted } from '../../testing/runner-harness';
 import { JobEventStore } from '../event-store';
 import { JobEventKind, JobState, JobType } from '../model';
 import { JobRecordStore } from '../record-store';
@@ -38,7 +38,7 @@ describe('JobWorker handlers', () => {
 describe('JobQueue and JobWorker', () => {
   it('runs a handler to SUCCEEDED with its events in order', async () => {
     const h = harness();
-    let seen: JobContext<PullData> | undefined;
+    let seen: JobContext<JobType.PULL> | undefined;
     await h.startWorker(async (ctx) => {
       seen = ctx;
       ctx.emit.log(`pulling ${ctx.data.reference}`);
@@ -47,7 +47,7 @@ describe('JobQueue and JobWorker', () => {
       return { imageId: 'sha256:abc', digest: 'sha256:def' };
     });
 
-    const queued = await h.queue.enqueue(JobType.PULL, { reference: 'busybox:1' }, { team: 'platform', owner: 'ana' });
+    const queued = await h.queue.enqueue(JobType.PULL, pullData('busybox:1'), { team: 'platform', owner: 'ana' });
     expect(queued).toMatchObject({
       state: JobState.QUEUED,
       type: JobType.PULL,
@@ -91,7 +91,7 @@ describe('JobQueue and JobWorker', () => {
       throw new DrydockError(ErrorCode.REGISTRY_UNAUTHORIZED, 'unauthorized: authentication required');
     });
 
-    const job = await h.queue.enqueue(JobType.PULL, { reference: 'private/app' });
+    const job = await h.queue.enqueue(JobType.PULL, pullData('private/app'));
     const events = await h.history(job.id);
     expect(kinds(events)).toEqual(['STATE QUEUED', 'STATE RUNNING', 'ERROR', 'STATE FAILED']);
     expect(events[2]?.error).toEqual({
@@ -118,7 +118,7 @@ describe('JobQueue and JobWorker', () => {
       return { imageId: 'sha256:abc' };
     });
 
-    const job = await h.queue.enqueue(JobType.PULL, { reference: 'busybox' });
+    const job = await h.queue.enqueue(JobType.PULL, pullData('busybox'));
     const events = await h.history(job.id);
     expect(kinds(events)).toEqual(['STATE QUEUED', 'STATE RUNNING', 'LOG', 'LOG', 'RESULT', 'STATE SUCCEEDED']);
     expect(events[2]?.message).toMatch(
@@ -135,7 +135,7 @@ describe('JobQueue and JobWorker', () => {
       throw new DrydockError(ErrorCode.REGISTRY_UNREACHABLE, 'dial tcp 10.0.0.1:443: i/o timeout');
     });
 
-    const job = await h.queue.enqueue(JobType.PULL, { reference: 'busybox' });
+    const job = await h.queue.enqueue(JobType.PULL, pullData('busybox'));
     const events = await h.history(job.id);
     expect(kinds(events)).toEqual(['STATE QUEUED', 'STATE RUNNING', 'LOG', 'LOG', 'ERROR', 'STATE FAILED']);
     expect(await h.records.require(job.id)).toMatchObject({
@@ -155,7 +155,7 @@ describe('JobQueue and JobWorker', () => {
       running.signal();
       return untilAborted(ctx.signal);
     });
-    const job = await h.queue.enqueue(JobType.PULL, { reference: 'long' });
+    const job = await h.queue.enqueue(JobType.PULL, pullData('long'));
     await running.wait;
 
     // The API of another process: its own connection and queue, no shared memory with the worker.
@@ -187,7 +187,7 @@ describe('JobQueue and JobWorker', () => {
       { progressIntervalMs: 60_000 },
     );
 
-    const job = await h.queue.enqueue(JobType.PULL, { reference: 'busybox' });
+    const job = await h.queue.enqueue(JobType.PULL, pullData('busybox'));
     const events = await h.history(job.id);
     const logs = events.filter((e) => e.kind === JobEventKind.LOG).map((e) => e.message);
     expect(logs).toEqual(Array.from({ length: 10 }, (_, i) => `line ${(i + 1) * 100}`));
@@ -214,7 +214,7 @@ describe('JobQueue and JobWorker', () => {
       },
       { progressIntervalMs: 100 },
     );
-    const job = await h.queue.enqueue(JobType.PULL, { reference: 'busybox' });
+    const job = await h.queue.enqueue(JobType.PULL, pullData('busybox'));
     const progress = (await h.history(job.id)).filter((e) => e.kind === JobEventKind.PROGRESS);
     expect(progress.length).toBeGreaterThanOrEqual(3);
     expect(progress.length).toBeLessThanOrEqual(8);
@@ -227,7 +227,7 @@ describe('JobQueue and JobWorker', () => {
       running.signal();
       return untilAborted(ctx.signal);
     });
-    const job = await h.queue.enqueue(JobType.PULL, { reference: 'busybox' });
+    const job = await h.queue.enqueue(JobType.PULL, pullData('busybox'));
     await running.wait;
 
     await first.close(100);
@@ -241,7 +241,7 @@ describe('JobQueue and JobWorker', () => {
 
   it('fails a job WORKER_LOST when its worker is killed and it stalls too often', async () => {
     const h = harness({ attempts: 1 });
-    const job = await h.queue.enqueue(JobType.PULL, { reference: 'busybox' });
+    const job = await h.queue.enqueue(JobType.PULL, pullData('busybox'));
 
     // A worker in another process takes the job and dies holding it.
     const { host, port } = testRedisOptions();

@@ -6,6 +6,7 @@ import type { JobEventBus } from '../event-bus';
 import { JOB_TYPES, type JobError, JobEventKind, type JobResult, JobState, JobType, isTerminal } from '../model';
 import { type JobStores, endJob, errorMessage, toJobError } from './ending';
 import type { JobHandler } from './handler';
+import type { JobDataOf } from '../contract';
 import { indexHandlers } from './handler-index';
 import { queueNameFor } from './queue-name';
 import { settlesWithin } from './timing';
@@ -15,7 +16,7 @@ export interface JobWorkerOptions extends JobStores {
   /** Delivers cancel requests from other processes. */
   bus: JobEventBus;
   /** Exactly one per JobType. */
-  handlers: readonly JobHandler<unknown>[];
+  handlers: readonly JobHandler[];
   queueBase?: string;
   /** Jobs run at once per type. Default 2 each. */
   concurrency?: Partial<Record<JobType, number>>;
@@ -41,7 +42,7 @@ const STALLED_REASON = 'job stalled more than allowable limit';
 /** The consumer side: runs handlers and turns their outcome into the job's ending. */
 export class JobWorker {
   private readonly stores: JobStores;
-  private readonly handlers: ReadonlyMap<JobType, JobHandler<unknown>>;
+  private readonly handlers: ReadonlyMap<JobType, JobHandler>;
   private readonly workers: Worker[] = [];
   private readonly progressIntervalMs: number | undefined;
   private readonly logBudget: LogBudget | undefined;
@@ -57,7 +58,8 @@ export class JobWorker {
     this.logBudget = options.logBudget;
     this.onError = options.onError ?? ((error: Error) => console.error('[jobs] worker:', error));
     for (const type of JOB_TYPES) {
-      const worker = new Worker<unknown, JobResult | undefined>(
+      // The data is what enqueue() took for this queue's type: the contract held it when it was queued.
+      const worker = new Worker<JobDataOf<JobType>, JobResult | undefined>(
         queueNameFor(type, options.queueBase),
         // Three parameters: BullMQ only creates the AbortSignal for processors that take one.
         (job, _token, signal) => this.process(type, job, signal),
@@ -110,7 +112,7 @@ export class JobWorker {
 
   private async process(
     type: JobType,
-    job: Job<unknown>,
+    job: Job<JobDataOf<JobType>>,
     signal: AbortSignal | undefined,
   ): Promise<JobResult | undefined> {
     const { records, events } = this.stores;
