@@ -1,17 +1,17 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { JobWorker } from '@drydock/jobs';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app/app.module';
 import { createApp } from './app/bootstrap';
 import { loadConfig, type AppConfig } from './app/config/config';
+import { JobWorkerHost } from './app/jobs/job-worker.host';
 
 /** The worker role: the same modules, no HTTP server; it runs jobs until SIGTERM. */
 async function startWorker(config: AppConfig): Promise<void> {
   const context = await NestFactory.createApplicationContext(AppModule.forRoot(config), { bufferLogs: true });
   context.useLogger(context.get(PinoLogger));
   context.enableShutdownHooks();
-  await context.get(JobWorker).whenReady();
+  await context.get(JobWorkerHost).worker?.whenReady();
   new Logger('Drydock').log('worker ready');
 }
 

@@ -1,4 +1,5 @@
 export * from './lib/model';
+export * from './lib/contract';
 export * from './lib/keys';
 export * from './lib/event-store';
 export * from './lib/record-store';

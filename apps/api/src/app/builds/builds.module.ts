@@ -1,5 +1,7 @@
 import { Inject, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { join } from 'node:path';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { BuildJobHandler } from './build.job-handler';
 import { BuildsController } from './builds.controller';
 import { BuildsResolver } from './builds.resolver';
 import { BuildsService } from './builds.service';
@@ -7,7 +9,20 @@ import { ContextStore } from './context-store';
 
 const SWEEP_EVERY_MS = 60 * 60 * 1000;
 
-@Module({ controllers: [BuildsController], providers: [BuildsService, BuildsResolver] })
+@Module({
+  controllers: [BuildsController],
+  providers: [
+    {
+      provide: ContextStore,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) =>
+        new ContextStore(join(config.dataDir, 'contexts'), config.buildContextMaxBytes, config.teamContextMaxBytes),
+    },
+    BuildJobHandler,
+    BuildsService,
+    BuildsResolver,
+  ],
+})
 export class BuildsModule implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Builds');
   private timer: NodeJS.Timeout | undefined;

@@ -6,11 +6,12 @@ import { ImagesService } from './images.service';
 import { TransfersController } from './transfers.controller';
 import { TransfersResolver } from './transfers.resolver';
 import { TransfersService } from './transfers.service';
+import { PullJobHandler, PushJobHandler } from './transfer.jobs';
 
 @Module({
   imports: [RegistriesModule],
   controllers: [TransfersController, ImagesController],
-  providers: [ImagesService, ImagesResolver, TransfersService, TransfersResolver],
+  providers: [ImagesService, ImagesResolver, TransfersService, TransfersResolver, PullJobHandler, PushJobHandler],
   exports: [ImagesService],
 })
 export class ImagesModule {}

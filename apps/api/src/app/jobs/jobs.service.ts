@@ -5,6 +5,7 @@ import {
   JobQueue,
   JobRecordStore,
   type EnqueueOptions,
+  type JobDataOf,
   type JobEvent,
   type JobRecord,
   type JobState,
@@ -29,7 +30,7 @@ export class JobsService {
     @Inject(JobEventBus) private readonly bus: JobEventBus,
   ) {}
 
-  enqueue(type: JobType, data: object, options: EnqueueOptions): Promise<JobRecord> {
+  enqueue<T extends JobType>(type: T, data: JobDataOf<T>, options: EnqueueOptions): Promise<JobRecord> {
     return this.queue.enqueue(type, data, options);
   }
 

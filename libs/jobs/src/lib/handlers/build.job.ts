@@ -1,7 +1,8 @@
 import { DrydockError, ErrorCode, isDrydockError, isTransient, type BuildLimits, type BuildOptions, type DockerEngine } from '@drydock/docker';
 import { relayBuild } from '../progress';
-import { JobType, type JobResult } from '../model';
-import type { JobContext, JobHandler } from '../runner';
+import { JobType } from '../model';
+import type { JobResultOf } from '../contract';
+import type { JobContext, JobHandler } from '../runner/handler';
 import type { ContextSource, CredentialSource } from './sources';
 
 /** The engine's build options as job data: no credentials (the worker fetches them) and no signal. */
@@ -23,7 +24,7 @@ export interface BuildFence {
 }
 
 /** `docker build` with the legacy builder: `Step i/N` steps and every output line become events. */
-export class BuildJob implements JobHandler<BuildJobData> {
+export class BuildJob implements JobHandler<JobType.BUILD> {
   readonly type = JobType.BUILD;
 
   constructor(
@@ -33,7 +34,7 @@ export class BuildJob implements JobHandler<BuildJobData> {
     private readonly fence: BuildFence,
   ) {}
 
-  async handle({ data, emit, signal }: JobContext<BuildJobData>): Promise<JobResult> {
+  async handle({ data, emit, signal }: JobContext<JobType.BUILD>): Promise<JobResultOf<JobType.BUILD>> {
     // Cancel and deadline alike abort the engine call: the engine stops the build and removes its container.
     const deadline = AbortSignal.timeout(this.fence.timeoutMs);
     const aborted = AbortSignal.any([signal, deadline]);

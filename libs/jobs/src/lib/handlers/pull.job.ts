@@ -1,7 +1,8 @@
 import { type DockerEngine } from '@drydock/docker';
 import { relayTransfer } from '../progress';
-import { JobType, type JobResult } from '../model';
-import type { JobContext, JobHandler } from '../runner';
+import { JobType } from '../model';
+import type { TransferJobResult } from '../contract';
+import type { JobContext, JobHandler } from '../runner/handler';
 import type { CredentialSource } from './sources';
 
 export interface PullJobData {
@@ -17,7 +18,7 @@ export interface PullJobData {
 }
 
 /** `docker pull`: per-layer progress, then the image as the engine now has it. */
-export class PullJob implements JobHandler<PullJobData> {
+export class PullJob implements JobHandler<JobType.PULL> {
   readonly type = JobType.PULL;
 
   constructor(
@@ -25,7 +26,7 @@ export class PullJob implements JobHandler<PullJobData> {
     private readonly credentials: CredentialSource,
   ) {}
 
-  async handle({ data, emit, signal }: JobContext<PullJobData>): Promise<JobResult> {
+  async handle({ data, emit, signal }: JobContext<JobType.PULL>): Promise<TransferJobResult> {
     const auth = await this.credentials.credentialFor(data.team, data.registry);
     emit.log(`Pulling ${data.reference}`);
     const messages = this.engine.images.pull(data.repository, data.tagOrDigest, {

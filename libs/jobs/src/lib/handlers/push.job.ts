@@ -1,7 +1,8 @@
 import { type DockerEngine } from '@drydock/docker';
 import { relayTransfer } from '../progress';
-import { JobType, type JobResult } from '../model';
-import type { JobContext, JobHandler } from '../runner';
+import { JobType } from '../model';
+import type { TransferJobResult } from '../contract';
+import type { JobContext, JobHandler } from '../runner/handler';
 import type { CredentialSource } from './sources';
 
 export interface PushJobData {
@@ -15,7 +16,7 @@ export interface PushJobData {
 }
 
 /** `docker push`: per-layer progress; the digest the registry gave back is the result. */
-export class PushJob implements JobHandler<PushJobData> {
+export class PushJob implements JobHandler<JobType.PUSH> {
   readonly type = JobType.PUSH;
 
   constructor(
@@ -23,7 +24,7 @@ export class PushJob implements JobHandler<PushJobData> {
     private readonly credentials: CredentialSource,
   ) {}
 
-  async handle({ data, emit, signal }: JobContext<PushJobData>): Promise<JobResult> {
+  async handle({ data, emit, signal }: JobContext<JobType.PUSH>): Promise<TransferJobResult> {
     const auth = await this.credentials.credentialFor(data.team, data.registry);
     const target = data.tag ? `${data.repository}:${data.tag}` : `${data.repository} (all tags)`;
     emit.log(`Pushing ${target}`);

@@ -1,7 +1,8 @@
 import { DrydockError, ErrorCode, isTransient, toDomainError, type ContainerSpec, type DockerEngine } from '@drydock/docker';
 import { keepUp } from '../emitter';
-import { JobType, type JobResult } from '../model';
-import type { JobContext, JobHandler } from '../runner';
+import { JobType } from '../model';
+import type { JobResultOf } from '../contract';
+import type { JobContext, JobHandler } from '../runner/handler';
 
 /** Labels Drydock sets on a RUN job's container besides DRYDOCK_LABEL. */
 export const RUN_LABELS = {
@@ -60,12 +61,12 @@ export function runContainerSpec(jobId: string, data: RunJobData): ContainerSpec
  * container stays for inspection and commit whatever the exit code. A
  * non-zero exit fails the job with that code. Cancelling stops the container.
  */
-export class RunJob implements JobHandler<RunJobData> {
+export class RunJob implements JobHandler<JobType.RUN> {
   readonly type = JobType.RUN;
 
   constructor(private readonly engine: DockerEngine) {}
 
-  async handle({ jobId, data, emit, signal }: JobContext<RunJobData>): Promise<JobResult> {
+  async handle({ jobId, data, emit, signal }: JobContext<JobType.RUN>): Promise<JobResultOf<JobType.RUN>> {
     const containerId = await this.engine.containers.create(runContainerSpec(jobId, data));
     const shortId = containerId.slice(0, 12);
     // Let go of the attach only once the container has stopped, so the output up to the stop is kept;

@@ -1,123 +1,16 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { DrydockError, ErrorCode } from '@drydock/docker';
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { collect, connectTestRedis, removeKeys, testPrefix, testRedisOptions, waitFor } from '../testing/redis';
-import { JobEventBus } from './event-bus';
-import { JobEventStore } from './event-store';
-import { JobEventKind, type JobEvent, type JobResult, JobState, JobType } from './model';
-import { JobRecordStore } from './record-store';
-import {
-  type JobContext,
-  type JobHandler,
-  JobQueue,
-  type JobQueueOptions,
-  JobWorker,
-  type JobWorkerOptions,
-  queueNameFor,
-} from './runner';
+import { testRedisOptions, waitFor } from '../../testing/redis';
+import { closeHarnesses, handler, harness, kinds, pullData, started, untilAborted } from '../../testing/runner-harness';
+import { JobEventStore } from '../event-store';
+import { JobEventKind, JobState, JobType } from '../model';
+import { JobRecordStore } from '../record-store';
+import { type JobContext, JobQueue, JobWorker, queueNameFor } from '.';
 
 jest.setTimeout(30_000);
 
-const filePrefix = testPrefix();
-let harnessCount = 0;
-
-interface PullData {
-  reference: string;
-}
-
-type Handle = (ctx: JobContext<PullData>) => Promise<JobResult>;
-
-function handler(type: JobType, handle: Handle = async () => ({})): JobHandler<PullData> {
-  return { type, handle };
-}
-
-/** One "process": its own prefix, connection, stores, bus, queue and (once started) worker. */
-class Harness {
-  readonly prefix = `${filePrefix}:${++harnessCount}`;
-  readonly redis: Redis = connectTestRedis();
-  readonly records = new JobRecordStore(this.redis, { prefix: this.prefix, retentionMs: 60_000 });
-  readonly events = new JobEventStore(this.redis, { prefix: this.prefix, retentionMs: 60_000 });
-  readonly bus = new JobEventBus(this.redis, this.events);
-  readonly queue: JobQueue;
-  private readonly workers: JobWorker[] = [];
-  private readonly extraQueues: Queue[] = [];
-
-  constructor(options: Partial<JobQueueOptions> = {}) {
-    this.queue = new JobQueue({
-      connection: testRedisOptions(),
-      records: this.records,
-      events: this.events,
-      backoffMs: 10,
-      ...options,
-    });
-  }
-
-  async startWorker(pull: Handle, options: Partial<JobWorkerOptions> = {}): Promise<JobWorker> {
-    const worker = new JobWorker({
-      connection: testRedisOptions(),
-      records: this.records,
-      events: this.events,
-      bus: this.bus,
-      handlers: [handler(JobType.PULL, pull), handler(JobType.PUSH), handler(JobType.BUILD), handler(JobType.RUN)],
-      ...options,
-    });
-    this.workers.push(worker);
-    await worker.whenReady();
-    return worker;
-  }
-
-  /** BullMQ's own view of a job, to prove what it will (not) do next. */
-  async bullState(id: string): Promise<string> {
-    const queue = new Queue(queueNameFor(JobType.PULL), {
-      connection: testRedisOptions(),
-      prefix: this.records.keys.bullPrefix,
-    });
-    this.extraQueues.push(queue);
-    return queue.getJobState(id);
-  }
-
-  /** Every event of the job, through its end. */
-  history(id: string): Promise<JobEvent[]> {
-    return collect(this.bus.follow(id));
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.close(1000)));
-    await Promise.all([this.queue.close(), ...this.extraQueues.map((queue) => queue.close()), this.bus.close()]);
-    await removeKeys(this.redis, this.prefix);
-    await this.redis.quit();
-  }
-}
-
-const harnesses: Harness[] = [];
-function harness(options?: Partial<JobQueueOptions>): Harness {
-  const created = new Harness(options);
-  harnesses.push(created);
-  return created;
-}
-
-afterEach(async () => {
-  await Promise.all(harnesses.splice(0).map((h) => h.close()));
-});
-
-/** Resolves once the handler has started; lets the test hold it running. */
-function started(): { wait: Promise<void>; signal: () => void } {
-  let signal = (): void => undefined;
-  const wait = new Promise<void>((resolve) => (signal = resolve));
-  return { wait, signal };
-}
-
-function untilAborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    const fail = () => reject(new Error(`aborted: ${String(signal.reason)}`));
-    if (signal.aborted) fail();
-    else signal.addEventListener('abort', fail, { once: true });
-  });
-}
-
-const kinds = (events: JobEvent[]) => events.map((e) => (e.kind === JobEventKind.STATE ? `STATE ${e.state}` : e.kind));
+afterEach(closeHarnesses);
 
 describe('JobWorker handlers', () => {
   it('refuses to start with a job type unhandled or handled twice', () => {
@@ -145,7 +38,7 @@ describe('JobWorker handlers', () => {
 describe('JobQueue and JobWorker', () => {
   it('runs a handler to SUCCEEDED with its events in order', async () => {
     const h = harness();
-    let seen: JobContext<PullData> | undefined;
+    let seen: JobContext<JobType.PULL> | undefined;
     await h.startWorker(async (ctx) => {
       seen = ctx;
       ctx.emit.log(`pulling ${ctx.data.reference}`);
@@ -154,7 +47,7 @@ describe('JobQueue and JobWorker', () => {
       return { imageId: 'sha256:abc', digest: 'sha256:def' };
     });
 
-    const queued = await h.queue.enqueue(JobType.PULL, { reference: 'busybox:1' }, { team: 'platform', owner: 'ana' });
+    const queued = await h.queue.enqueue(JobType.PULL, pullData('busybox:1'), { team: 'platform', owner: 'ana' });
     expect(queued).toMatchObject({
       state: JobState.QUEUED,
       type: JobType.PULL,
@@ -198,7 +91,7 @@ describe('JobQueue and JobWorker', () => {
       throw new DrydockError(ErrorCode.REGISTRY_UNAUTHORIZED, 'unauthorized: authentication required');
     });
 
-    const job = await h.queue.enqueue(JobType.PULL, { reference: 'private/app' });
+    const job = await h.queue.enqueue(JobType.PULL, pullData('private/app'));
     const events = await h.history(job.id);
     expect(kinds(events)).toEqual(['STATE QUEUED', 'STATE RUNNING', 'ERROR', 'STATE FAILED']);
     expect(events[2]?.error).toEqual({
@@ -225,7 +118,7 @@ describe('JobQueue and JobWorker', () => {
       return { imageId: 'sha256:abc' };
     });
 
-    const job = await h.queue.enqueue(JobType.PULL, { reference: 'busybox' });
+    const job = await h.queue.enqueue(JobType.PULL, pullData('busybox'));
     const events = await h.history(job.id);
     expect(kinds(events)).toEqual(['STATE QUEUED', 'STATE RUNNING', 'LOG', 'LOG', 'RESULT', 'STATE SUCCEEDED']);
     expect(events[2]?.message).toMatch(
@@ -242,7 +135,7 @@ describe('JobQueue and JobWorker', () => {
       throw new DrydockError(ErrorCode.REGISTRY_UNREACHABLE, 'dial tcp 10.0.0.1:443: i/o timeout');
     });
 
-    const job = await h.queue.enqueue(JobType.PULL, { reference: 'busybox' });
+    const job = await h.queue.enqueue(JobType.PULL, pullData('busybox'));
     const events = await h.history(job.id);
     expect(kinds(events)).toEqual(['STATE QUEUED', 'STATE RUNNING', 'LOG', 'LOG', 'ERROR', 'STATE FAILED']);
     expect(await h.records.require(job.id)).toMatchObject({
@@ -250,29 +143,6 @@ describe('JobQueue and JobWorker', () => {
       attempts: 2,
       error: { code: 'REGISTRY_UNREACHABLE', message: 'dial tcp 10.0.0.1:443: i/o timeout' },
     });
-  });
-
-  it('cancels a queued job so that it never starts', async () => {
-    const h = harness();
-    const ran: string[] = [];
-    const job = await h.queue.enqueue(JobType.PULL, { reference: 'cancel-me' });
-
-    const cancelled = await h.queue.cancel(job.id);
-    expect(cancelled).toMatchObject({ state: JobState.CANCELLED });
-    expect(cancelled.finishedAt).not.toBeNull();
-    expect(kinds(await h.history(job.id))).toEqual(['STATE QUEUED', 'STATE CANCELLED']);
-    // Idempotent for the cancelled job; a conflict for one that ended otherwise.
-    await expect(h.queue.cancel(job.id)).resolves.toMatchObject({ state: JobState.CANCELLED });
-
-    // A worker started now runs the next job, and never the cancelled one.
-    await h.startWorker(async (ctx) => {
-      ran.push(ctx.data.reference);
-      return {};
-    });
-    const next = await h.queue.enqueue(JobType.PULL, { reference: 'after' });
-    await h.history(next.id);
-    expect(ran).toEqual(['after']);
-    await expect(h.queue.cancel(next.id)).rejects.toMatchObject({ code: ErrorCode.JOB_FINISHED });
   });
 
   it('cancels a running job from another process by aborting its signal', async () => {
@@ -285,7 +155,7 @@ describe('JobQueue and JobWorker', () => {
       running.signal();
       return untilAborted(ctx.signal);
     });
-    const job = await h.queue.enqueue(JobType.PULL, { reference: 'long' });
+    const job = await h.queue.enqueue(JobType.PULL, pullData('long'));
     await running.wait;
 
     // The API of another process: its own connection and queue, no shared memory with the worker.
@@ -317,7 +187,7 @@ describe('JobQueue and JobWorker', () => {
       { progressIntervalMs: 60_000 },
     );
 
-    const job = await h.queue.enqueue(JobType.PULL, { reference: 'busybox' });
+    const job = await h.queue.enqueue(JobType.PULL, pullData('busybox'));
     const events = await h.history(job.id);
     const logs = events.filter((e) => e.kind === JobEventKind.LOG).map((e) => e.message);
     expect(logs).toEqual(Array.from({ length: 10 }, (_, i) => `line ${(i + 1) * 100}`));
@@ -344,51 +214,10 @@ describe('JobQueue and JobWorker', () => {
       },
       { progressIntervalMs: 100 },
     );
-    const job = await h.queue.enqueue(JobType.PULL, { reference: 'busybox' });
+    const job = await h.queue.enqueue(JobType.PULL, pullData('busybox'));
     const progress = (await h.history(job.id)).filter((e) => e.kind === JobEventKind.PROGRESS);
     expect(progress.length).toBeGreaterThanOrEqual(3);
     expect(progress.length).toBeLessThanOrEqual(8);
-  });
-
-  it('answers a repeated Idempotency-Key with the same job and shares identical work in flight', async () => {
-    const h = harness();
-    const running = started();
-    let release = (): void => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    await h.startWorker(async () => {
-      running.signal();
-      await held;
-      return {};
-    });
-
-    const first = await h.queue.enqueue(
-      JobType.PULL,
-      { reference: 'busybox' },
-      { idempotencyKey: 'ana:k1', dedupKey: 'pull busybox' },
-    );
-    const again = await h.queue.enqueue(JobType.PULL, { reference: 'busybox' }, { idempotencyKey: 'ana:k1' });
-    expect(again.id).toBe(first.id);
-    await running.wait;
-    const shared = await h.queue.enqueue(JobType.PULL, { reference: 'busybox' }, { dedupKey: 'pull busybox' });
-    expect(shared.id).toBe(first.id);
-
-    release();
-    await h.history(first.id);
-    // Ended: the dedup key is free again, the idempotency key still answers with the finished job.
-    const fresh = await h.queue.enqueue(JobType.PULL, { reference: 'busybox' }, { dedupKey: 'pull busybox' });
-    expect(fresh.id).not.toBe(first.id);
-    expect((await h.queue.enqueue(JobType.PULL, {}, { idempotencyKey: 'ana:k1' })).state).toBe(JobState.SUCCEEDED);
-    await h.history(fresh.id);
-  });
-
-  it('scopes an idempotency key to its caller and job type', async () => {
-    const h = harness();
-    const a = await h.queue.enqueue(JobType.BUILD, {}, { idempotencyKey: 'k', team: 'team-a', owner: 'ana' });
-    expect((await h.queue.enqueue(JobType.BUILD, {}, { idempotencyKey: 'k', team: 'team-a', owner: 'ana' })).id).toBe(a.id);
-    const otherTeam = await h.queue.enqueue(JobType.BUILD, {}, { idempotencyKey: 'k', team: 'team-b', owner: 'bob' });
-    const otherType = await h.queue.enqueue(JobType.PUSH, {}, { idempotencyKey: 'k', team: 'team-a', owner: 'ana' });
-    expect(new Set([a.id, otherTeam.id, otherType.id]).size).toBe(3);
-    for (const job of [a, otherTeam, otherType]) await h.queue.cancel(job.id);
   });
 
   it('on close, aborts jobs still running at the deadline so another worker retries them', async () => {
@@ -398,7 +227,7 @@ describe('JobQueue and JobWorker', () => {
       running.signal();
       return untilAborted(ctx.signal);
     });
-    const job = await h.queue.enqueue(JobType.PULL, { reference: 'busybox' });
+    const job = await h.queue.enqueue(JobType.PULL, pullData('busybox'));
     await running.wait;
 
     await first.close(100);
@@ -412,7 +241,7 @@ describe('JobQueue and JobWorker', () => {
 
   it('fails a job WORKER_LOST when its worker is killed and it stalls too often', async () => {
     const h = harness({ attempts: 1 });
-    const job = await h.queue.enqueue(JobType.PULL, { reference: 'busybox' });
+    const job = await h.queue.enqueue(JobType.PULL, pullData('busybox'));
 
     // A worker in another process takes the job and dies holding it.
     const { host, port } = testRedisOptions();
@@ -448,50 +277,5 @@ describe('JobQueue and JobWorker', () => {
     expect(events.find((e) => e.kind === JobEventKind.ERROR)?.error?.code).toBe('WORKER_LOST');
     expect(await h.records.require(job.id)).toMatchObject({ state: JobState.FAILED, error: { code: 'WORKER_LOST' } });
     expect(ran).toBe(false);
-  });
-});
-
-describe('onJobEnded', () => {
-  it('tells the hook of every end once, in the process that ended it: succeeded, failed, cancelled while queued', async () => {
-    const ended: Array<{ from: string; id: string; state: JobState; code: string | null }> = [];
-    const hook = (from: string) => (job: { id: string; state: JobState; error: { code: string } | null }) => {
-      ended.push({ from, id: job.id, state: job.state, code: job.error?.code ?? null });
-    };
-    const h = harness({ onJobEnded: hook('queue') });
-    const cancelled = await h.queue.enqueue(JobType.PULL, { reference: 'never' });
-    await h.queue.cancel(cancelled.id);
-    await h.startWorker(
-      async (ctx) => {
-        if (ctx.data.reference === 'bad') throw new DrydockError(ErrorCode.IMAGE_NOT_FOUND, 'no such image');
-        return {};
-      },
-      { onJobEnded: hook('worker') },
-    );
-    const good = await h.queue.enqueue(JobType.PULL, { reference: 'good' });
-    const bad = await h.queue.enqueue(JobType.PULL, { reference: 'bad' });
-    await h.history(good.id);
-    await h.history(bad.id);
-    // The hook runs just after the terminal event a follower sees: wait for it.
-    await waitFor('both endings reported', () => ended.length >= 3);
-    expect(ended).toEqual(
-      expect.arrayContaining([
-        { from: 'queue', id: cancelled.id, state: JobState.CANCELLED, code: null },
-        { from: 'worker', id: good.id, state: JobState.SUCCEEDED, code: null },
-        { from: 'worker', id: bad.id, state: JobState.FAILED, code: 'IMAGE_NOT_FOUND' },
-      ]),
-    );
-    expect(ended).toHaveLength(3);
-  });
-
-  it('ends the job even when the hook fails', async () => {
-    const h = harness();
-    await h.startWorker(async () => ({}), {
-      onJobEnded: () => {
-        throw new Error('audit down');
-      },
-    });
-    const job = await h.queue.enqueue(JobType.PULL, { reference: 'x' });
-    expect(kinds(await h.history(job.id)).slice(-1)).toEqual(['STATE SUCCEEDED']);
-    expect(await h.records.require(job.id)).toMatchObject({ state: JobState.SUCCEEDED });
   });
 });

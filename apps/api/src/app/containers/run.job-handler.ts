@@ -1,0 +1,13 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DockerEngine } from '@drydock/docker';
+import { RunJob } from '@drydock/jobs';
+import { JobHandlerProvider } from '../jobs/job-handler.decorator';
+
+/** The RUN handler, found by the jobs module. */
+@JobHandlerProvider()
+@Injectable()
+export class RunJobHandler extends RunJob {
+  constructor(@Inject(DockerEngine) engine: DockerEngine) {
+    super(engine);
+  }
+}

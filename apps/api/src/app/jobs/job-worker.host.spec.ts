@@ -1,0 +1,47 @@
+import { Injectable, type Type } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import { JobEventBus, JobEventStore, JobRecordStore, JobType } from '@drydock/jobs';
+import { AuditLog } from '../audit/audit.service';
+import { APP_CONFIG } from '../config/config';
+import { JobHandlerProvider } from './job-handler.decorator';
+import { JobWorkerHost } from './job-worker.host';
+
+/** A handler a feature module might provide; it is never run here. */
+function handlerFor(type: JobType): Type<unknown> {
+  @JobHandlerProvider()
+  @Injectable()
+  class FakeJobHandler {
+    readonly type = type;
+    handle = async () => ({});
+  }
+  return FakeJobHandler;
+}
+
+/** Boots the host in a worker role with these handlers; the stores are never reached before the check. */
+async function boot(handlers: Type<unknown>[]): Promise<void> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [DiscoveryModule],
+    providers: [
+      JobWorkerHost,
+      ...handlers,
+      { provide: APP_CONFIG, useValue: { role: 'worker', redisUrl: 'redis://127.0.0.1:1' } },
+      { provide: JobRecordStore, useValue: {} },
+      { provide: JobEventStore, useValue: {} },
+      { provide: JobEventBus, useValue: {} },
+      { provide: AuditLog, useValue: {} },
+    ],
+  }).compile();
+  await moduleRef.init();
+}
+
+describe('JobWorkerHost', () => {
+  it('refuses to start when a job type has no handler among the ones the modules provide', async () => {
+    await expect(boot([handlerFor(JobType.PULL), handlerFor(JobType.PUSH)])).rejects.toThrow('no handler for BUILD, RUN jobs');
+  });
+
+  it('refuses to start when two modules provide a handler for the same job type', async () => {
+    const all = [JobType.PULL, JobType.PUSH, JobType.BUILD, JobType.RUN].map(handlerFor);
+    await expect(boot([...all, handlerFor(JobType.PULL)])).rejects.toThrow('two handlers for PULL jobs');
+  });
+});

@@ -1,0 +1,63 @@
+import { ErrorCode, isDrydockError } from '@drydock/docker';
+import type { JobEventStore } from '../event-store';
+import { type JobError, JobEventKind, type JobRecord, type JobResult, JobState } from '../model';
+import type { JobRecordStore } from '../record-store';
+
+/** What both sides of the runner write a job's life to. */
+export interface JobStores {
+  records: JobRecordStore;
+  events: JobEventStore;
+  /**
+   * Told of every job's end (SUCCEEDED, FAILED, CANCELLED) once, by whichever
+   * process ended it; awaited, so the app can record it durably (the audit trail).
+   * A hook that fails reports it itself: the ending stands regardless.
+   */
+  onJobEnded?: (job: JobRecord) => Promise<void> | void;
+}
+
+export interface Ending {
+  result?: JobResult;
+  error?: JobError;
+  message?: string;
+}
+
+/**
+ * Ends a job: the record's transition decides who wins (a cancel and a
+ * worker can race), and only the winner writes RESULT/ERROR and the terminal
+ * STATE event, which closes the event stream. Null if the job had already ended.
+ */
+export async function endJob(
+  { records, events, onJobEnded }: JobStores,
+  id: string,
+  state: JobState,
+  ending: Ending,
+): Promise<JobRecord | null> {
+  const record = await records.transition(id, state, {
+    ...(ending.result ? { result: ending.result } : {}),
+    ...(ending.error ? { error: ending.error } : {}),
+    ...(state === JobState.SUCCEEDED ? { progress: 1 } : {}),
+  });
+  if (!record) return null;
+  if (ending.result) await events.append(id, { kind: JobEventKind.RESULT, result: ending.result });
+  if (ending.error) {
+    await events.append(id, { kind: JobEventKind.ERROR, error: ending.error, message: ending.error.message });
+  }
+  await events.append(id, {
+    kind: JobEventKind.STATE,
+    state,
+    progress: record.progress,
+    message: ending.message ?? null,
+  });
+  if (onJobEnded) await Promise.resolve(onJobEnded(record)).catch(() => undefined);
+  return record;
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function toJobError(error: unknown): JobError {
+  return isDrydockError(error)
+    ? { code: error.code, message: error.message }
+    : { code: ErrorCode.INTERNAL, message: errorMessage(error) };
+}

@@ -1,0 +1,4 @@
+export * from './handler';
+export * from './queue-name';
+export * from './job-queue';
+export * from './job-worker';

@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import { DrydockError, ErrorCode, isDrydockError } from '@drydock/docker';
+import { Queue } from 'bullmq';
+import type { RedisOptions } from 'ioredis';
+import { JOB_TYPES, JobEventKind, type JobRecord, JobState, JobType, isTerminal } from '../model';
+import type { JobDataOf } from '../contract';
+import { type JobStores, endJob, errorMessage } from './ending';
+import { KeyClaims } from './key-claims';
+import { queueNameFor } from './queue-name';
+import { delay } from './timing';
+
+export interface EnqueueOptions {
+  team?: string | null;
+  owner?: string | null;
+  /** The client's Idempotency-Key: the same key, from the same team and owner, for the same job type, answers with the same job. */
+  idempotencyKey?: string;
+  /** Identical work in flight shares one job: a second enqueue with this key gets the first job while it runs. */
+  dedupKey?: string;
+  /** What the record shows as `request`, when `data` holds more than clients may see. Default: `data`. */
+  request?: Record<string, unknown>;
+}
+
+export interface JobQueueOptions extends JobStores {
+  /** Where BullMQ connects; the queue's own connections fail fast instead of buffering while Redis is away. */
+  connection: RedisOptions;
+  queueBase?: string;
+  /** Runs per job, counting retries of transient failures. Default 3. */
+  attempts?: number;
+  /** First retry delay; it doubles each time. Default 2000 ms. */
+  backoffMs?: number;
+  /** Finished BullMQ jobs kept (our records live on regardless). Default 1000 of each. */
+  keepCompleted?: number;
+  keepFailed?: number;
+  /** How long cancel() waits for a running job to reach CANCELLED. Default 5000 ms. */
+  cancelWaitMs?: number;
+  onError?: (error: Error) => void;
+}
+
+/** The producer side: accepts jobs and cancels them. */
+export class JobQueue {
+  private readonly stores: JobStores;
+  private readonly claims: KeyClaims;
+  private readonly queues = new Map<JobType, Queue>();
+  private readonly cancelWaitMs: number;
+
+  constructor(options: JobQueueOptions) {
+    const { records, events, onJobEnded } = options;
+    this.stores = { records, events, onJobEnded };
+    this.claims = new KeyClaims(records);
+    this.cancelWaitMs = options.cancelWaitMs ?? 5000;
+    const onError = options.onError ?? ((error: Error) => console.error('[jobs] queue:', error));
+    const retentionSeconds = Math.ceil(records.retentionMs / 1000);
+    for (const type of JOB_TYPES) {
+      const queue = new Queue(queueNameFor(type, options.queueBase), {
+        connection: { ...options.connection, enableOfflineQueue: false },
+        prefix: records.keys.bullPrefix,
+        defaultJobOptions: {
+          attempts: options.attempts ?? 3,
+          backoff: { type: 'exponential', delay: options.backoffMs ?? 2000 },
+          removeOnComplete: { age: retentionSeconds, count: options.keepCompleted ?? 1000 },
+          removeOnFail: { age: retentionSeconds, count: options.keepFailed ?? 1000 },
+        },
+      });
+      queue.on('error', onError);
+      this.queues.set(type, queue);
+    }
+  }
+
+  /**
+   * Creates the record (QUEUED, with STATE event 1) and then the BullMQ job
+   * under the same id, so a worker never sees a job without its record.
+   */
+  async enqueue<T extends JobType>(type: T, data: JobDataOf<T>, options: EnqueueOptions = {}): Promise<JobRecord> {
+    const { records, events } = this.stores;
+    const id = randomUUID();
+    // A client's key is its own: scoped to the caller and the job type, another caller's identical key is another request.
+    const idempotencyKey = options.idempotencyKey
+      ? `idempotency:${type}:${options.team ?? ''}:${options.owner ?? ''}:${options.idempotencyKey}`
+      : undefined;
+    const dedupKey = options.dedupKey ? `dedup:${options.dedupKey}` : undefined;
+    try {
+      if (idempotencyKey) {
+        const earlier = await this.claims.claim(idempotencyKey, id, true);
+        if (earlier) return earlier;
+      }
+      if (dedupKey) {
+        const running = await this.claims.claim(dedupKey, id, false);
+        if (running) {
+          if (idempotencyKey) await records.remember(idempotencyKey, running.id);
+          return running;
+        }
+      }
+      const record = await records.create({
+        id,
+        type,
+        request: options.request ?? (data as Record<string, unknown>),
+        team: options.team ?? null,
+        owner: options.owner ?? null,
+        dedupKey: dedupKey ?? null,
+      });
+      await events.append(id, { kind: JobEventKind.STATE, state: JobState.QUEUED });
+      try {
+        await this.queue(type).add(type, data, { jobId: id });
+      } catch (error) {
+        const failure = {
+          code: ErrorCode.REDIS_UNAVAILABLE,
+          message: `could not queue the job: ${errorMessage(error)}`,
+        };
+        await endJob(this.stores, id, JobState.FAILED, { error: failure }).catch(() => undefined);
+        if (idempotencyKey) await records.forget(idempotencyKey, id).catch(() => undefined);
+        throw new DrydockError(ErrorCode.REDIS_UNAVAILABLE, failure.message, { cause: error });
+      }
+      return record;
+    } catch (error) {
+      if (isDrydockError(error)) throw error;
+      throw new DrydockError(ErrorCode.REDIS_UNAVAILABLE, `could not accept the job: ${errorMessage(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /**
+   * A queued (or retry-delayed) job is removed from BullMQ and ends here,
+   * never to start. A running one is told to stop through pub/sub and ends
+   * CANCELLED in its worker; this waits up to cancelWaitMs for that. Cancelling
+   * a cancelled job answers with it; a job that ended otherwise is JOB_FINISHED.
+   */
+  async cancel(id: string): Promise<JobRecord> {
+    const { records } = this.stores;
+    const record = await records.require(id);
+    if (record.state === JobState.CANCELLED) return record;
+    if (isTerminal(record.state)) {
+      throw new DrydockError(ErrorCode.JOB_FINISHED, `job ${id} has already ${record.state.toLowerCase()}`);
+    }
+    // Flag first: a worker that takes the job after this still sees it.
+    await records.requestCancel(id);
+    // BullMQ refuses to remove a job whose lock a live worker holds; anything else goes.
+    if ((await this.queue(record.type).remove(id)) === 1) {
+      const ended = await endJob(this.stores, id, JobState.CANCELLED, { message: 'cancelled' });
+      if (ended) return ended;
+    }
+    const deadline = Date.now() + this.cancelWaitMs;
+    let current = await records.require(id);
+    while (!isTerminal(current.state) && Date.now() < deadline) {
+      await delay(50);
+      current = await records.require(id);
+    }
+    return current;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+  }
+
+  private queue(type: JobType): Queue {
+    const queue = this.queues.get(type);
+    if (!queue) throw new DrydockError(ErrorCode.VALIDATION_FAILED, `unknown job type ${String(type)}`);
+    return queue;
+  }
+}

@@ -1,0 +1,223 @@
+import { ErrorCode, isDrydockError, isTransient } from '@drydock/docker';
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import type { RedisOptions } from 'ioredis';
+import { type LogBudget, ThrottledEmitter } from '../emitter';
+import type { JobEventBus } from '../event-bus';
+import { JOB_TYPES, type JobError, JobEventKind, type JobResult, JobState, JobType, isTerminal } from '../model';
+import { type JobStores, endJob, errorMessage, toJobError } from './ending';
+import type { JobHandler } from './handler';
+import type { JobDataOf } from '../contract';
+import { indexHandlers } from './handler-index';
+import { queueNameFor } from './queue-name';
+import { settlesWithin } from './timing';
+
+export interface JobWorkerOptions extends JobStores {
+  connection: RedisOptions;
+  /** Delivers cancel requests from other processes. */
+  bus: JobEventBus;
+  /** Exactly one per JobType. */
+  handlers: readonly JobHandler[];
+  queueBase?: string;
+  /** Jobs run at once per type. Default 2 each. */
+  concurrency?: Partial<Record<JobType, number>>;
+  /** How long a job stays ours without a lock renewal. Default 15 s. */
+  lockDurationMs?: number;
+  /** How often BullMQ looks for jobs whose worker died. Default 10 s. */
+  stalledIntervalMs?: number;
+  /** Restarts after a lost worker before the job fails WORKER_LOST. Default 1. */
+  maxStalledCount?: number;
+  progressIntervalMs?: number;
+  /** LOG output each run of a job may store; default DEFAULT_LOG_BUDGET. */
+  logBudget?: LogBudget;
+  onError?: (error: Error) => void;
+}
+
+const CANCEL_REASON = 'cancelled';
+const SHUTDOWN_REASON = 'worker shutting down';
+export const DEFAULT_CLOSE_DEADLINE_MS = 30_000;
+/** After the deadline aborts them, how long handlers get to notice. */
+const ABORT_GRACE_MS = 5_000;
+const STALLED_REASON = 'job stalled more than allowable limit';
+
+/** The consumer side: runs handlers and turns their outcome into the job's ending. */
+export class JobWorker {
+  private readonly stores: JobStores;
+  private readonly handlers: ReadonlyMap<JobType, JobHandler>;
+  private readonly workers: Worker[] = [];
+  private readonly progressIntervalMs: number | undefined;
+  private readonly logBudget: LogBudget | undefined;
+  private readonly onError: (error: Error) => void;
+  private readonly stopListening: () => void;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: JobWorkerOptions) {
+    this.handlers = indexHandlers(options.handlers);
+    const { records, events, onJobEnded } = options;
+    this.stores = { records, events, onJobEnded };
+    this.progressIntervalMs = options.progressIntervalMs;
+    this.logBudget = options.logBudget;
+    this.onError = options.onError ?? ((error: Error) => console.error('[jobs] worker:', error));
+    for (const type of JOB_TYPES) {
+      // The data is what enqueue() took for this queue's type: the contract held it when it was queued.
+      const worker = new Worker<JobDataOf<JobType>, JobResult | undefined>(
+        queueNameFor(type, options.queueBase),
+        // Three parameters: BullMQ only creates the AbortSignal for processors that take one.
+        (job, _token, signal) => this.process(type, job, signal),
+        {
+          connection: { ...options.connection, maxRetriesPerRequest: null },
+          prefix: records.keys.bullPrefix,
+          concurrency: options.concurrency?.[type] ?? 2,
+          lockDuration: options.lockDurationMs ?? 15_000,
+          stalledInterval: options.stalledIntervalMs ?? 10_000,
+          maxStalledCount: options.maxStalledCount ?? 1,
+        },
+      );
+      worker.on('failed', (job, error) => {
+        if (job) this.afterFailed(job, error).catch((e: unknown) => this.report(e));
+      });
+      worker.on('stalled', (jobId) => this.afterStalled(jobId).catch((e: unknown) => this.report(e)));
+      worker.on('error', (error) => this.onError(error));
+      this.workers.push(worker);
+    }
+    this.stopListening = options.bus.onCancelRequested((jobId) => {
+      for (const worker of this.workers) worker.cancelJob(jobId, CANCEL_REASON);
+    });
+  }
+
+  /** Resolves once every queue's worker is connected and fetching. */
+  async whenReady(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.waitUntilReady()));
+  }
+
+  /**
+   * For SIGTERM: stop taking jobs, give running ones `deadlineMs` to finish,
+   * then abort them (they are retried elsewhere, or fail WORKER_LOST on their
+   * last attempt). A handler that ignores its signal even then is left behind.
+   */
+  close(deadlineMs = DEFAULT_CLOSE_DEADLINE_MS): Promise<void> {
+    this.closing ??= this.shutdown(deadlineMs);
+    return this.closing;
+  }
+
+  private async shutdown(deadlineMs: number): Promise<void> {
+    const closed = Promise.all(this.workers.map((worker) => worker.close()));
+    if (!(await settlesWithin(closed, deadlineMs))) {
+      for (const worker of this.workers) worker.cancelAllJobs(SHUTDOWN_REASON);
+      if (!(await settlesWithin(closed, ABORT_GRACE_MS))) {
+        this.onError(new Error('job handlers ignored their abort signal; the worker closed without them'));
+      }
+    }
+    this.stopListening();
+  }
+
+  private async process(
+    type: JobType,
+    job: Job<JobDataOf<JobType>>,
+    signal: AbortSignal | undefined,
+  ): Promise<JobResult | undefined> {
+    const { records, events } = this.stores;
+    const id = job.id;
+    const handler = this.handlers.get(type);
+    if (!id || !handler || !signal) throw new UnrecoverableError('job without id, handler or signal');
+    const attempt = job.attemptsMade + 1;
+    const maxAttempts = job.opts.attempts ?? 1;
+
+    const before = await records.get(id);
+    // Ended while BullMQ still held it (a cancel that won the race): nothing to run.
+    if (!before || isTerminal(before.state)) return undefined;
+    if (await records.isCancelRequested(id)) {
+      await endJob(this.stores, id, JobState.CANCELLED, { message: 'cancelled before it started' });
+      throw new UnrecoverableError(CANCEL_REASON);
+    }
+    if (!(await records.transition(id, JobState.RUNNING, { attempts: attempt }))) return undefined;
+    if (before.state === JobState.QUEUED) {
+      await events.append(id, { kind: JobEventKind.STATE, state: JobState.RUNNING });
+    } else if (before.attempts >= attempt) {
+      // Same attempt again: BullMQ re-queued it because its worker died.
+      await events.append(id, {
+        kind: JobEventKind.LOG,
+        message: `Restarting attempt ${attempt} after its worker was lost`,
+      });
+    } else {
+      await events.append(id, { kind: JobEventKind.LOG, message: `Attempt ${attempt} of ${maxAttempts}` });
+    }
+
+    const emit = new ThrottledEmitter(id, events, records, {
+      ...(this.progressIntervalMs !== undefined ? { progressIntervalMs: this.progressIntervalMs } : {}),
+      ...(this.logBudget ? { logBudget: this.logBudget } : {}),
+    });
+    try {
+      const result = await handler.handle({ jobId: id, type, data: job.data, signal, attempt, emit });
+      await emit.finish();
+      // A handler may stop early and return when cancelled: that is still a cancel.
+      if (signal.aborted && signal.reason === CANCEL_REASON) return await this.cancelled(id);
+      await endJob(this.stores, id, JobState.SUCCEEDED, { result });
+      return result;
+    } catch (error) {
+      await emit.finish().catch(() => undefined);
+      if (signal.aborted && signal.reason === CANCEL_REASON) return await this.cancelled(id);
+      const failure: JobError = signal.aborted
+        ? { code: ErrorCode.WORKER_LOST, message: `${SHUTDOWN_REASON}: ${errorMessage(error)}` }
+        : toJobError(error);
+      const retryable = signal.aborted || (isDrydockError(error) && isTransient(error.code));
+      if (retryable && attempt < maxAttempts) {
+        const wait = backoffDelay(job, attempt);
+        await events.append(id, {
+          kind: JobEventKind.LOG,
+          message: `Attempt ${attempt} of ${maxAttempts} failed (${failure.code}: ${failure.message}); retrying in ${wait} ms`,
+        });
+        // BullMQ sees the failure and schedules the retry with its backoff.
+        throw error;
+      }
+      await endJob(this.stores, id, JobState.FAILED, { error: failure });
+      throw new UnrecoverableError(failure.message);
+    } finally {
+      emit.close();
+    }
+  }
+
+  private async cancelled(id: string): Promise<never> {
+    await endJob(this.stores, id, JobState.CANCELLED, { message: 'cancelled' });
+    throw new UnrecoverableError(CANCEL_REASON);
+  }
+
+  /**
+   * Catches the endings the processor never saw: a job that stalled too
+   * often (BullMQ fails it without calling us) or whose processing broke
+   * down before it could write its own ending.
+   */
+  private async afterFailed(job: Job, error: Error): Promise<void> {
+    const id = job.id;
+    if (!id) return;
+    const record = await this.stores.records.get(id);
+    if (!record || isTerminal(record.state)) return;
+    // BullMQ stamps finishedOn only when it gives up; otherwise another attempt is scheduled.
+    if (!job.finishedOn) return;
+    const failure: JobError = error.message.includes(STALLED_REASON)
+      ? { code: ErrorCode.WORKER_LOST, message: `the worker running this job stopped responding (${error.message})` }
+      : toJobError(error);
+    await endJob(this.stores, id, JobState.FAILED, { error: failure });
+  }
+
+  private async afterStalled(id: string): Promise<void> {
+    const record = await this.stores.records.get(id);
+    if (!record || isTerminal(record.state)) return;
+    await this.stores.events.append(id, {
+      kind: JobEventKind.LOG,
+      message: 'The worker running this job stopped responding; the job was put back in the queue',
+    });
+  }
+
+  private report(error: unknown): void {
+    if (isDrydockError(error) && error.code === ErrorCode.JOB_FINISHED) return;
+    this.onError(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+function backoffDelay(job: Job, attempt: number): number {
+  const backoff = job.opts.backoff;
+  if (backoff === undefined) return 0;
+  if (typeof backoff === 'number') return backoff;
+  const base = backoff.delay ?? 0;
+  return backoff.type === 'exponential' ? base * 2 ** (attempt - 1) : base;
+}
