@@ -185,6 +185,16 @@ export class ImageOperations {
     yield* streamWithAbort(body, ErrorCode.REGISTRY_ERROR);
   }
 
+  /**
+   * `docker save`: the references' images as one tar stream (GET /images/get). The caller owns the
+   * stream: destroying it ends the engine's response.
+   */
+  async save(references: readonly string[]): Promise<Readable> {
+    // dockerode's typings lack getImages; its names option becomes names=a&names=b.
+    const docker = this.docker as unknown as { getImages(options: { names: string[] }): Promise<Readable> };
+    return engineCall('image', () => docker.getImages({ names: [...references] }));
+  }
+
   /** Builds from a tar context stream with the legacy builder; yields the build's messages. */
   async *build(context: Readable, options: BuildOptions): AsyncGenerator<EngineMessage> {
     const body = (await engineCall('engine', () =>

@@ -4,6 +4,12 @@ import type { PushJobData } from './handlers/push.job';
 import type { RunJobData } from './handlers/run.job';
 import type { JobResult, JobType } from './model';
 
+/** `docker save` of one or several references, already checked against the team's namespaces. */
+export interface ExportJobData {
+  references: string[];
+  team: string | null;
+}
+
 /** What a pull or push leaves behind: the image, its tags and (when the registry named it) the digest. */
 export type TransferJobResult = Required<Pick<JobResult, 'imageId' | 'tags'>> & Pick<JobResult, 'digest'>;
 
@@ -17,6 +23,7 @@ export interface JobDataMap {
   [JobType.PUSH]: { data: PushJobData; result: TransferJobResult };
   [JobType.BUILD]: { data: BuildJobData; result: Required<Pick<JobResult, 'imageId' | 'tags'>> };
   [JobType.RUN]: { data: RunJobData; result: Required<Pick<JobResult, 'containerId' | 'exitCode'>> };
+  [JobType.EXPORT]: { data: ExportJobData; result: Required<Pick<JobResult, 'tags' | 'artifactBytes'>> };
 }
 
 export type JobDataOf<T extends JobType> = JobDataMap[T]['data'];

@@ -8,6 +8,7 @@ export enum JobType {
   PUSH = 'PUSH',
   BUILD = 'BUILD',
   RUN = 'RUN',
+  EXPORT = 'EXPORT',
 }
 
 export enum JobState {
@@ -34,6 +35,8 @@ export interface JobResult {
   tags?: string[];
   containerId?: string;
   exitCode?: number;
+  /** EXPORT: the size of the tar kept for download. */
+  artifactBytes?: number;
 }
 
 export interface JobError {

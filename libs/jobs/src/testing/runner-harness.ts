@@ -5,7 +5,7 @@ import type { BuildJobData } from '../lib/handlers/build.job';
 import type { PullJobData } from '../lib/handlers/pull.job';
 import type { PushJobData } from '../lib/handlers/push.job';
 import { JobEventStore } from '../lib/event-store';
-import { JobEventKind, type JobEvent, type JobResult, JobType } from '../lib/model';
+import { JOB_TYPES, JobEventKind, type JobEvent, type JobResult, JobType } from '../lib/model';
 import { JobRecordStore } from '../lib/record-store';
 import {
   type JobContext,
@@ -68,7 +68,8 @@ export class Harness {
       records: this.records,
       events: this.events,
       bus: this.bus,
-      handlers: [handler(JobType.PULL, pull), handler(JobType.PUSH), handler(JobType.BUILD), handler(JobType.RUN)],
+      // Every type has one, so a new job type needs no entry here.
+      handlers: [handler(JobType.PULL, pull), ...JOB_TYPES.filter((type) => type !== JobType.PULL).map((type) => handler(type))],
       ...options,
     });
     this.workers.push(worker);

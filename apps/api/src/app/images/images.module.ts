@@ -1,5 +1,12 @@
-import { Module } from '@nestjs/common';
+import { Inject, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { join } from 'node:path';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { RegistriesModule } from '../registries/registries.module';
+import { ArtifactStore } from './artifact-store';
+import { ExportController } from './export.controller';
+import { ExportJobHandler } from './export.job-handler';
+import { ExportResolver } from './export.resolver';
+import { ExportService } from './export.service';
 import { ImagesController } from './images.controller';
 import { ImagesResolver } from './images.resolver';
 import { ImagesService } from './images.service';
@@ -8,10 +15,46 @@ import { TransfersResolver } from './transfers.resolver';
 import { TransfersService } from './transfers.service';
 import { PullJobHandler, PushJobHandler } from './transfer.jobs';
 
+const SWEEP_EVERY_MS = 60 * 60 * 1000;
+
 @Module({
   imports: [RegistriesModule],
-  controllers: [TransfersController, ImagesController],
-  providers: [ImagesService, ImagesResolver, TransfersService, TransfersResolver, PullJobHandler, PushJobHandler],
+  controllers: [TransfersController, ExportController, ImagesController],
+  providers: [
+    { provide: ArtifactStore, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new ArtifactStore(join(config.dataDir, 'artifacts')) },
+    ImagesService,
+    ImagesResolver,
+    TransfersService,
+    TransfersResolver,
+    ExportService,
+    ExportResolver,
+    PullJobHandler,
+    PushJobHandler,
+    ExportJobHandler,
+  ],
   exports: [ImagesService],
 })
-export class ImagesModule {}
+export class ImagesModule implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Images');
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    @Inject(ArtifactStore) private readonly artifacts: ArtifactStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Export tars live as long as their job's record: past the retention nobody can ask for them. */
+  onModuleInit(): void {
+    const sweep = () =>
+      void this.artifacts
+        .sweep(this.config.jobRetentionSeconds * 1000)
+        .then((removed) => removed && this.logger.log(`removed ${removed} expired export artifacts`))
+        .catch((error: Error) => this.logger.warn(`artifact sweep failed: ${error.message}`));
+    sweep();
+    this.timer = setInterval(sweep, SWEEP_EVERY_MS).unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+}

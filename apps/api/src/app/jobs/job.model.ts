@@ -14,6 +14,8 @@ export class JobResultModel {
   @Field(() => [String], { nullable: true }) @ApiPropertyOptional({ type: [String] }) tags?: string[];
   @Field(() => String, { nullable: true }) @ApiPropertyOptional() containerId?: string;
   @Field(() => Int, { nullable: true }) @ApiPropertyOptional() exitCode?: number;
+  @Field(() => Float, { nullable: true, description: 'EXPORT: bytes of the tar at GET /v1/jobs/{id}/artifact' })
+  @ApiPropertyOptional() artifactBytes?: number;
 }
 
 @ObjectType('JobError')

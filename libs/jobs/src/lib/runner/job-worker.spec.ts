@@ -17,7 +17,7 @@ describe('JobWorker handlers', () => {
     const h = harness();
     const base = { connection: testRedisOptions(), records: h.records, events: h.events, bus: h.bus };
     expect(() => new JobWorker({ ...base, handlers: [handler(JobType.PULL), handler(JobType.PUSH)] })).toThrow(
-      'no handler for BUILD, RUN jobs',
+      'no handler for BUILD, RUN',
     );
     expect(
       () =>
