@@ -1,13 +1,12 @@
 import { Inject, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { join } from 'node:path';
+import { startSweep } from '../common/periodic-sweep';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { BuildJobHandler } from './build.job-handler';
 import { BuildsController } from './builds.controller';
 import { BuildsResolver } from './builds.resolver';
 import { BuildsService } from './builds.service';
 import { ContextStore } from './context-store';
-
-const SWEEP_EVERY_MS = 60 * 60 * 1000;
 
 @Module({
   controllers: [BuildsController],
@@ -25,7 +24,7 @@ const SWEEP_EVERY_MS = 60 * 60 * 1000;
 })
 export class BuildsModule implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Builds');
-  private timer: NodeJS.Timeout | undefined;
+  private stopSweep: () => void = () => undefined;
 
   constructor(
     @Inject(ContextStore) private readonly contexts: ContextStore,
@@ -34,16 +33,10 @@ export class BuildsModule implements OnModuleInit, OnApplicationShutdown {
 
   /** Spooled contexts nobody will build (never used, or their job cancelled while queued) go after the job retention. */
   onModuleInit(): void {
-    const sweep = () =>
-      void this.contexts
-        .sweep(this.config.jobRetentionSeconds * 1000)
-        .then((removed) => removed && this.logger.log(`removed ${removed} stale build contexts`))
-        .catch((error: Error) => this.logger.warn(`context sweep failed: ${error.message}`));
-    sweep();
-    this.timer = setInterval(sweep, SWEEP_EVERY_MS).unref();
+    this.stopSweep = startSweep('stale build contexts', () => this.contexts.sweep(this.config.jobRetentionSeconds * 1000), this.logger);
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.timer);
+    this.stopSweep();
   }
 }

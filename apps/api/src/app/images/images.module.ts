@@ -1,5 +1,6 @@
 import { Inject, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { join } from 'node:path';
+import { startSweep } from '../common/periodic-sweep';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { RegistriesModule } from '../registries/registries.module';
 import { ArtifactStore } from './artifact-store';
@@ -14,8 +15,6 @@ import { TransfersController } from './transfers.controller';
 import { TransfersResolver } from './transfers.resolver';
 import { TransfersService } from './transfers.service';
 import { PullJobHandler, PushJobHandler } from './transfer.jobs';
-
-const SWEEP_EVERY_MS = 60 * 60 * 1000;
 
 @Module({
   imports: [RegistriesModule],
@@ -36,7 +35,7 @@ const SWEEP_EVERY_MS = 60 * 60 * 1000;
 })
 export class ImagesModule implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Images');
-  private timer: NodeJS.Timeout | undefined;
+  private stopSweep: () => void = () => undefined;
 
   constructor(
     @Inject(ArtifactStore) private readonly artifacts: ArtifactStore,
@@ -45,16 +44,10 @@ export class ImagesModule implements OnModuleInit, OnApplicationShutdown {
 
   /** Export tars live as long as their job's record: past the retention nobody can ask for them. */
   onModuleInit(): void {
-    const sweep = () =>
-      void this.artifacts
-        .sweep(this.config.jobRetentionSeconds * 1000)
-        .then((removed) => removed && this.logger.log(`removed ${removed} expired export artifacts`))
-        .catch((error: Error) => this.logger.warn(`artifact sweep failed: ${error.message}`));
-    sweep();
-    this.timer = setInterval(sweep, SWEEP_EVERY_MS).unref();
+    this.stopSweep = startSweep('expired export artifacts', () => this.artifacts.sweep(this.config.jobRetentionSeconds * 1000), this.logger);
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.timer);
+    this.stopSweep();
   }
 }
