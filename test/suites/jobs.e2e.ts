@@ -194,7 +194,22 @@ describe('pull, push and build as jobs, with live and replayable progress', () =
     const first = await api(running).post('/v1/builds').set('idempotency-key', key).send(body).expect(202);
     const again = await api(running).post('/v1/builds').set('idempotency-key', key).send(body).expect(202);
     expect(again.body.id).toBe(first.body.id);
+    expect(first.headers['location']).toBe(`/v1/jobs/${first.body.id}`);
     await waitForJob(running.url, running.token, first.body.id);
+  });
+
+  it('refuses an Idempotency-Key that is not 1 to 200 visible characters on every endpoint that queues a job', async () => {
+    const bad = 'k'.repeat(201);
+    for (const [path, body] of [
+      ['/v1/images/pull', { reference: `${testEnv.registry}/${ns}/never:1` }],
+      [`/v1/images/${encodeURIComponent(testEnv.fixture)}/push`, {}],
+      ['/v1/builds', { dockerfile: `FROM ${testEnv.fixture}`, tags: [`${repo}:never`] }],
+      ['/v1/containers', { image: testEnv.fixture, cmd: ['true'] }],
+      [`/v1/images/${encodeURIComponent(testEnv.fixture)}/export`, {}],
+    ] as const) {
+      const answer = await api(running).post(path).set('idempotency-key', bad).send(body);
+      expect({ path, status: answer.status, code: answer.body.code }).toEqual({ path, status: 400, code: 'VALIDATION_FAILED' });
+    }
   });
 
   it('pushes all tags of a repository to a registry and the registry reports the same digest', async () => {

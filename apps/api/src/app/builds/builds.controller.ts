@@ -1,11 +1,11 @@
-import { Controller, Headers, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Post, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import { DrydockError, ErrorCode } from '@drydock/docker';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
-import { idempotencyKey } from '../common/idempotency';
+import { AcceptedJob, IdempotencyKey } from '../jobs/accepted-job';
 import { validationPipe } from '../common/validation.pipe';
 import { JobModel } from '../jobs/job.model';
 import { BuildQuery, InlineBuildBody } from './builds.dto';
@@ -59,17 +59,15 @@ export class BuildsController {
    */
   @Post()
   @RequireRole('builder')
-  @HttpCode(202)
+  @AcceptedJob()
   @ApiConsumes('application/x-tar', 'multipart/form-data', 'application/json')
   @ApiBody({ type: InlineBuildBody, description: 'JSON; or a tar context with the query parameters of BuildQuery' })
-  @ApiAcceptedResponse({ type: JobModel, description: 'Location: /v1/jobs/{id}' })
   async build(
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-    @Headers('idempotency-key') key: string | undefined,
+    @IdempotencyKey() idempotency: string | undefined,
     @CurrentPrincipal() principal: Principal,
   ): Promise<JobModel> {
-    const idempotency = idempotencyKey(key);
     let job;
     if (isContext(request)) {
       const options = await queryOptions(request.query);
@@ -83,7 +81,6 @@ export class BuildsController {
       const body = (await validationPipe.transform(request.body ?? {}, { type: 'body', metatype: InlineBuildBody })) as InlineBuildBody;
       job = await this.builds.fromBody(body, principal, idempotency);
     }
-    void reply.header('location', `/v1/jobs/${job.id}`);
     return job;
   }
 

@@ -1,10 +1,10 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
-import { idempotencyKey } from '../common/idempotency';
+import { AcceptedJob, IdempotencyKey } from '../jobs/accepted-job';
 import { Image } from '../images/image.model';
 import { JobModel } from '../jobs/job.model';
 import { Container, ContainerLogs } from './container.model';
@@ -20,17 +20,13 @@ export class ContainersController {
   /** Runs a command in a new container as a RUN job: its output lines become the job's LOG events. */
   @Post()
   @RequireRole('builder')
-  @HttpCode(202)
-  @ApiAcceptedResponse({ type: JobModel, description: 'Location: /v1/jobs/{id}' })
-  async run(
+  @AcceptedJob()
+  run(
     @Body() body: RunContainerBody,
-    @Headers('idempotency-key') key: string | undefined,
+    @IdempotencyKey() key: string | undefined,
     @CurrentPrincipal() principal: Principal,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<JobModel> {
-    const job = await this.containers.run(body, principal, idempotencyKey(key));
-    void reply.header('location', `/v1/jobs/${job.id}`);
-    return job;
+    return this.containers.run(body, principal, key);
   }
 
   @Get()

@@ -1,9 +1,9 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Param, Post, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
-import { idempotencyKey } from '../common/idempotency';
+import { AcceptedJob, IdempotencyKey } from '../jobs/accepted-job';
 import { JobModel } from '../jobs/job.model';
 import { ExportImagesBody } from './export.dto';
 import { ExportService } from './export.service';
@@ -15,18 +15,14 @@ export class ExportController {
 
   @Post('images/:ref/export')
   @RequireRole('builder')
-  @HttpCode(202)
-  @ApiAcceptedResponse({ type: JobModel, description: 'Location: /v1/jobs/{id}' })
-  async export(
+  @AcceptedJob()
+  export(
     @Param('ref') ref: string,
     @Body() body: ExportImagesBody = {},
     @CurrentPrincipal() principal: Principal,
-    @Headers('idempotency-key') key: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    @IdempotencyKey() key: string | undefined,
   ): Promise<JobModel> {
-    const job = await this.exports.export([ref, ...(body.references ?? [])], principal, idempotencyKey(key));
-    void reply.header('location', `/v1/jobs/${job.id}`);
-    return job;
+    return this.exports.export([ref, ...(body.references ?? [])], principal, key);
   }
 
   /** The tar of a SUCCEEDED export, streamed from disk (`docker load -i` takes it). */

@@ -1,9 +1,8 @@
-import { Body, Controller, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import { Body, Controller, Param, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
-import { idempotencyKey } from '../common/idempotency';
+import { AcceptedJob, IdempotencyKey } from '../jobs/accepted-job';
 import { JobModel } from '../jobs/job.model';
 import { PullImageBody, PushImageBody } from './transfers.dto';
 import { TransfersService } from './transfers.service';
@@ -15,32 +14,24 @@ export class TransfersController {
 
   @Post('pull')
   @RequireRole('builder')
-  @HttpCode(202)
-  @ApiAcceptedResponse({ type: JobModel, description: 'Location: /v1/jobs/{id}' })
-  async pull(
+  @AcceptedJob()
+  pull(
     @Body() body: PullImageBody,
     @CurrentPrincipal() principal: Principal,
-    @Headers('idempotency-key') key: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    @IdempotencyKey() key: string | undefined,
   ): Promise<JobModel> {
-    const job = await this.transfers.pull(body.reference, body.platform, principal, idempotencyKey(key));
-    void reply.header('location', `/v1/jobs/${job.id}`);
-    return job;
+    return this.transfers.pull(body.reference, body.platform, principal, key);
   }
 
   @Post(':ref/push')
   @RequireRole('builder')
-  @HttpCode(202)
-  @ApiAcceptedResponse({ type: JobModel, description: 'Location: /v1/jobs/{id}' })
-  async push(
+  @AcceptedJob()
+  push(
     @Param('ref') ref: string,
     @Body() body: PushImageBody = {},
     @CurrentPrincipal() principal: Principal,
-    @Headers('idempotency-key') key: string | undefined,
-    @Res({ passthrough: true }) reply: FastifyReply,
+    @IdempotencyKey() key: string | undefined,
   ): Promise<JobModel> {
-    const job = await this.transfers.push(ref, body.allTags ?? false, principal, idempotencyKey(key));
-    void reply.header('location', `/v1/jobs/${job.id}`);
-    return job;
+    return this.transfers.push(ref, body.allTags ?? false, principal, key);
   }
 }
