@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startApp, type RunningApp } from '../support/app';
+import { startTwoTeamApp, type RunningApp } from '../support/app';
 import { docker, removeImagesUnder, uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
 import { gql } from '../support/graphql';
@@ -17,16 +17,7 @@ describe('image export: docker save as an EXPORT job, its tar downloaded and loa
   let buildJobId: string;
 
   beforeAll(async () => {
-    running = await startApp(
-      { DRYDOCK_RATE_LIMIT_MUTATIONS_PER_MINUTE: '0' },
-      {
-        tokens: [
-          { name: 'builder-a', team: 'team-a', role: 'builder', namespaces: [`${ns}/team-a/**`] },
-          { name: 'viewer-a', team: 'team-a', role: 'viewer' },
-          { name: 'builder-b', team: 'team-b', role: 'builder', namespaces: [`${ns}/team-b/**`] },
-        ],
-      },
-    );
+    running = await startTwoTeamApp(ns);
     const accepted = await api(running, running.tokens['builder-a'])
       .post('/v1/builds')
       .send({ dockerfile: `FROM ${testEnv.fixture}\nRUN echo exported > /exported`, tags: tagged })

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { startApp, type RunningApp } from '../support/app';
+import { startTwoTeamApp, type RunningApp } from '../support/app';
 import { removeImagesUnder, uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
 import { collect, gql, wsClient } from '../support/graphql';
@@ -12,16 +12,7 @@ describe('jobs belong to their team', () => {
   let jobId: string;
 
   beforeAll(async () => {
-    running = await startApp(
-      { DRYDOCK_RATE_LIMIT_MUTATIONS_PER_MINUTE: '0' },
-      {
-        tokens: [
-          { name: 'builder-a', team: 'team-a', role: 'builder', namespaces: [`${ns}/team-a/**`] },
-          { name: 'viewer-a', team: 'team-a', role: 'viewer' },
-          { name: 'builder-b', team: 'team-b', role: 'builder', namespaces: [`${ns}/team-b/**`] },
-        ],
-      },
-    );
+    running = await startTwoTeamApp(ns);
     const accepted = await api(running, running.tokens['builder-a'])
       .post('/v1/builds')
       .send({ dockerfile: `FROM ${testEnv.fixture}\nRUN echo team-a-secret-output`, tags: [`${ns}/team-a/app:1`] })

@@ -118,3 +118,20 @@ export async function startApp(env: Record<string, string> = {}, options: StartO
     close: () => app.close(),
   };
 }
+
+/**
+ * The two-team app several suites use: a builder and a viewer of team-a, a builder of
+ * team-b, each writing under `<ns>/<team>/**`, with no mutation rate limit.
+ */
+export function startTwoTeamApp(ns: string): Promise<RunningApp> {
+  return startApp(
+    { DRYDOCK_RATE_LIMIT_MUTATIONS_PER_MINUTE: '0' },
+    {
+      tokens: [
+        { name: 'builder-a', team: 'team-a', role: 'builder', namespaces: [`${ns}/team-a/**`] },
+        { name: 'viewer-a', team: 'team-a', role: 'viewer' },
+        { name: 'builder-b', team: 'team-b', role: 'builder', namespaces: [`${ns}/team-b/**`] },
+      ],
+    },
+  );
+}

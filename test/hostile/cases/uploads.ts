@@ -148,44 +148,37 @@ export const uploads: HostileCase[] = [
   ),
 
   // #8.15: the Dockerfile checked must be the Dockerfile built.
-  {
-    defect: '#8.15 checked is built',
-    name: 'a tar holding the Dockerfile twice is refused',
-    async run(target) {
-      const body = await rawTar([[{ name: 'Dockerfile' }, 'FROM scratch\n'], [{ name: './Dockerfile' }, `FROM ${target.namespaceB}/evil\n`]]);
-      const answer = await target.request('POST', `/v1/builds?t=${tag(target)}`, target.tokens.builderA, { headers: { 'content-type': 'application/x-tar' }, body });
-      expectProblem(answer, 400, 'DOCKERFILE_INVALID');
-      await expectSpoolEmpty(target);
-    },
-  },
-  {
-    defect: '#8.15 checked is built',
-    name: 'a Dockerfile over 1 MiB is refused, not checked truncated',
-    async run(target) {
-      const dockerfile = `FROM scratch\n${'# padding\n'.repeat(110_000)}FROM ${target.namespaceB}/evil\n`;
-      const answer = await target.request('POST', `/v1/builds?t=${tag(target)}`, target.tokens.builderA, {
-        headers: { 'content-type': 'application/x-tar' },
-        body: await tarContext({ Dockerfile: dockerfile }),
-      });
-      expectRefused(answer);
-      await expectSpoolEmpty(target);
-    },
-  },
-
-  {
-    defect: '#8.15 checked is built',
-    name: 'a Dockerfile swapped in through a symlinked directory (`sub -> .`, then `sub/Dockerfile`) is refused',
-    async run(target) {
-      const body = await rawTar([
-        [{ name: 'Dockerfile' }, 'FROM scratch\n'],
-        [{ name: 'sub', type: 'symlink', linkname: '.' }],
-        [{ name: 'sub/Dockerfile' }, `FROM ${target.namespaceB}/evil\n`],
-      ]);
-      const answer = await target.request('POST', `/v1/builds?t=${tag(target)}`, target.tokens.builderA, { headers: { 'content-type': 'application/x-tar' }, body });
-      expectProblem(answer, 400, 'VALIDATION_FAILED');
-      await expectSpoolEmpty(target);
-    },
-  },
+  ...(
+    [
+      ['a tar holding the Dockerfile twice is refused', 'DOCKERFILE_INVALID', (b: string) => rawTar([[{ name: 'Dockerfile' }, 'FROM scratch\n'], [{ name: './Dockerfile' }, `FROM ${b}/evil\n`]])],
+      [
+        'a Dockerfile over 1 MiB is refused, not checked truncated',
+        'DOCKERFILE_INVALID',
+        (b: string) => tarContext({ Dockerfile: `FROM scratch\n${'# padding\n'.repeat(110_000)}FROM ${b}/evil\n` }),
+      ],
+      [
+        'a Dockerfile swapped in through a symlinked directory (`sub -> .`, then `sub/Dockerfile`) is refused',
+        'VALIDATION_FAILED',
+        (b: string) =>
+          rawTar([
+            [{ name: 'Dockerfile' }, 'FROM scratch\n'],
+            [{ name: 'sub', type: 'symlink', linkname: '.' }],
+            [{ name: 'sub/Dockerfile' }, `FROM ${b}/evil\n`],
+          ]),
+      ],
+    ] as const
+  ).map(
+    ([name, code, context]): HostileCase => ({
+      defect: '#8.15 checked is built',
+      name,
+      async run(target) {
+        const body = await context(target.namespaceB);
+        const answer = await target.request('POST', `/v1/builds?t=${tag(target)}`, target.tokens.builderA, { headers: { 'content-type': 'application/x-tar' }, body });
+        expectProblem(answer, 400, code);
+        await expectSpoolEmpty(target);
+      },
+    }),
+  ),
 
   // #8.9: an upload is its team's.
   {
