@@ -10,17 +10,19 @@ export default [
   {
     files: ['**/*.ts', '**/*.js'],
     rules: {
-      // The arrows are apps/api -> libs/jobs -> libs/docker, and nothing else.
+      // The arrows are apps/api -> libs/jobs -> libs/docker -> libs/core, and nothing else;
+      // libs/core (the error vocabulary and the reference grammar) depends on nothing.
       '@nx/enforce-module-boundaries': [
         'error',
         {
           enforceBuildableLibDependency: true,
           allow: ['^.*/eslint(\\.base)?\\.config\\.[cm]?[jt]s$'],
           depConstraints: [
-            { sourceTag: 'scope:api', onlyDependOnLibsWithTags: ['scope:jobs', 'scope:docker'] },
-            { sourceTag: 'scope:e2e', onlyDependOnLibsWithTags: ['scope:api', 'scope:jobs', 'scope:docker'] },
-            { sourceTag: 'scope:jobs', onlyDependOnLibsWithTags: ['scope:docker'] },
-            { sourceTag: 'scope:docker', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'scope:api', onlyDependOnLibsWithTags: ['scope:jobs', 'scope:docker', 'scope:core'] },
+            { sourceTag: 'scope:e2e', onlyDependOnLibsWithTags: ['scope:api', 'scope:jobs', 'scope:docker', 'scope:core'] },
+            { sourceTag: 'scope:jobs', onlyDependOnLibsWithTags: ['scope:docker', 'scope:core'] },
+            { sourceTag: 'scope:docker', onlyDependOnLibsWithTags: ['scope:core'] },
+            { sourceTag: 'scope:core', onlyDependOnLibsWithTags: [] },
           ],
         },
       ],
@@ -34,13 +36,13 @@ export default [
   },
   {
     // Only the engine adapter may speak dockerode; only the app may speak NestJS.
-    files: ['apps/**/*.ts', 'libs/jobs/**/*.ts', 'test/**/*.ts'],
+    files: ['apps/**/*.ts', 'libs/core/**/*.ts', 'libs/jobs/**/*.ts', 'test/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: [{ name: 'dockerode', message: 'dockerode stays inside libs/docker.' }] }],
     },
   },
   {
-    files: ['libs/docker/**/*.ts', 'libs/jobs/**/*.ts'],
+    files: ['libs/core/**/*.ts', 'libs/docker/**/*.ts', 'libs/jobs/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

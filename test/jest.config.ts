@@ -11,6 +11,7 @@ const config: Config = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/test/tsconfig.json' }],
   },
   moduleNameMapper: {
+    '^@drydock/core$': '<rootDir>/libs/core/src/index.ts',
     '^@drydock/docker$': '<rootDir>/libs/docker/src/index.ts',
     '^@drydock/jobs$': '<rootDir>/libs/jobs/src/index.ts',
   },

@@ -1,6 +1,4 @@
-export * from './lib/errors';
 export * from './lib/types';
-export * from './lib/reference';
 export * from './lib/stream';
 export * from './lib/lines';
 export * from './lib/engine-errors';

@@ -1,7 +1,7 @@
 import type Dockerode from 'dockerode';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { ErrorCode } from './errors';
+import { ErrorCode } from '@drydock/core';
 import { engineCall, toDomainError } from './engine-errors';
 import { imageFromInspect, isoFromEngine, isoFromUnix } from './mapping';
 import { LineAssembler } from './lines';

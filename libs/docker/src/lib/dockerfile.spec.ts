@@ -1,4 +1,4 @@
-import { ErrorCode } from './errors';
+import { ErrorCode } from '@drydock/core';
 import { checkDockerfile, MAX_LAYERS } from './dockerfile';
 
 describe('checkDockerfile', () => {

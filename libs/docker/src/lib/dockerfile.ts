@@ -1,6 +1,6 @@
 import { DockerfileParser, type Flag, type Instruction } from 'dockerfile-ast';
-import { DrydockError, ErrorCode } from './errors';
-import { parseReference } from './reference';
+import { DrydockError, ErrorCode } from '@drydock/core';
+import { parseReference } from '@drydock/core';
 
 /** The seed's rule: an image has at most 127 layers (the engine's limit on stacked filesystems). */
 export const MAX_LAYERS = 127;

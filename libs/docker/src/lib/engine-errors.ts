@@ -1,4 +1,4 @@
-import { DrydockError, ErrorCode } from './errors';
+import { DrydockError, ErrorCode } from '@drydock/core';
 
 export type Subject = 'image' | 'container' | 'registry' | 'engine';
 

@@ -1,6 +1,6 @@
 import Dockerode from 'dockerode';
 import { ContainerOperations } from './containers';
-import { DrydockError, ErrorCode } from './errors';
+import { DrydockError, ErrorCode } from '@drydock/core';
 import { ImageOperations } from './images';
 import { SystemOperations } from './system';
 import type { RegistryAuth } from './types';

@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
 import type { Readable } from 'node:stream';
-import { ErrorCode } from './errors';
+import { ErrorCode } from '@drydock/core';
 import { engineCall, toDomainError } from './engine-errors';
 import { decodeProgress, type EngineMessage } from './stream';
 import { imageFromInspect, isoFromUnix, labels, repoDigests, repoTags } from './mapping';

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ErrorCode } from './errors';
+import { ErrorCode } from '@drydock/core';
 import { RegistryClient } from './registry';
 
 /** A loopback HTTP server answering with `handle`; it records every request it gets. */

@@ -1,4 +1,4 @@
-import { DrydockError, ErrorCode } from './errors';
+import { DrydockError, ErrorCode } from '@drydock/core';
 
 export interface RegistryCredential {
   username: string;

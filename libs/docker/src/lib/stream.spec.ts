@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { ErrorCode } from './errors';
+import { ErrorCode } from '@drydock/core';
 import { decodeJsonLines, decodeProgress, type EngineMessage } from './stream';
 
 async function all(source: AsyncIterable<EngineMessage>): Promise<EngineMessage[]> {

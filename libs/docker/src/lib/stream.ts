@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { DrydockError, ErrorCode } from './errors';
+import { DrydockError, ErrorCode } from '@drydock/core';
 import { classifyMessage } from './engine-errors';
 
 /**

@@ -1,4 +1,5 @@
-import { capLine, DrydockError, ErrorCode } from '@drydock/docker';
+import { DrydockError, ErrorCode } from '@drydock/core';
+import { capLine } from '@drydock/docker';
 import type { JobEventStore } from './event-store';
 import { type JobLayer, type JobStep, JobEventKind, type JobEventInput } from './model';
 import type { JobRecordStore } from './record-store';

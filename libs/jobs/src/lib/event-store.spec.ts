@@ -1,4 +1,4 @@
-import { DrydockError, ErrorCode } from '@drydock/docker';
+import { DrydockError, ErrorCode } from '@drydock/core';
 import type { Redis } from 'ioredis';
 import { connectTestRedis, removeKeys, testPrefix } from '../testing/redis';
 import { JobEventStore } from './event-store';

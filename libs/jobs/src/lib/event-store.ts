@@ -1,4 +1,4 @@
-import { DrydockError, ErrorCode } from '@drydock/docker';
+import { DrydockError, ErrorCode } from '@drydock/core';
 import type { Redis } from 'ioredis';
 import { JobKeys } from './keys';
 import { LuaScript } from './lua';

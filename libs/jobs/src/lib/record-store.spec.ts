@@ -1,4 +1,4 @@
-import { ErrorCode } from '@drydock/docker';
+import { ErrorCode } from '@drydock/core';
 import type { Redis } from 'ioredis';
 import { connectTestRedis, removeKeys, testPrefix } from '../testing/redis';
 import { JobState, JobType } from './model';

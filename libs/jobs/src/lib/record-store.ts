@@ -1,4 +1,4 @@
-import { DrydockError, ErrorCode } from '@drydock/docker';
+import { DrydockError, ErrorCode } from '@drydock/core';
 import type { Redis } from 'ioredis';
 import { DEFAULT_RETENTION_MS, type JobStoreOptions } from './event-store';
 import { JobKeys } from './keys';

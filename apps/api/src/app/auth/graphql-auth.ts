@@ -1,5 +1,5 @@
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
-import { DrydockError, ErrorCode } from '@drydock/docker';
+import { DrydockError, ErrorCode } from '@drydock/core';
 import type { FastifyRequest } from 'fastify';
 import { GraphQLError } from 'graphql';
 import type { WsConnectionContext } from '../graphql.options';

@@ -1,4 +1,4 @@
-import { DrydockError, ErrorCode } from '@drydock/docker';
+import { DrydockError, ErrorCode } from '@drydock/core';
 import { NamespacePolicy } from './namespace.policy';
 import type { Principal } from './principal';
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DrydockError, ErrorCode, matchesNamespace, parseReference, type ImageReference } from '@drydock/docker';
+import { DrydockError, ErrorCode, matchesNamespace, parseReference, type ImageReference } from '@drydock/core';
 import { roleAtLeast, type Principal } from './principal';
 
 /**

@@ -1,5 +1,5 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { DrydockError, ErrorCode } from '@drydock/docker';
+import { DrydockError, ErrorCode } from '@drydock/core';
 import type { FastifyRequest } from 'fastify';
 import { AuditLog } from '../audit/audit.service';
 import { recordRefusal } from '../audit/record-refusal';

@@ -1,4 +1,4 @@
-import { DrydockError, ErrorCode } from '@drydock/docker';
+import { DrydockError, ErrorCode } from '@drydock/core';
 import { generateToken, hashToken, parseTokensFile } from './tokens-file';
 
 const HASH = 'a'.repeat(64);

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { checkDockerfile, DockerEngine, DrydockError, ErrorCode, parseReference } from '@drydock/docker';
+import { DrydockError, ErrorCode, parseReference } from '@drydock/core';
+import { checkDockerfile, DockerEngine } from '@drydock/docker';
 import { JobType, type BuildJobData, type JobRecord } from '@drydock/jobs';
 import type { Readable } from 'node:stream';
 import { JobsService } from '../jobs/jobs.service';

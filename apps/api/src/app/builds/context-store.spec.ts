@@ -1,4 +1,4 @@
-import { ErrorCode } from '@drydock/docker';
+import { ErrorCode } from '@drydock/core';
 import { mkdtempSync, readdirSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-import { DrydockError, ErrorCode, isDrydockError } from '@drydock/docker';
+import { DrydockError, ErrorCode, isDrydockError } from '@drydock/core';
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import { join } from 'node:path';

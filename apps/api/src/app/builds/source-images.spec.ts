@@ -1,4 +1,5 @@
-import { DrydockError, ErrorCode, type DockerEngine } from '@drydock/docker';
+import { DrydockError, ErrorCode } from '@drydock/core';
+import { type DockerEngine } from '@drydock/docker';
 import { NamespacePolicy } from '../auth/namespace.policy';
 import type { Principal } from '../auth/principal';
 import { checkSourceImages } from './source-images';

@@ -1,4 +1,5 @@
-import { DrydockError, ErrorCode, isDrydockError, type DockerEngine } from '@drydock/docker';
+import { DrydockError, ErrorCode, isDrydockError } from '@drydock/core';
+import { type DockerEngine } from '@drydock/docker';
 import type { NamespacePolicy } from '../auth/namespace.policy';
 import type { Principal } from '../auth/principal';
 

@@ -1,4 +1,4 @@
-import { DrydockError, ErrorCode, isDrydockError } from '@drydock/docker';
+import { DrydockError, ErrorCode, isDrydockError } from '@drydock/core';
 import { posix } from 'node:path';
 import { extract, type Extract } from 'tar-stream';
 

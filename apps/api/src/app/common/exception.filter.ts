@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { GraphQLError } from 'graphql';
-import { ErrorCode } from '@drydock/docker';
+import { ErrorCode } from '@drydock/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { problemOf, statusOf } from './problem';
 import { toDrydockError } from './to-drydock-error';

@@ -1,4 +1,4 @@
-import { DrydockError, ErrorCode } from '@drydock/docker';
+import { DrydockError, ErrorCode } from '@drydock/core';
 
 /** An `Idempotency-Key` header: 1..200 visible characters, or absent. */
 export function idempotencyKey(value: string | undefined): string | undefined {

@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { DrydockError, ErrorCode } from '@drydock/docker';
+import { DrydockError, ErrorCode } from '@drydock/core';
 import { codeForStatus } from './problem';
 
 const REDIS_DOWN = /ECONNREFUSED|Connection is closed|MaxRetriesPerRequest|Stream isn't writeable|enableOfflineQueue/;

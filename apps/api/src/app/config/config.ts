@@ -1,4 +1,5 @@
-import { DrydockError, ErrorCode, type BuildLimits } from '@drydock/docker';
+import { DrydockError, ErrorCode } from '@drydock/core';
+import { type BuildLimits } from '@drydock/docker';
 import { resolve } from 'node:path';
 import { readTokensFile, type TokenEntry } from '../auth/tokens-file';
 import { REGISTRY_HOST } from '../common/validation';

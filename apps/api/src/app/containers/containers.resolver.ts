@@ -1,5 +1,6 @@
 import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { DrydockError, ErrorCode, type Image as ImageShape } from '@drydock/docker';
+import { DrydockError, ErrorCode } from '@drydock/core';
+import { type Image as ImageShape } from '@drydock/docker';
 import type { JobRecord } from '@drydock/jobs';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';

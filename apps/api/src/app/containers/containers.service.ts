@@ -1,16 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  DockerEngine,
-  DrydockError,
-  ErrorCode,
-  ImageCatalog,
-  parseReference,
-  parseRepository,
-  validateTag,
-  type ContainerDetail,
-  type Image,
-  type OutputLine,
-} from '@drydock/docker';
+import { DrydockError, ErrorCode, parseReference, parseRepository, validateTag } from '@drydock/core';
+import { DockerEngine, ImageCatalog, type ContainerDetail, type Image, type OutputLine } from '@drydock/docker';
 import { JobType, RUN_LABELS, type JobRecord, type RunJobData } from '@drydock/jobs';
 import { NamespacePolicy } from '../auth/namespace.policy';
 import type { Principal } from '../auth/principal';

@@ -1,4 +1,5 @@
-import { containerCreateBody, DRYDOCK_LABEL, DrydockError, ErrorCode, isManaged } from '@drydock/docker';
+import { DrydockError, ErrorCode } from '@drydock/core';
+import { containerCreateBody, DRYDOCK_LABEL, isManaged } from '@drydock/docker';
 import { RUN_LABELS, runContainerSpec } from '@drydock/jobs';
 import {
   checkCommitChanges,

@@ -21,7 +21,7 @@
  * - A commit's `changes` are Dockerfile instructions; only those that edit
  *   image metadata are let through (checkCommitChanges).
  */
-import { DrydockError, ErrorCode } from '@drydock/docker';
+import { DrydockError, ErrorCode } from '@drydock/core';
 import type { RunJobData } from '@drydock/jobs';
 
 /** The only fields a run request has. */

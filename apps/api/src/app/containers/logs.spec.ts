@@ -1,4 +1,5 @@
-import { ErrorCode, type OutputLine } from '@drydock/docker';
+import { ErrorCode } from '@drydock/core';
+import { type OutputLine } from '@drydock/docker';
 import { CUT, limitBytes, logsJson, parseSince } from './logs';
 
 async function all<T>(items: AsyncIterable<T>): Promise<T[]> {

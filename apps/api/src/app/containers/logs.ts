@@ -1,4 +1,5 @@
-import { DrydockError, ErrorCode, utf8Prefix, type OutputLine } from '@drydock/docker';
+import { DrydockError, ErrorCode } from '@drydock/core';
+import { utf8Prefix, type OutputLine } from '@drydock/docker';
 
 /**
  * `docker logs --since`: an RFC 3339 time, UNIX seconds (`1700000000`,

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { DockerEngine, DrydockError, ErrorCode, type ContainerState } from '@drydock/docker';
+import { DrydockError, ErrorCode } from '@drydock/core';
+import { DockerEngine, type ContainerState } from '@drydock/docker';
 import { RUN_LABELS } from '@drydock/jobs';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DockerEngine, DrydockError, ErrorCode, isImageId, parseReference } from '@drydock/docker';
+import { DrydockError, ErrorCode, isImageId, parseReference } from '@drydock/core';
+import { DockerEngine } from '@drydock/docker';
 import { JobState, JobType, type JobRecord } from '@drydock/jobs';
 import type { ReadStream } from 'node:fs';
 import { NamespacePolicy } from '../auth/namespace.policy';

@@ -1,4 +1,4 @@
-import { DrydockError, ErrorCode, isImageId, parseReference } from '@drydock/docker';
+import { DrydockError, ErrorCode, isImageId, parseReference } from '@drydock/core';
 
 /** `sha256:` and 12..64 lowercase hex: a full id or an id prefix, as the engine looks ids up. */
 const ID_WITH_ALGORITHM = /^sha256:[a-f0-9]{12,64}$/;

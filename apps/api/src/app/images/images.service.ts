@@ -1,21 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  DockerEngine,
-  DrydockError,
-  ErrorCode,
-  ImageCatalog,
-  RegistryClient,
-  isImageId,
-  parseReference,
-  parseRepository,
-  validateTag,
-  type Image,
-  type ImageFilter,
-  type ImageLayer,
-  type PruneResult,
-  type RemoveImageResult,
-  type SearchResult,
-} from '@drydock/docker';
+import { DrydockError, ErrorCode, isImageId, parseReference, parseRepository, validateTag } from '@drydock/core';
+import { DockerEngine, ImageCatalog, RegistryClient, type Image, type ImageFilter, type ImageLayer, type PruneResult, type RemoveImageResult, type SearchResult } from '@drydock/docker';
 import { NamespacePolicy } from '../auth/namespace.policy';
 import type { Principal } from '../auth/principal';
 import { APP_CONFIG, type AppConfig } from '../config/config';

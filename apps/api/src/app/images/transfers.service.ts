@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DrydockError, ErrorCode, ImageCatalog, isImageId, parseReference } from '@drydock/docker';
+import { DrydockError, ErrorCode, isImageId, parseReference } from '@drydock/core';
+import { ImageCatalog } from '@drydock/docker';
 import { JobType, type JobRecord, type PullJobData, type PushJobData } from '@drydock/jobs';
 import { NamespacePolicy } from '../auth/namespace.policy';
 import type { Principal } from '../auth/principal';

@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, Headers, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { DrydockError, ErrorCode } from '@drydock/docker';
+import { DrydockError, ErrorCode } from '@drydock/core';
 import { isTerminalEvent } from '@drydock/jobs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
-import { DockerEngine, DrydockError, ErrorCode, parseReference, type RegistryAuth } from '@drydock/docker';
+import { DrydockError, ErrorCode, parseReference } from '@drydock/core';
+import { DockerEngine, type RegistryAuth } from '@drydock/docker';
 import type Redis from 'ioredis';
 import type { Principal } from '../auth/principal';
 import { REGISTRY_HOST } from '../common/validation';

@@ -1,4 +1,5 @@
-import { DrydockError, ErrorCode, isDrydockError, isTransient, type BuildLimits, type BuildOptions, type DockerEngine } from '@drydock/docker';
+import { DrydockError, ErrorCode, isDrydockError, isTransient } from '@drydock/core';
+import { type BuildLimits, type BuildOptions, type DockerEngine } from '@drydock/docker';
 import { relayBuild } from '../progress';
 import { JobType } from '../model';
 import type { JobResultOf } from '../contract';

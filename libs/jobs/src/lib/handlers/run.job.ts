@@ -1,4 +1,5 @@
-import { DrydockError, ErrorCode, isTransient, toDomainError, type ContainerSpec, type DockerEngine } from '@drydock/docker';
+import { DrydockError, ErrorCode, isTransient } from '@drydock/core';
+import { toDomainError, type ContainerSpec, type DockerEngine } from '@drydock/docker';
 import { keepUp } from '../emitter';
 import { JobType } from '../model';
 import type { JobResultOf } from '../contract';

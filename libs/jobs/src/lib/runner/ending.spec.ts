@@ -1,4 +1,4 @@
-import { DrydockError, ErrorCode } from '@drydock/docker';
+import { DrydockError, ErrorCode } from '@drydock/core';
 import { waitFor } from '../../testing/redis';
 import { closeHarnesses, harness, kinds, pullData } from '../../testing/runner-harness';
 import { JobState, JobType } from '../model';

@@ -1,4 +1,4 @@
-import { ErrorCode, isDrydockError } from '@drydock/docker';
+import { ErrorCode, isDrydockError } from '@drydock/core';
 import type { JobEventStore } from '../event-store';
 import { type JobError, JobEventKind, type JobRecord, type JobResult, JobState } from '../model';
 import type { JobRecordStore } from '../record-store';

@@ -1,4 +1,4 @@
-import { ErrorCode } from '@drydock/docker';
+import { ErrorCode } from '@drydock/core';
 import { JobState, JobType } from '../model';
 import { buildData, closeHarnesses, harness, kinds, pullData, pushData, started } from '../../testing/runner-harness';
 import type { JobHandler } from './handler';

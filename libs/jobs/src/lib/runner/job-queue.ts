@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DrydockError, ErrorCode, isDrydockError } from '@drydock/docker';
+import { DrydockError, ErrorCode, isDrydockError } from '@drydock/core';
 import { Queue } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import { JOB_TYPES, JobEventKind, type JobRecord, JobState, JobType, isTerminal } from '../model';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { DrydockError, ErrorCode } from '@drydock/docker';
+import { DrydockError, ErrorCode } from '@drydock/core';
 import { testRedisOptions, waitFor } from '../../testing/redis';
 import { closeHarnesses, handler, harness, kinds, pullData, started, untilAborted } from '../../testing/runner-harness';
 import { JobEventStore } from '../event-store';

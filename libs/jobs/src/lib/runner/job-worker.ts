@@ -1,4 +1,4 @@
-import { ErrorCode, isDrydockError, isTransient } from '@drydock/docker';
+import { ErrorCode, isDrydockError, isTransient } from '@drydock/core';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import { type LogBudget, ThrottledEmitter } from '../emitter';

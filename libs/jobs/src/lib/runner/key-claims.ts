@@ -1,4 +1,4 @@
-import { DrydockError, ErrorCode } from '@drydock/docker';
+import { DrydockError, ErrorCode } from '@drydock/core';
 import { type JobRecord, isTerminal } from '../model';
 import type { JobRecordStore } from '../record-store';
 import { delay } from './timing';

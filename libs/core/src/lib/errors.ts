@@ -1,5 +1,5 @@
 /**
- * The error vocabulary of Drydock. It lives in the lowest layer so that the
+ * The error vocabulary of Drydock. It lives in libs/core, below everything, so that the
  * engine adapter, the job runner and the API all speak the same codes; the
  * API maps each code to HTTP and GraphQL in one exhaustive switch.
  */
