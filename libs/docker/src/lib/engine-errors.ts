@@ -12,7 +12,7 @@ export function classifyMessage(message: string): ErrorCode | undefined {
   if (/unauthorized|authentication required|no basic auth credentials|incorrect username or password|denied: requested access/.test(m)) {
     return ErrorCode.REGISTRY_UNAUTHORIZED;
   }
-  if (/no space left on device/.test(m)) return ErrorCode.DISK_FULL;
+  if (/no space left on device/.test(m)) return ErrorCode.INSUFFICIENT_STORAGE;
   if (/no matching manifest|does not match the specified platform|image with reference .* was found but does not match/.test(m)) {
     return ErrorCode.PLATFORM_MISMATCH;
   }

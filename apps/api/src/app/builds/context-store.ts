@@ -289,11 +289,11 @@ async function scan(source: Readable, gzip: boolean, wanted: string | null): Pro
   return found;
 }
 
-/** A body cut short is the client's doing (400, if it is still there to read it); a full disk is DISK_FULL. */
+/** A body cut short is the client's doing (400, if it is still there to read it); a full disk is INSUFFICIENT_STORAGE. */
 function asDomainError(error: unknown): unknown {
   if (isDrydockError(error)) return error;
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC') return new DrydockError(ErrorCode.DISK_FULL, 'no space left to spool the build context', { cause: error });
+  if (code === 'ENOSPC') return new DrydockError(ErrorCode.INSUFFICIENT_STORAGE, 'no space left to spool the build context', { cause: error });
   if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ABORT_ERR') {
     return new DrydockError(ErrorCode.VALIDATION_FAILED, `the build context was cut short: ${(error as Error).message}`, { cause: error });
   }

@@ -50,12 +50,14 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.ENGINE_UNAVAILABLE:
     case ErrorCode.REDIS_UNAVAILABLE:
       return 503;
+    // The server's disk, not the request: a retry once space is freed will do.
+    case ErrorCode.INSUFFICIENT_STORAGE:
+      return 507;
     case ErrorCode.BUILD_FAILED:
     case ErrorCode.RUN_FAILED:
     case ErrorCode.CANCELLED:
     case ErrorCode.WORKER_LOST:
     case ErrorCode.JOB_TIMEOUT:
-    case ErrorCode.DISK_FULL:
     case ErrorCode.ENGINE_ERROR:
     case ErrorCode.INTERNAL:
       return 500;
