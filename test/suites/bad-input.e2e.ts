@@ -65,6 +65,8 @@ const REST_CASES: RestCase[] = [
   { name: 'a digest that is not hex', method: 'get', path: imagePath('ouruser/sinatra@sha256:xyz'), status: 400, code: 'INVALID_REFERENCE', detail: /sha256:xyz/ },
   { name: 'a digest of the wrong length', method: 'get', path: imagePath(`ouruser/sinatra@sha256:${'a'.repeat(63)}`), status: 400, code: 'INVALID_REFERENCE', detail: /64 hex/ },
   { name: 'a digest in upper case', method: 'get', path: imagePath(`ouruser/sinatra@sha256:${'A'.repeat(64)}`), status: 400, code: 'INVALID_REFERENCE', detail: /lowercase/ },
+  { name: 'a digest algorithm the grammar allows but Docker does not support (blake3)', method: 'get', path: imagePath(`ouruser/sinatra@blake3:${'a'.repeat(64)}`), status: 400, code: 'INVALID_REFERENCE', detail: /unsupported digest algorithm "blake3"/ },
+  { name: 'a pull by a digest whose algorithm Docker does not support (md5)', method: 'post', path: '/v1/images/pull', body: { reference: `busybox@md5:${'0f'.repeat(16)}` }, status: 400, code: 'INVALID_REFERENCE', detail: /unsupported digest algorithm "md5"/ },
   { name: 'whitespace inside', method: 'get', path: imagePath('ouruser/sin atra'), status: 400, code: 'INVALID_REFERENCE', detail: /whitespace/ },
   { name: 'a bad separator', method: 'get', path: imagePath('ouruser/sin..atra'), status: 400, code: 'INVALID_REFERENCE', detail: /separator/ },
   { name: 'an invalid registry port', method: 'get', path: imagePath('localhost:port/app'), status: 400, code: 'INVALID_REFERENCE', detail: /port/ },

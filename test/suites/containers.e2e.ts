@@ -409,15 +409,19 @@ describe('containers: run, stream, commit, push, and the fence', () => {
     });
   }, 120_000);
 
-  it('ends a command that exits 3 FAILED with the exit code, and keeps the container', async () => {
+  it('ends a command that exits 3 FAILED with the exit code as data (result.containerId, result.exitCode over REST and GraphQL), and keeps the container', async () => {
     const job = await run({ image: testEnv.fixture, cmd: ['sh', '-c', 'echo about to fail; echo complaint >&2; exit 3'] });
     const done = await waitForJob(running.url, running.token, job.id);
     expect(done.state).toBe('FAILED');
     expect(done.error).toEqual({ code: 'RUN_FAILED', message: expect.stringMatching(/exited with code 3$/) });
+    expect(done.result).toEqual({ containerId: expect.stringMatching(/^[0-9a-f]{64}$/), exitCode: 3 });
+    const overGraphQL = await query<{ job: { state: string; result: { containerId: string; exitCode: number } } }>(`query($id: ID!) { job(id: $id) { state result { containerId exitCode } } }`, { id: job.id });
+    expect(overGraphQL.data?.job).toEqual({ state: 'FAILED', result: { containerId: done.result?.containerId, exitCode: 3 } });
     const { events } = await readSse(running.url, running.token, job.id);
     // In order within a stream; between stdout and stderr the engine copies each on its own, as `docker run` shows.
     expect(events.filter((e) => e.kind === 'LOG').map((e) => e.message).sort()).toEqual(['about to fail', 'complaint']);
     expect(events.find((e) => e.kind === 'ERROR')?.error?.code).toBe('RUN_FAILED');
+    expect(events.find((e) => e.kind === 'RESULT')?.result).toEqual(done.result);
 
     const container = await containerOf(job.id);
     expect(container).toMatchObject({ state: 'exited', exitCode: 3, running: false });

@@ -128,9 +128,9 @@ describe('registry credential vault', () => {
     expect(overGraphQL.data?.registries).toEqual([{ host, username: testEnv.authUser, team: 'team-a', updatedAt: stored.body.updatedAt, updatedBy: 'admin' }]);
   });
 
-  it('refuses a wrong password at PUT time with REGISTRY_UNAUTHORIZED, and stores nothing', async () => {
+  it('refuses a wrong password at PUT time with 422 REGISTRY_UNAUTHORIZED, the caller\'s error rather than a registry failure, and stores nothing', async () => {
     const refused = seen(
-      await api(running).put(`/v1/registries/${encodeURIComponent(host)}/credential`).send({ username: testEnv.authUser, password: wrongPassword, team: 'team-b' }).expect(502),
+      await api(running).put(`/v1/registries/${encodeURIComponent(host)}/credential`).send({ username: testEnv.authUser, password: wrongPassword, team: 'team-b' }).expect(422),
     );
     expect(refused.headers['content-type']).toContain('application/problem+json');
     expect(refused.body.code).toBe('REGISTRY_UNAUTHORIZED');
@@ -147,9 +147,10 @@ describe('registry credential vault', () => {
       ),
     );
     expect(overGraphQL.errors?.[0]?.extensions?.code).toBe('REGISTRY_UNAUTHORIZED');
+    expect((overGraphQL.errors?.[0]?.extensions as { status?: number } | undefined)?.status).toBe(422);
     expect(await vault.credentialFor('team-b', host)).toBeNull();
     // Replacing a good credential with a bad one keeps the good one.
-    seen(await api(running).put(`/v1/registries/${encodeURIComponent(host)}/credential`).send({ username: testEnv.authUser, password: wrongPassword, team: 'team-a' }).expect(502));
+    seen(await api(running).put(`/v1/registries/${encodeURIComponent(host)}/credential`).send({ username: testEnv.authUser, password: wrongPassword, team: 'team-a' }).expect(422));
     expect((await vault.credentialFor('team-a', host))?.password).toBe(password);
   });
 

@@ -1,2 +1,3 @@
 export * from './lib/errors';
 export * from './lib/reference';
+export * from './lib/redis-unavailable';

@@ -8,3 +8,4 @@ export * from './lib/emitter';
 export * from './lib/runner';
 export * from './lib/progress';
 export * from './lib/handlers';
+export * from './lib/redis-outage';

@@ -28,9 +28,10 @@
  *   domain grammar, e.g. "foo_bar.com/x", is rejected. Docker's regexp falls
  *   back to reading it as a domain-less path, leaving a reference whose
  *   Domain() is "" and that no registry can serve.
- * - a digest algorithm other than sha256/sha384/sha512 is accepted when it
- *   fits the grammar, where go-digest would say "unsupported digest
- *   algorithm"; the engine, not the parser, is the judge of what it can pull.
+ *
+ * A digest whose algorithm fits the grammar but is not one the engine
+ * supports (sha256, sha384, sha512: go-digest's registered algorithms) is
+ * refused here, as go-digest refuses it, so that it never reaches the engine.
  */
 import { DrydockError, ErrorCode } from './errors';
 
@@ -365,6 +366,8 @@ function digestProblem(value: string): string | undefined {
       return `${algorithm} digests must be lowercase hex`;
   } else if (encoded.length < MIN_DIGEST_HEX) {
     return `digests have at least ${MIN_DIGEST_HEX} hex characters, not ${encoded.length}`;
+  } else if (anchoredDigest.test(value)) {
+    return `unsupported digest algorithm ${quote(algorithm)}: Docker supports ${Object.keys(KNOWN_DIGEST_LENGTHS).join(', ')}`;
   }
   return anchoredDigest.test(value)
     ? undefined

@@ -1,4 +1,4 @@
-import { DrydockError, ErrorCode } from '@drydock/core';
+import { DrydockError, ErrorCode, redisUnavailable } from '@drydock/core';
 import { capLine } from '@drydock/docker';
 import type { JobEventStore } from './event-store';
 import { type JobLayer, type JobStep, JobEventKind, type JobEventInput } from './model';
@@ -36,6 +36,14 @@ export const DEFAULT_LOG_BUDGET: LogBudget = { lines: 100_000, bytes: 16 * 1024 
 /** Writes queued, or bytes queued, past which the emitter says it is congested. */
 const CONGESTED_WRITES = 256;
 const CONGESTED_BYTES = 4 * 1024 * 1024;
+/**
+ * Writes held for a store that does not answer (Redis away), past which the
+ * job gives up: its output from there on is counted, not held, and the job
+ * fails REDIS_UNAVAILABLE. Relays stop reading at CONGESTED_WRITES, so only a
+ * handler that ignores `congested` gets here.
+ */
+export const HELD_MAX_WRITES = 10_000;
+export const HELD_MAX_BYTES = 32 * 1024 * 1024;
 
 export interface EmitterOptions {
   progressIntervalMs?: number;
@@ -78,6 +86,7 @@ export class ThrottledEmitter implements JobEmit {
   private storedBytes = 0;
   private droppedLines = 0;
   private droppedBytes = 0;
+  private heldOver = 0;
 
   constructor(
     private readonly jobId: string,
@@ -119,6 +128,11 @@ export class ThrottledEmitter implements JobEmit {
    * waits for the store. The runner calls it before the job's terminal events.
    */
   async finish(): Promise<void> {
+    if (this.heldOver > 0) {
+      // After all it held, once Redis takes it: the stream says what it lacks.
+      const message = `${this.heldOver} events were dropped: more than ${HELD_MAX_WRITES} waited for Redis`;
+      this.enqueueUnbounded(() => this.events.append(this.jobId, { kind: JobEventKind.LOG, message }));
+    }
     if (this.droppedLines > 0 && !this.closed) {
       this.notice(`${this.droppedLines} lines (${this.droppedBytes} bytes) of output past this job's budget were dropped`);
     }
@@ -187,11 +201,20 @@ export class ThrottledEmitter implements JobEmit {
 
   private write(input: JobEventInput): void {
     const bytes = input.message?.length ?? 0;
-    this.queuedBytes += bytes;
-    this.enqueue(() => this.events.append(this.jobId, input).finally(() => (this.queuedBytes -= bytes)));
+    this.enqueue(() => this.events.append(this.jobId, input).finally(() => (this.queuedBytes -= bytes)), bytes);
   }
 
-  private enqueue(task: () => Promise<unknown>): void {
+  private enqueue(task: () => Promise<unknown>, bytes = 0): void {
+    if (this.heldOver > 0 || this.queuedWrites >= HELD_MAX_WRITES || this.queuedBytes + bytes > HELD_MAX_BYTES) {
+      this.heldOver++;
+      this.failure ??= redisUnavailable(undefined, `more than ${HELD_MAX_WRITES} events (or ${HELD_MAX_BYTES} bytes) of this job waited for Redis; the rest were dropped`);
+      return;
+    }
+    this.queuedBytes += bytes;
+    this.enqueueUnbounded(task);
+  }
+
+  private enqueueUnbounded(task: () => Promise<unknown>): void {
     this.queuedWrites++;
     this.chain = this.chain.then(task).then(
       () => undefined,

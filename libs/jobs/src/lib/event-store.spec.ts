@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { connectTestRedis, removeKeys, testPrefix } from '../testing/redis';
 import { JobEventStore } from './event-store';
 import { JobEventKind, JobState } from './model';
+import type { RedisRide } from './redis-outage';
 
 const prefix = testPrefix();
 let a: Redis;
@@ -22,7 +23,39 @@ afterAll(async () => {
   await Promise.all([a.quit(), b.quit()]);
 });
 
+/** A write applied whose answer was lost, then sent again (ioredis resending, a ride through an outage). */
+const sentTwice: RedisRide = async (op) => {
+  await op();
+  return op();
+};
+
 describe('JobEventStore', () => {
+  it('stores an append sent twice once, with one sequence, and keeps the next one gapless', async () => {
+    const jobId = 'sent-twice';
+    const store = new JobEventStore(a, { prefix, retentionMs: 60_000, ride: sentTwice });
+    const first = await store.append(jobId, { kind: JobEventKind.LOG, message: 'one' });
+    const second = await store.append(jobId, { kind: JobEventKind.LOG, message: 'two' });
+    const end = await store.append(jobId, { kind: JobEventKind.STATE, state: JobState.SUCCEEDED });
+
+    expect([first.sequence, second.sequence, end.sequence]).toEqual([1, 2, 3]);
+    expect((await storeA.range(jobId)).map((e) => [e.sequence, e.message ?? e.state])).toEqual([
+      [1, 'one'],
+      [2, 'two'],
+      [3, JobState.SUCCEEDED],
+    ]);
+  });
+
+  it('keeps one writer\'s appends to a job in the order they were made, even when they are not awaited', async () => {
+    const jobId = 'unawaited';
+    const slow: RedisRide = async (op) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return op();
+    };
+    const store = new JobEventStore(a, { prefix, retentionMs: 60_000, ride: slow });
+    await Promise.all(Array.from({ length: 50 }, (_, i) => store.append(jobId, { kind: JobEventKind.LOG, message: String(i) })));
+    expect((await storeA.range(jobId)).map((e) => e.message)).toEqual(Array.from({ length: 50 }, (_, i) => String(i)));
+  });
+
   it('numbers events gaplessly under 20 concurrent appenders on 2 connections', async () => {
     const jobId = 'concurrent';
     const perWriter = 25;

@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { DrydockError, ErrorCode } from '@drydock/core';
 import type { Redis } from 'ioredis';
 import { JobKeys } from './keys';
 import { LuaScript } from './lua';
 import { type JobEvent, type JobEventInput, isTerminalEvent } from './model';
+import { ONCE, type RedisRide } from './redis-outage';
 
 export const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
 
@@ -11,6 +13,8 @@ export interface JobStoreOptions {
   prefix: string;
   /** How long a job's record and events outlive its end. Default 24 h. */
   retentionMs?: number;
+  /** How writes meet a Redis outage: ONCE (fail fast, the default) or a RedisOutage's ride (retry until it answers). */
+  ride?: RedisRide;
 }
 
 /*
@@ -19,14 +23,28 @@ export interface JobStoreOptions {
  * event a replay would not find. The JSON is spliced around the sequence
  * (head .. seq .. tail) rather than decoded with cjson, which would reorder
  * keys and turn empty arrays into objects.
+ *
+ * An append may be applied and its answer lost with the connection; the
+ * client (ioredis resending, or a ride through an outage) then sends it
+ * again. Each store instance is a writer whose appends to one job go one at
+ * a time, so a repeat can only be its latest append: the writers hash keeps
+ * each writer's latest "seq:token", and the same token again answers that
+ * sequence (negated) instead of storing the event twice.
  */
 const APPEND = new LuaScript(`
+local last = redis.call('HGET', KEYS[4], ARGV[6])
+if last then
+  local sep = string.find(last, ':', 1, true)
+  if string.sub(last, sep + 1) == ARGV[7] then return -tonumber(string.sub(last, 1, sep - 1)) end
+end
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 local seq = redis.call('INCR', KEYS[1])
 local json = ARGV[1] .. seq .. ARGV[2]
 redis.call('RPUSH', KEYS[2], json)
+redis.call('HSET', KEYS[4], ARGV[6], seq .. ':' .. ARGV[7])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('PEXPIRE', KEYS[4], ARGV[4])
 if ARGV[5] == '1' then redis.call('SET', KEYS[3], seq, 'PX', ARGV[4]) end
 redis.call('PUBLISH', ARGV[3], json)
 return seq
@@ -42,6 +60,10 @@ function clampSequence(sequence: number): number {
 export class JobEventStore {
   readonly keys: JobKeys;
   readonly retentionMs: number;
+  private readonly ride: RedisRide;
+  private readonly writer = randomBytes(8).toString('hex');
+  /** Each job's last append from this writer: the next one waits for it (see APPEND). */
+  private readonly tails = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly redis: Redis,
@@ -49,14 +71,26 @@ export class JobEventStore {
   ) {
     this.keys = new JobKeys(options.prefix);
     this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+    this.ride = options.ride ?? ONCE;
   }
 
   /**
-   * Stores the event with the job's next sequence and publishes it.
-   * Throws JOB_FINISHED once the terminal STATE event is stored, so a late
-   * straggler can never follow it.
+   * Stores the event with the job's next sequence and publishes it, after
+   * every earlier append of this store to the same job. Throws JOB_FINISHED
+   * once the terminal STATE event is stored, so a late straggler can never follow it.
    */
-  async append(jobId: string, input: JobEventInput): Promise<JobEvent> {
+  append(jobId: string, input: JobEventInput): Promise<JobEvent> {
+    const previous = this.tails.get(jobId) ?? Promise.resolve();
+    const appended = previous.catch(() => undefined).then(() => this.appendNow(jobId, input));
+    this.tails.set(jobId, appended);
+    const forget = (): void => {
+      if (this.tails.get(jobId) === appended) this.tails.delete(jobId);
+    };
+    appended.then(forget, forget);
+    return appended;
+  }
+
+  private async appendNow(jobId: string, input: JobEventInput): Promise<JobEvent> {
     const body = {
       at: new Date().toISOString(),
       kind: input.kind,
@@ -70,17 +104,20 @@ export class JobEventStore {
     };
     const head = `{"jobId":${JSON.stringify(jobId)},"sequence":`;
     const tail = `,${JSON.stringify(body).slice(1)}`;
-    const sequence = Number(
-      await APPEND.run(
-        this.redis,
-        [this.keys.eventCounter(jobId), this.keys.eventList(jobId), this.keys.eventsClosed(jobId)],
-        [head, tail, this.keys.eventChannel(jobId), this.retentionMs, isTerminalEvent(input) ? '1' : '0'],
+    const token = randomBytes(8).toString('hex');
+    const answer = Number(
+      await this.ride(() =>
+        APPEND.run(
+          this.redis,
+          [this.keys.eventCounter(jobId), this.keys.eventList(jobId), this.keys.eventsClosed(jobId), this.keys.eventWriters(jobId)],
+          [head, tail, this.keys.eventChannel(jobId), this.retentionMs, isTerminalEvent(input) ? '1' : '0', this.writer, token],
+        ),
       ),
     );
-    if (sequence === 0) {
+    if (answer === 0) {
       throw new DrydockError(ErrorCode.JOB_FINISHED, `job ${jobId} has ended; its events are closed`);
     }
-    return { jobId, sequence, ...body };
+    return { jobId, sequence: Math.abs(answer), ...body };
   }
 
   /**

@@ -36,6 +36,11 @@ export class JobKeys {
     return `${this.prefix}:job:${jobId}:events`;
   }
 
+  /** Each writer's latest append to the job, so that an append sent twice is stored once. */
+  eventWriters(jobId: string): string {
+    return `${this.prefix}:job:${jobId}:writers`;
+  }
+
   /** Present once the terminal STATE event is stored; appends are refused from then on. */
   eventsClosed(jobId: string): string {
     return `${this.prefix}:job:${jobId}:closed`;

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { connectTestRedis, removeKeys, testPrefix } from '../testing/redis';
 import { JobState, JobType } from './model';
 import { JobRecordStore } from './record-store';
+import type { RedisRide } from './redis-outage';
 
 const prefix = testPrefix();
 let redis: Redis;
@@ -21,6 +22,20 @@ afterAll(async () => {
 });
 
 describe('JobRecordStore', () => {
+  it('takes a transition whose answer was lost and that was sent again as its own, not as someone else\'s ending', async () => {
+    const sentTwice: RedisRide = async (op) => {
+      await op();
+      return op();
+    };
+    const riding = new JobRecordStore(redis, { prefix, retentionMs: 60_000, ride: sentTwice });
+    await records.create({ id: 'lost-answer', type: JobType.RUN, request: {} });
+    await riding.transition('lost-answer', JobState.RUNNING);
+    const ended = await riding.transition('lost-answer', JobState.SUCCEEDED, { result: { exitCode: 0 } });
+    expect(ended).toMatchObject({ state: JobState.SUCCEEDED, result: { exitCode: 0 } });
+    // A second, genuine ending still loses.
+    expect(await riding.transition('lost-answer', JobState.FAILED)).toBeNull();
+  });
+
   it('creates a QUEUED record and stamps start and finish on transitions', async () => {
     const created = await records.create({
       id: 'r1',

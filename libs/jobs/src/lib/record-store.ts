@@ -4,6 +4,7 @@ import { DEFAULT_RETENTION_MS, type JobStoreOptions } from './event-store';
 import { JobKeys } from './keys';
 import { LuaScript } from './lua';
 import { type JobError, type JobRecord, type JobResult, JobState, type JobType, isTerminal } from './model';
+import { ONCE, type RedisRide } from './redis-outage';
 
 export interface NewJob {
   id: string;
@@ -68,6 +69,7 @@ const INDEX_HORIZON_EXTRA_MS = 7 * 24 * 60 * 60 * 1000;
 export class JobRecordStore {
   readonly keys: JobKeys;
   readonly retentionMs: number;
+  private readonly ride: RedisRide;
 
   constructor(
     private readonly redis: Redis,
@@ -75,6 +77,7 @@ export class JobRecordStore {
   ) {
     this.keys = new JobKeys(options.prefix);
     this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+    this.ride = options.ride ?? ONCE;
   }
 
   async create(job: NewJob): Promise<JobRecord> {
@@ -109,7 +112,7 @@ export class JobRecordStore {
   }
 
   async get(id: string): Promise<JobRecord | null> {
-    const raw = await this.redis.get(this.keys.record(id));
+    const raw = await this.ride(() => this.redis.get(this.keys.record(id)));
     return raw === null ? null : (JSON.parse(raw) as JobRecord);
   }
 
@@ -205,14 +208,30 @@ export class JobRecordStore {
   }
 
   async isCancelRequested(id: string): Promise<boolean> {
-    return (await this.redis.exists(this.keys.cancelRequested(id))) === 1;
+    return (await this.ride(() => this.redis.exists(this.keys.cancelRequested(id)))) === 1;
   }
 
-  private async update(id: string, change: (current: JobRecord) => JobRecord | null): Promise<JobRecord | null> {
+  /**
+   * Read, change, compare-and-set, until the write lands. A write whose
+   * answer was lost (the connection dropped, ioredis sent it again) may have
+   * landed all the same: a record that reads back exactly as this call wrote
+   * it is this call's own write, not someone else's change.
+   */
+  private update(id: string, change: (current: JobRecord) => JobRecord | null): Promise<JobRecord | null> {
+    const tried: LastWrite = {};
+    return this.ride(() => this.compareAndSet(id, change, tried));
+  }
+
+  private async compareAndSet(
+    id: string,
+    change: (current: JobRecord) => JobRecord | null,
+    tried: LastWrite,
+  ): Promise<JobRecord | null> {
     const key = this.keys.record(id);
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
       const raw = await this.redis.get(key);
       if (raw === null) throw new DrydockError(ErrorCode.JOB_NOT_FOUND, `job ${id} not found`);
+      if (tried.json !== undefined && tried.next && raw === tried.json) return tried.next;
       const next = change(JSON.parse(raw) as JobRecord);
       if (!next) return null;
       const terminal = isTerminal(next.state);
@@ -222,6 +241,7 @@ export class JobRecordStore {
         if (dedupKey) keys.push(dedupKey);
       }
       const json = JSON.stringify(next);
+      Object.assign(tried, { json, next });
       const written = await COMPARE_AND_SET.run(this.redis, keys, [
         raw,
         json,
@@ -233,6 +253,12 @@ export class JobRecordStore {
     }
     throw new DrydockError(ErrorCode.CONFLICT, `job ${id} is being updated too often to change it`);
   }
+}
+
+/** What an update last tried to write, kept across the retries of one call. */
+interface LastWrite {
+  json?: string;
+  next?: JobRecord;
 }
 
 function matches(record: JobRecord, filter: JobFilter): boolean {

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { GraphQLError } from 'graphql';
 import { ErrorCode } from '@drydock/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { problemOf, statusOf } from './problem';
+import { problemOf, statusOfError } from './problem';
 import { toDrydockError } from './to-drydock-error';
 
 /**
@@ -15,7 +15,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): unknown {
     const error = toDrydockError(exception);
-    const status = statusOf(error.code);
+    const status = statusOfError(error);
     // Only our own faults carry a stack to the log; an engine or registry refusal is the outside world's.
     if (error.code === ErrorCode.INTERNAL) this.logger.error({ err: exception, code: error.code }, error.message);
     else if (status >= 500) this.logger.warn({ code: error.code }, error.message);

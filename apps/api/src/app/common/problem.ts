@@ -72,8 +72,21 @@ function title(code: ErrorCode): string {
     .join(' ');
 }
 
+/**
+ * A refusal that is the caller's to fix although its code names someone
+ * else: a registry login refused at PUT /v1/registries/{host}/credential is
+ * REGISTRY_UNAUTHORIZED like a push refused mid-job, but there the caller
+ * sent the wrong password, so 422 rather than 502.
+ */
+export class CallersRefusal extends DrydockError {}
+
+/** The status of one error: its code's, unless the error is the caller's to fix. */
+export function statusOfError(error: DrydockError): number {
+  return error instanceof CallersRefusal ? 422 : statusOf(error.code);
+}
+
 export function problemOf(error: DrydockError, requestId?: string): Problem {
-  const status = statusOf(error.code);
+  const status = statusOfError(error);
   return {
     type: `https://drydock.dev/problems/${error.code.toLowerCase().replace(/_/g, '-')}`,
     title: title(error.code),

@@ -1,8 +1,6 @@
 import { HttpException } from '@nestjs/common';
-import { DrydockError, ErrorCode } from '@drydock/core';
+import { DrydockError, ErrorCode, isRedisUnreachable, redisUnavailable } from '@drydock/core';
 import { codeForStatus } from './problem';
-
-const REDIS_DOWN = /ECONNREFUSED|Connection is closed|MaxRetriesPerRequest|Stream isn't writeable|enableOfflineQueue/;
 
 /** Whatever was thrown, as a DrydockError: framework, Fastify and Redis errors included. */
 export function toDrydockError(error: unknown): DrydockError {
@@ -20,8 +18,6 @@ export function toDrydockError(error: unknown): DrydockError {
     // Fastify's own errors: body too large, bad JSON, unknown content type.
     return new DrydockError(codeForStatus(e.statusCode), e.message ?? 'bad request', { cause: error });
   }
-  if (e && (REDIS_DOWN.test(e.message ?? '') || e.name === 'MaxRetriesPerRequestError')) {
-    return new DrydockError(ErrorCode.REDIS_UNAVAILABLE, `Redis unavailable: ${e.message}`, { cause: error });
-  }
+  if (isRedisUnreachable(error)) return redisUnavailable(error);
   return new DrydockError(ErrorCode.INTERNAL, 'internal error', { cause: error });
 }

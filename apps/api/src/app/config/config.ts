@@ -23,6 +23,8 @@ export interface AppConfig {
   logLevel: string;
   /** Prefix of every Redis key and queue, so deployments (and test suites) can share one Redis. */
   keyPrefix: string;
+  /** How long running jobs ride through a Redis outage (their events held in memory) before they are stopped, REDIS_UNAVAILABLE. */
+  redisGraceSeconds: number;
   /** How long job records and events are kept after the job ends. */
   jobRetentionSeconds: number;
   /** Cap on an uploaded build context (REST x-tar, multipart). */
@@ -124,6 +126,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     secretKeyPrevious,
     keyPrefix: env['DRYDOCK_KEY_PREFIX'] || 'drydock',
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    redisGraceSeconds: integer(env, 'DRYDOCK_REDIS_GRACE_SECONDS', 60, 1, 3600),
     jobRetentionSeconds: integer(env, 'DRYDOCK_JOB_RETENTION_SECONDS', 24 * 3600, 60, 90 * 24 * 3600),
     buildContextMaxBytes: integer(env, 'DRYDOCK_BUILD_CONTEXT_MAX_BYTES', 2 * 1024 ** 3, 1024, 64 * 1024 ** 3),
     teamContextMaxBytes: integer(env, 'DRYDOCK_TEAM_CONTEXT_MAX_BYTES', 4 * 1024 ** 3, 1024, 1024 ** 4),

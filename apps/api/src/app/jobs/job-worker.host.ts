@@ -1,12 +1,13 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { JobEventBus, JobEventStore, JobRecordStore, JobWorker, type JobHandler } from '@drydock/jobs';
+import { JobEventBus, JobEventStore, JobRecordStore, JobWorker, RedisOutage, type JobHandler } from '@drydock/jobs';
+import type Redis from 'ioredis';
 import { AuditLog } from '../audit/audit.service';
 import { jobEndingEntry } from '../audit/job-ending';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { JobHandlerProvider } from './job-handler.decorator';
 import { logJobsError } from './jobs-log';
-import { redisOptionsFromUrl } from './jobs.tokens';
+import { JOBS_REDIS, redisOptionsFromUrl } from './jobs.tokens';
 
 /**
  * The worker, where the role runs jobs (`all` or `worker`), with every
@@ -20,8 +21,7 @@ export class JobWorkerHost implements OnModuleInit {
   constructor(
     @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(JobRecordStore) private readonly records: JobRecordStore,
-    @Inject(JobEventStore) private readonly events: JobEventStore,
+    @Inject(JOBS_REDIS) private readonly redis: Redis,
     @Inject(JobEventBus) private readonly bus: JobEventBus,
     @Inject(AuditLog) private readonly audit: AuditLog,
   ) {}
@@ -35,10 +35,16 @@ export class JobWorkerHost implements OnModuleInit {
     const handlers = this.discovery
       .getProviders({ metadataKey: JobHandlerProvider.KEY })
       .map((wrapper) => wrapper.instance as JobHandler);
+    // The worker's own stores ride through Redis outages; the API's fail fast with 503.
+    const outage = new RedisOutage(this.config.redisGraceSeconds * 1000);
+    this.redis.on('close', () => outage.markUnreachable());
+    this.redis.on('ready', () => outage.markReachable());
+    const stores = { prefix: this.config.keyPrefix, retentionMs: this.config.jobRetentionSeconds * 1000, ride: outage.ride };
     this.current = new JobWorker({
       connection: redisOptionsFromUrl(this.config.redisUrl),
-      records: this.records,
-      events: this.events,
+      records: new JobRecordStore(this.redis, stores),
+      events: new JobEventStore(this.redis, stores),
+      outage,
       // Every job's end goes to the audit trail. Nest shuts modules down in reverse order of start,
       // so the requests' Redis connection outlives the worker's drain at SIGTERM.
       onJobEnded: (job) => this.audit.record(jobEndingEntry(job)),

@@ -3,6 +3,7 @@ import { DrydockError, ErrorCode, parseReference } from '@drydock/core';
 import { DockerEngine, type RegistryAuth } from '@drydock/docker';
 import type Redis from 'ioredis';
 import type { Principal } from '../auth/principal';
+import { CallersRefusal } from '../common/problem';
 import { REGISTRY_HOST } from '../common/validation';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { REDIS } from '../redis/redis.module';
@@ -216,6 +217,7 @@ export class RegistryCredentials implements OnModuleInit, OnApplicationBootstrap
       const code = error instanceof DrydockError ? error.code : ErrorCode.REGISTRY_ERROR;
       const message = error instanceof Error ? error.message : 'registry login failed';
       const safe = message.includes(auth.password) ? `registry ${auth.serveraddress} refused the login` : message;
+      if (code === ErrorCode.REGISTRY_UNAUTHORIZED) throw new CallersRefusal(code, safe);
       throw new DrydockError(code === ErrorCode.ENGINE_ERROR || code === ErrorCode.VALIDATION_FAILED ? ErrorCode.REGISTRY_ERROR : code, safe);
     }
   }

@@ -4,6 +4,7 @@ import { keepUp } from '../emitter';
 import { JobType } from '../model';
 import type { JobResultOf } from '../contract';
 import type { JobContext, JobHandler } from '../runner/handler';
+import { FailedWithResult } from '../runner/ending';
 
 /** Labels Drydock sets on a RUN job's container besides DRYDOCK_LABEL. */
 export const RUN_LABELS = {
@@ -94,7 +95,7 @@ export class RunJob implements JobHandler<JobType.RUN> {
       const exitCode = await this.engine.containers.wait(containerId);
       if (signal.aborted) return { containerId, exitCode };
       if (exitCode !== 0) {
-        throw new DrydockError(ErrorCode.RUN_FAILED, `container ${shortId} exited with code ${exitCode}`);
+        throw new FailedWithResult(ErrorCode.RUN_FAILED, `container ${shortId} exited with code ${exitCode}`, { containerId, exitCode });
       }
       return { containerId, exitCode };
     } finally {

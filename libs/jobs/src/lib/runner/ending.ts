@@ -1,4 +1,4 @@
-import { ErrorCode, isDrydockError } from '@drydock/core';
+import { DrydockError, ErrorCode, isDrydockError, isRedisUnreachable, redisUnavailable } from '@drydock/core';
 import type { JobEventStore } from '../event-store';
 import { type JobError, JobEventKind, type JobRecord, type JobResult, JobState } from '../model';
 import type { JobRecordStore } from '../record-store';
@@ -52,12 +52,26 @@ export async function endJob(
   return record;
 }
 
+/**
+ * A failure that still has an outcome to show: a RUN whose command exited
+ * non-zero ends FAILED with its container and exit code as the result.
+ */
+export class FailedWithResult extends DrydockError {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly result: JobResult,
+  ) {
+    super(code, message);
+  }
+}
+
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
 export function toJobError(error: unknown): JobError {
-  return isDrydockError(error)
-    ? { code: error.code, message: error.message }
-    : { code: ErrorCode.INTERNAL, message: errorMessage(error) };
+  if (isDrydockError(error)) return { code: error.code, message: error.message };
+  if (isRedisUnreachable(error)) return toJobError(redisUnavailable(error, 'Redis was unreachable while the job ran'));
+  return { code: ErrorCode.INTERNAL, message: errorMessage(error) };
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { DrydockError, ErrorCode, isDrydockError } from '@drydock/core';
+import { DrydockError, ErrorCode, isDrydockError, redisUnavailable } from '@drydock/core';
 import { Queue } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import { JOB_TYPES, JobEventKind, type JobRecord, JobState, JobType, isTerminal } from '../model';
 import type { JobDataOf } from '../contract';
-import { type JobStores, endJob, errorMessage } from './ending';
+import { type JobStores, endJob } from './ending';
 import { KeyClaims } from './key-claims';
 import { queueNameFor } from './queue-name';
 import { delay } from './timing';
@@ -102,20 +102,16 @@ export class JobQueue {
       try {
         await this.queue(type).add(type, data, { jobId: id });
       } catch (error) {
-        const failure = {
-          code: ErrorCode.REDIS_UNAVAILABLE,
-          message: `could not queue the job: ${errorMessage(error)}`,
-        };
-        await endJob(this.stores, id, JobState.FAILED, { error: failure }).catch(() => undefined);
+        const failure = redisUnavailable(error, 'could not queue the job: Redis is unreachable');
+        await endJob(this.stores, id, JobState.FAILED, { error: { code: failure.code, message: failure.message } }).catch(() => undefined);
         if (idempotencyKey) await records.forget(idempotencyKey, id).catch(() => undefined);
-        throw new DrydockError(ErrorCode.REDIS_UNAVAILABLE, failure.message, { cause: error });
+        throw failure;
       }
       return record;
     } catch (error) {
       if (isDrydockError(error)) throw error;
-      throw new DrydockError(ErrorCode.REDIS_UNAVAILABLE, `could not accept the job: ${errorMessage(error)}`, {
-        cause: error,
-      });
+      // Only Redis stands between here and an accepted job: whatever broke, it was Redis.
+      throw redisUnavailable(error, 'could not accept the job: Redis is unreachable');
     }
   }
 

@@ -6,6 +6,8 @@ import { closeHarnesses, handler, harness, kinds, pullData, started, untilAborte
 import { JobEventStore } from '../event-store';
 import { JobEventKind, JobState, JobType } from '../model';
 import { JobRecordStore } from '../record-store';
+import { RedisOutage } from '../redis-outage';
+import { FailedWithResult } from './ending';
 import { type JobContext, JobQueue, JobWorker, queueNameFor } from '.';
 
 jest.setTimeout(30_000);
@@ -106,6 +108,60 @@ describe('JobQueue and JobWorker', () => {
     // BullMQ holds it as failed for good, not delayed for another attempt.
     await waitFor('BullMQ to fail the job', async () => (await h.bullState(job.id)) === 'failed');
     expect(calls).toBe(1);
+  });
+
+  it('ends FAILED with the outcome as data (container and exit code) as well as the error when the handler has one', async () => {
+    const h = harness();
+    await h.startWorker(async () => {
+      throw new FailedWithResult(ErrorCode.RUN_FAILED, 'container abc exited with code 3', { containerId: 'abc', exitCode: 3 });
+    });
+    const job = await h.queue.enqueue(JobType.PULL, pullData('busybox'));
+    const events = await h.history(job.id);
+    expect(kinds(events)).toEqual(['STATE QUEUED', 'STATE RUNNING', 'RESULT', 'ERROR', 'STATE FAILED']);
+    expect(await h.records.require(job.id)).toMatchObject({
+      state: JobState.FAILED,
+      result: { containerId: 'abc', exitCode: 3 },
+      error: { code: 'RUN_FAILED', message: 'container abc exited with code 3' },
+    });
+  });
+
+  it('stops a running job once Redis has been unreachable past the grace period, and ends it FAILED REDIS_UNAVAILABLE, never retried', async () => {
+    const h = harness();
+    let clock = 0;
+    const outage = new RedisOutage(1_000, () => clock);
+    let calls = 0;
+    const running = started();
+    await h.startWorker(
+      async ({ signal }) => {
+        calls++;
+        running.signal();
+        return untilAborted(signal);
+      },
+      { outage },
+    );
+    const job = await h.queue.enqueue(JobType.PULL, pullData('busybox'));
+    await running.wait;
+    outage.markUnreachable();
+    clock = 2_000;
+    const events = await h.history(job.id);
+    expect(kinds(events)).toEqual(['STATE QUEUED', 'STATE RUNNING', 'ERROR', 'STATE FAILED']);
+    const record = await h.records.require(job.id);
+    expect(record.error?.code).toBe('REDIS_UNAVAILABLE');
+    expect(record.error?.message).toBe('Redis was unreachable for more than 1 s; the job was stopped');
+    await waitFor('BullMQ to fail the job', async () => (await h.bullState(job.id)) === 'failed');
+    expect(calls).toBe(1);
+  });
+
+  it('classifies a client library\'s connection error as REDIS_UNAVAILABLE without its message', async () => {
+    const h = harness();
+    await h.startWorker(async () => {
+      throw Object.assign(new Error('Reached the max retries per request limit (which is 2).'), { name: 'MaxRetriesPerRequestError' });
+    });
+    const job = await h.queue.enqueue(JobType.PULL, pullData('busybox'));
+    await h.history(job.id);
+    const record = await h.records.require(job.id);
+    expect(record.error?.code).toBe('REDIS_UNAVAILABLE');
+    expect(record.error?.message).not.toMatch(/max retries/i);
   });
 
   it('retries a transient failure with backoff and says so', async () => {

@@ -4,7 +4,8 @@ import type { RedisOptions } from 'ioredis';
 import { type LogBudget, ThrottledEmitter } from '../emitter';
 import type { JobEventBus } from '../event-bus';
 import { JOB_TYPES, type JobError, JobEventKind, type JobResult, JobState, JobType, isTerminal } from '../model';
-import { type JobStores, endJob, errorMessage, toJobError } from './ending';
+import type { RedisOutage } from '../redis-outage';
+import { type JobStores, FailedWithResult, endJob, errorMessage, toJobError } from './ending';
 import type { JobHandler } from './handler';
 import type { JobDataOf } from '../contract';
 import { indexHandlers } from './handler-index';
@@ -20,7 +21,18 @@ export interface JobWorkerOptions extends JobStores {
   queueBase?: string;
   /** Jobs run at once per type. Default 2 each. */
   concurrency?: Partial<Record<JobType, number>>;
-  /** How long a job stays ours without a lock renewal. Default 15 s. */
+  /**
+   * Where the stores' writes ride through Redis outages (they must be built
+   * with its ride). Past its grace period, running jobs are stopped and end
+   * FAILED REDIS_UNAVAILABLE once Redis answers again.
+   */
+  outage?: RedisOutage;
+  /**
+   * How long a job stays ours without a lock renewal. Default 15 s, or the
+   * outage's grace plus 30 s: renewals cannot reach Redis while it is away,
+   * and a lock that lapsed in an outage the job rode through would let
+   * BullMQ start it again as stalled.
+   */
   lockDurationMs?: number;
   /** How often BullMQ looks for jobs whose worker died. Default 10 s. */
   stalledIntervalMs?: number;
@@ -38,6 +50,11 @@ export const DEFAULT_CLOSE_DEADLINE_MS = 30_000;
 /** After the deadline aborts them, how long handlers get to notice. */
 const ABORT_GRACE_MS = 5_000;
 const STALLED_REASON = 'job stalled more than allowable limit';
+const REDIS_REASON = 'Redis unreachable past the grace period';
+/** How often the worker looks whether an outage has outlasted the grace period. */
+const OUTAGE_CHECK_MS = 500;
+/** How far the lock outlasts the grace period. */
+const LOCK_MARGIN_MS = 30_000;
 
 /** The consumer side: runs handlers and turns their outcome into the job's ending. */
 export class JobWorker {
@@ -48,6 +65,9 @@ export class JobWorker {
   private readonly logBudget: LogBudget | undefined;
   private readonly onError: (error: Error) => void;
   private readonly stopListening: () => void;
+  private readonly outage: RedisOutage | undefined;
+  private readonly outageCheck: NodeJS.Timeout | undefined;
+  private gaveUp = false;
   private closing: Promise<void> | undefined;
 
   constructor(options: JobWorkerOptions) {
@@ -57,6 +77,8 @@ export class JobWorker {
     this.progressIntervalMs = options.progressIntervalMs;
     this.logBudget = options.logBudget;
     this.onError = options.onError ?? ((error: Error) => console.error('[jobs] worker:', error));
+    this.outage = options.outage;
+    const lockDuration = options.lockDurationMs ?? (this.outage ? Math.max(15_000, this.outage.graceMs + LOCK_MARGIN_MS) : 15_000);
     for (const type of JOB_TYPES) {
       // The data is what enqueue() took for this queue's type: the contract held it when it was queued.
       const worker = new Worker<JobDataOf<JobType>, JobResult | undefined>(
@@ -67,7 +89,7 @@ export class JobWorker {
           connection: { ...options.connection, maxRetriesPerRequest: null },
           prefix: records.keys.bullPrefix,
           concurrency: options.concurrency?.[type] ?? 2,
-          lockDuration: options.lockDurationMs ?? 15_000,
+          lockDuration,
           stalledInterval: options.stalledIntervalMs ?? 10_000,
           maxStalledCount: options.maxStalledCount ?? 1,
         },
@@ -82,6 +104,19 @@ export class JobWorker {
     this.stopListening = options.bus.onCancelRequested((jobId) => {
       for (const worker of this.workers) worker.cancelJob(jobId, CANCEL_REASON);
     });
+    if (this.outage) {
+      this.outageCheck = setInterval(() => this.checkOutage(), OUTAGE_CHECK_MS);
+      this.outageCheck.unref();
+    }
+  }
+
+  /** Past the grace period the engine work stops: nothing it does could be recorded. */
+  private checkOutage(): void {
+    const pastGrace = this.outage?.pastGrace ?? false;
+    if (pastGrace && !this.gaveUp) {
+      for (const worker of this.workers) worker.cancelAllJobs(REDIS_REASON);
+    }
+    this.gaveUp = pastGrace;
   }
 
   /** Resolves once every queue's worker is connected and fetching. */
@@ -103,11 +138,14 @@ export class JobWorker {
     const closed = Promise.all(this.workers.map((worker) => worker.close()));
     if (!(await settlesWithin(closed, deadlineMs))) {
       for (const worker of this.workers) worker.cancelAllJobs(SHUTDOWN_REASON);
+      // Endings waiting for a Redis that is gone would hold the shutdown for ever.
+      this.outage?.close();
       if (!(await settlesWithin(closed, ABORT_GRACE_MS))) {
         this.onError(new Error('job handlers ignored their abort signal; the worker closed without them'));
       }
     }
     this.stopListening();
+    clearInterval(this.outageCheck);
   }
 
   private async process(
@@ -151,15 +189,22 @@ export class JobWorker {
       await emit.finish();
       // A handler may stop early and return when cancelled: that is still a cancel.
       if (signal.aborted && signal.reason === CANCEL_REASON) return await this.cancelled(id);
+      if (signal.aborted && signal.reason === REDIS_REASON) throw new Error(REDIS_REASON);
       await endJob(this.stores, id, JobState.SUCCEEDED, { result });
       return result;
     } catch (error) {
       await emit.finish().catch(() => undefined);
       if (signal.aborted && signal.reason === CANCEL_REASON) return await this.cancelled(id);
-      const failure: JobError = signal.aborted
-        ? { code: ErrorCode.WORKER_LOST, message: `${SHUTDOWN_REASON}: ${errorMessage(error)}` }
-        : toJobError(error);
-      const retryable = signal.aborted || (isDrydockError(error) && isTransient(error.code));
+      const gaveUp = signal.aborted && signal.reason === REDIS_REASON;
+      const failure: JobError = gaveUp
+        ? {
+            code: ErrorCode.REDIS_UNAVAILABLE,
+            message: `Redis was unreachable for more than ${Math.round((this.outage?.graceMs ?? 0) / 1000)} s; the job was stopped`,
+          }
+        : signal.aborted
+          ? { code: ErrorCode.WORKER_LOST, message: `${SHUTDOWN_REASON}: ${errorMessage(error)}` }
+          : toJobError(error);
+      const retryable = !gaveUp && (signal.aborted || (isDrydockError(error) && isTransient(error.code)));
       if (retryable && attempt < maxAttempts) {
         const wait = backoffDelay(job, attempt);
         await events.append(id, {
@@ -169,7 +214,8 @@ export class JobWorker {
         // BullMQ sees the failure and schedules the retry with its backoff.
         throw error;
       }
-      await endJob(this.stores, id, JobState.FAILED, { error: failure });
+      const outcome = error instanceof FailedWithResult ? { result: error.result } : {};
+      await endJob(this.stores, id, JobState.FAILED, { error: failure, ...outcome });
       throw new UnrecoverableError(failure.message);
     } finally {
       emit.close();
