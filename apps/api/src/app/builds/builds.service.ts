@@ -153,11 +153,16 @@ export class BuildsService {
     };
     // Build args can carry secrets: the record shows their names only.
     const request = { ...data, buildArgs: Object.keys(options.buildArgs ?? {}), steps: summary.steps };
-    return this.jobs.enqueue(JobType.BUILD, data, {
-      team: requester.team,
-      owner: requester.owner,
-      ...(requester.idempotencyKey ? { idempotencyKey: requester.idempotencyKey } : {}),
-      request,
-    });
+    let job: JobRecord;
+    try {
+      job = await this.jobs.accept(JobType.BUILD, data, { requester, request });
+    } catch (error) {
+      await this.contexts.remove(stored.id);
+      throw error;
+    }
+    // A retry (the same Idempotency-Key) is answered with the job it already has, which builds another context:
+    // this one would otherwise hold the team's context quota until the sweep.
+    if (job.request['contextId'] !== stored.id) await this.contexts.remove(stored.id);
+    return job;
   }
 }
