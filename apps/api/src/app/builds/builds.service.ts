@@ -9,7 +9,7 @@ import type { Principal } from '../auth/principal';
 import { requesterOf, type Requester } from '../auth/requester';
 import { ContextStore, type StoredContext } from './context-store';
 import { checkSourceImages } from './source-images';
-import { CONTEXT_PATH, type InlineBuildBody } from './builds.dto';
+import { CONTEXT_PATH, type BuildImageInput } from './builds.dto';
 
 /** What a caller may ask of a build; the rest of the job data is the service's to fill in. */
 export type BuildOptions = Omit<BuildJobData, 'contextId' | 'dockerfile' | 'baseRegistries' | 'localImages' | 'team'> & {
@@ -43,7 +43,7 @@ export class BuildsService {
   ) {}
 
   /** The JSON (and GraphQL) form: an inline Dockerfile with small files, or a context uploaded before. */
-  fromBody(body: InlineBuildBody, principal: Principal, idempotencyKey?: string): Promise<JobRecord> {
+  fromBody(body: BuildImageInput, principal: Principal, idempotencyKey?: string): Promise<JobRecord> {
     const requester = this.authorise(principal, body.tags, idempotencyKey);
     const { tags, dockerfilePath, buildArgs, target, labels, noCache, pull, platform } = body;
     const options: BuildOptions = { tags, dockerfilePath, buildArgs, target, labels, noCache, pull, platform };
