@@ -242,6 +242,26 @@ describe('bad input: refused with the right 4xx and code, never a 500, and harml
     });
   });
 
+  // One DTO under the REST body and the GraphQL arguments: what REST refuses, GraphQL refuses with the same code.
+  const TAG_INPUTS: Array<{ name: string; input: { repository: string; tag?: string } }> = [
+    { name: 'a 200-character tag', input: { repository: target, tag: 't'.repeat(200) } },
+    { name: 'a 300-character tag', input: { repository: target, tag: 't'.repeat(300) } },
+    { name: 'a 600-character repository', input: { repository: `${ns}/${'r'.repeat(600)}` } },
+    { name: 'an empty repository', input: { repository: '' } },
+  ];
+
+  it.each(TAG_INPUTS)('refuses tagImage with $name over GraphQL with the code REST answers', async ({ input }) => {
+    const rest = await request(running.url).post(`${imagePath(testEnv.fixture)}/tags`).set('authorization', authorization).send(input);
+    expect(rest.status).toBe(400);
+    const res = await gql(
+      running.url,
+      'mutation($source: String!, $repository: String!, $tag: String) { tagImage(source: $source, repository: $repository, tag: $tag) { id } }',
+      { source: testEnv.fixture, ...input },
+      { authorization },
+    );
+    expect({ code: res.errors?.[0]?.extensions?.code, data: res.data }).toEqual({ code: rest.body.code, data: null });
+  });
+
   it('still answers afterwards: ready, lists images, and nothing was created', async () => {
     await request(running.url).get('/health/ready').expect(200);
     const list = await request(running.url).get('/v1/images').set('authorization', authorization).expect(200);

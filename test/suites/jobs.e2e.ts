@@ -1,4 +1,6 @@
 import { RegistryClient } from '@drydock/docker';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { startApp, type RunningApp } from '../support/app';
 import { docker, dockerBuild, removeImagesUnder, uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
@@ -188,14 +190,21 @@ describe('pull, push and build as jobs, with live and replayable progress', () =
     ]);
     expect(b.body.id).toBe(a.body.id);
     expect((await waitForJob(running.url, running.token, a.body.id)).state).toBe('SUCCEEDED');
+  });
 
+  it('answers a repeated Idempotency-Key with the same build, and keeps no context for the retry', async () => {
+    const dir = join(running.config.dataDir, 'contexts');
+    const contexts = () => (existsSync(dir) ? readdirSync(dir) : []);
+    const before = new Set(contexts());
     const key = `e2e-${ns}-build`;
     const body = { dockerfile: `FROM ${testEnv.fixture}\nLABEL idempotent=yes`, tags: [`${repo}:idem`] };
     const first = await api(running).post('/v1/builds').set('idempotency-key', key).send(body).expect(202);
     const again = await api(running).post('/v1/builds').set('idempotency-key', key).send(body).expect(202);
     expect(again.body.id).toBe(first.body.id);
     expect(first.headers['location']).toBe(`/v1/jobs/${first.body.id}`);
-    await waitForJob(running.url, running.token, first.body.id);
+    expect((await waitForJob(running.url, running.token, first.body.id)).state).toBe('SUCCEEDED');
+    // The job removes its own context when it ends; the retry's must not be left behind.
+    expect(contexts().filter((name) => !before.has(name))).toEqual([]);
   });
 
   it('refuses an Idempotency-Key that is not 1 to 200 visible characters on every endpoint that queues a job', async () => {

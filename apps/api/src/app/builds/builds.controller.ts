@@ -8,7 +8,7 @@ import type { Principal } from '../auth/principal';
 import { AcceptedJob, IdempotencyKey } from '../jobs/accepted-job';
 import { validationPipe } from '../common/validation.pipe';
 import { JobModel } from '../jobs/job.model';
-import { BuildQuery, InlineBuildBody } from './builds.dto';
+import { BuildQuery, BuildImageInput } from './builds.dto';
 import { BuildsService, type BuildOptions } from './builds.service';
 
 /** Content types whose body is a build context, passed through as a stream (see bootstrap). */
@@ -61,7 +61,7 @@ export class BuildsController {
   @RequireRole('builder')
   @AcceptedJob()
   @ApiConsumes('application/x-tar', 'multipart/form-data', 'application/json')
-  @ApiBody({ type: InlineBuildBody, description: 'JSON; or a tar context with the query parameters of BuildQuery' })
+  @ApiBody({ type: BuildImageInput, description: 'JSON; or a tar context with the query parameters of BuildQuery' })
   async build(
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -78,7 +78,7 @@ export class BuildsController {
       if (Object.keys(request.query ?? {}).length) {
         throw new DrydockError(ErrorCode.VALIDATION_FAILED, 'a JSON build takes its options in the body, not the query string');
       }
-      const body = (await validationPipe.transform(request.body ?? {}, { type: 'body', metatype: InlineBuildBody })) as InlineBuildBody;
+      const body = (await validationPipe.transform(request.body ?? {}, { type: 'body', metatype: BuildImageInput })) as BuildImageInput;
       job = await this.builds.fromBody(body, principal, idempotency);
     }
     return job;

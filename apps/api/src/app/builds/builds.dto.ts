@@ -45,7 +45,7 @@ export class BuildQuery {
 
 /** A build from an inline Dockerfile and small files (JSON), or from a context uploaded before (GraphQL). */
 @InputType('BuildImageInput')
-export class InlineBuildBody {
+export class BuildImageInput {
   @Field({ nullable: true, description: 'the Dockerfile text; or give contextUploadId' })
   @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(1024 * 1024) dockerfile?: string;
 

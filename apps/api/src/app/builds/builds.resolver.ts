@@ -3,7 +3,7 @@ import type { JobRecord } from '@drydock/jobs';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
 import { JobModel } from '../jobs/job.model';
-import { InlineBuildBody } from './builds.dto';
+import { BuildImageInput } from './builds.dto';
 import { BuildsService } from './builds.service';
 
 @Resolver()
@@ -12,7 +12,7 @@ export class BuildsResolver {
 
   @Mutation(() => JobModel, { description: 'inline dockerfile + files, or a contextUploadId from POST /v1/builds/contexts' })
   @RequireRole('builder')
-  buildImage(@Args('input') input: InlineBuildBody, @CurrentPrincipal() principal: Principal): Promise<JobRecord> {
+  buildImage(@Args('input') input: BuildImageInput, @CurrentPrincipal() principal: Principal): Promise<JobRecord> {
     return this.builds.fromBody(input, principal);
   }
 }

@@ -9,7 +9,7 @@ import type { Principal } from '../auth/principal';
 import { requesterOf, type Requester } from '../auth/requester';
 import { ContextStore, type StoredContext } from './context-store';
 import { checkSourceImages } from './source-images';
-import { CONTEXT_PATH, type InlineBuildBody } from './builds.dto';
+import { CONTEXT_PATH, type BuildImageInput } from './builds.dto';
 
 /** What a caller may ask of a build; the rest of the job data is the service's to fill in. */
 export type BuildOptions = Omit<BuildJobData, 'contextId' | 'dockerfile' | 'baseRegistries' | 'localImages' | 'team'> & {
@@ -43,7 +43,7 @@ export class BuildsService {
   ) {}
 
   /** The JSON (and GraphQL) form: an inline Dockerfile with small files, or a context uploaded before. */
-  fromBody(body: InlineBuildBody, principal: Principal, idempotencyKey?: string): Promise<JobRecord> {
+  fromBody(body: BuildImageInput, principal: Principal, idempotencyKey?: string): Promise<JobRecord> {
     const requester = this.authorise(principal, body.tags, idempotencyKey);
     const { tags, dockerfilePath, buildArgs, target, labels, noCache, pull, platform } = body;
     const options: BuildOptions = { tags, dockerfilePath, buildArgs, target, labels, noCache, pull, platform };
@@ -153,11 +153,16 @@ export class BuildsService {
     };
     // Build args can carry secrets: the record shows their names only.
     const request = { ...data, buildArgs: Object.keys(options.buildArgs ?? {}), steps: summary.steps };
-    return this.jobs.enqueue(JobType.BUILD, data, {
-      team: requester.team,
-      owner: requester.owner,
-      ...(requester.idempotencyKey ? { idempotencyKey: requester.idempotencyKey } : {}),
-      request,
-    });
+    let job: JobRecord;
+    try {
+      job = await this.jobs.accept(JobType.BUILD, data, { requester, request });
+    } catch (error) {
+      await this.contexts.remove(stored.id);
+      throw error;
+    }
+    // A retry (the same Idempotency-Key) is answered with the job it already has, which builds another context:
+    // this one would otherwise hold the team's context quota until the sweep.
+    if (job.request['contextId'] !== stored.id) await this.contexts.remove(stored.id);
+    return job;
   }
 }

@@ -8,7 +8,7 @@ import { AcceptedJob, IdempotencyKey } from '../jobs/accepted-job';
 import { Image } from '../images/image.model';
 import { JobModel } from '../jobs/job.model';
 import { Container, ContainerLogs } from './container.model';
-import { CommitContainerBody, ContainerLogsQuery, ListContainersQuery, RemoveContainerQuery, RunContainerBody } from './containers.dto';
+import { CommitContainerBody, ContainerLogsQuery, ListContainersQuery, RemoveContainerQuery, RunContainerInput } from './containers.dto';
 import { ContainersService, toContainer } from './containers.service';
 import { logsJson } from './logs';
 
@@ -22,7 +22,7 @@ export class ContainersController {
   @RequireRole('builder')
   @AcceptedJob()
   run(
-    @Body() body: RunContainerBody,
+    @Body() body: RunContainerInput,
     @IdempotencyKey() key: string | undefined,
     @CurrentPrincipal() principal: Principal,
   ): Promise<JobModel> {

@@ -24,7 +24,7 @@ import { ABSOLUTE_PATH, COMMIT_BOUNDS, CONTAINER_ID, ENV_ENTRY, RUN_BOUNDS, USER
  * any other property (privileged, binds, hostConfig, ...) is a 400.
  */
 @InputType('RunContainerInput')
-export class RunContainerBody {
+export class RunContainerInput {
   @Field({ description: 'a reference, an image id or a digest reference; the image must be present locally' })
   @ApiProperty({ example: 'localhost:5000/training/sinatra:latest' })
   @IsString() @MinLength(1) @MaxLength(RUN_BOUNDS.imageMaxLength)

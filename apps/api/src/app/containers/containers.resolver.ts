@@ -7,7 +7,7 @@ import type { Principal } from '../auth/principal';
 import { Image } from '../images/image.model';
 import { JobModel } from '../jobs/job.model';
 import { Container, ContainerLogLine } from './container.model';
-import { CommitContainerInput, LOG_LINES_MAX, RunContainerBody } from './containers.dto';
+import { CommitContainerInput, LOG_LINES_MAX, RunContainerInput } from './containers.dto';
 import { ContainersService, toContainer } from './containers.service';
 import { CUT } from './logs';
 
@@ -48,7 +48,7 @@ export class ContainersResolver {
 
   @Mutation(() => JobModel, { description: 'a RUN job; its output lines are LOG events of jobEvents' })
   @RequireRole('builder')
-  runContainer(@CurrentPrincipal() principal: Principal, @Args('input') input: RunContainerBody): Promise<JobRecord> {
+  runContainer(@CurrentPrincipal() principal: Principal, @Args('input') input: RunContainerInput): Promise<JobRecord> {
     return this.service.run(input, principal);
   }
 

@@ -4,6 +4,7 @@ import { DockerEngine, ImageCatalog, type ContainerDetail, type Image, type Outp
 import { JobType, RUN_LABELS, type JobRecord, type RunJobData } from '@drydock/jobs';
 import { NamespacePolicy } from '../auth/namespace.policy';
 import type { Principal } from '../auth/principal';
+import { requesterOf } from '../auth/requester';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { engineName } from '../images/image-ref';
 import { ImagesService } from '../images/images.service';
@@ -36,21 +37,17 @@ export class ContainersService {
   /** `docker run` without `-it` or `--rm`, as a RUN job; the image must already be here (no implicit pull). */
   async run(input: unknown, principal: Principal, idempotencyKey?: string): Promise<JobRecord> {
     const request = checkRunRequest(input);
+    const requester = requesterOf(principal, idempotencyKey);
     const image = engineName(request.image);
     await this.engine.images.inspect(image);
     const data = fenceRun(
       request,
       image,
       { memoryBytes: this.config.run.memoryBytes, nanoCpus: this.config.run.nanoCpus, pidsLimit: RUN_PIDS_LIMIT },
-      { team: principal.team, owner: principal.name },
+      { team: requester.team, owner: requester.owner },
       this.config.keyPrefix,
     );
-    return this.jobs.enqueue(JobType.RUN, data, {
-      team: principal.team,
-      owner: principal.name,
-      ...(idempotencyKey ? { idempotencyKey } : {}),
-      request: describeRun(data),
-    });
+    return this.jobs.accept(JobType.RUN, data, { requester, request: describeRun(data) });
   }
 
   async list(all: boolean, principal: Principal): Promise<ContainerDetail[]> {

@@ -14,16 +14,16 @@ const ID = `sha256:${'a'.repeat(64)}`;
 
 function fakes(job: Partial<JobRecord> = {}) {
   const inspect = jest.fn(async () => ({}));
-  const enqueue = jest.fn(async () => ({ id: 'job', type: JobType.EXPORT }) as JobRecord);
+  const accept = jest.fn(async () => ({ id: 'job', type: JobType.EXPORT }) as JobRecord);
   const get = jest.fn(async () => ({ id: 'job', type: JobType.EXPORT, state: JobState.SUCCEEDED, ...job }) as JobRecord);
   const open = jest.fn(async () => ({ stream: {}, size: 1 }));
   const service = new ExportService(
-    { enqueue, get } as unknown as JobsService,
+    { accept, get } as unknown as JobsService,
     new NamespacePolicy(),
     { images: { inspect } } as unknown as DockerEngine,
     { open } as unknown as ArtifactStore,
   );
-  return { service, inspect, enqueue, open };
+  return { service, inspect, accept, open };
 }
 
 async function refusal(work: Promise<unknown>): Promise<DrydockError> {
@@ -34,11 +34,11 @@ async function refusal(work: Promise<unknown>): Promise<DrydockError> {
 
 describe('ExportService', () => {
   it('refuses a reference outside the caller\'s namespaces before the engine is called, even beside its own', async () => {
-    const { service, inspect, enqueue } = fakes();
+    const { service, inspect, accept } = fakes();
     const error = await refusal(service.export(['team-a/app:1', 'team-b/app:1'], builder));
     expect(error.code).toBe(ErrorCode.FORBIDDEN);
     expect(inspect).not.toHaveBeenCalled();
-    expect(enqueue).not.toHaveBeenCalled();
+    expect(accept).not.toHaveBeenCalled();
   });
 
   it('refuses a viewer before the engine is called', async () => {
@@ -48,21 +48,21 @@ describe('ExportService', () => {
   });
 
   it('refuses a bare image id from a builder, and takes it from an admin', async () => {
-    const { service, inspect, enqueue } = fakes();
+    const { service, inspect, accept } = fakes();
     expect((await refusal(service.export([ID], builder))).code).toBe(ErrorCode.FORBIDDEN);
     expect(inspect).not.toHaveBeenCalled();
     await service.export([ID, 'elsewhere/app'], admin);
-    expect(enqueue).toHaveBeenCalledWith(JobType.EXPORT, { references: [ID, 'elsewhere/app:latest'], team: 'ops' }, expect.anything());
+    expect(accept).toHaveBeenCalledWith(JobType.EXPORT, { references: [ID, 'elsewhere/app:latest'], team: 'ops' }, expect.anything());
   });
 
   it('queues the references as the engine names them, once each, after checking each exists', async () => {
-    const { service, inspect, enqueue } = fakes();
+    const { service, inspect, accept } = fakes();
     await service.export(['team-a/app', 'team-a/app:latest', 'docker.io/team-a/app:2'], builder);
     expect(inspect.mock.calls).toEqual([['team-a/app:latest'], ['team-a/app:2']]);
-    expect(enqueue).toHaveBeenCalledWith(
+    expect(accept).toHaveBeenCalledWith(
       JobType.EXPORT,
       { references: ['team-a/app:latest', 'team-a/app:2'], team: 'team-a' },
-      expect.objectContaining({ team: 'team-a', owner: 'builder-a', request: { references: ['team-a/app:latest', 'team-a/app:2'] } }),
+      { requester: { team: 'team-a', owner: 'builder-a' }, request: { references: ['team-a/app:latest', 'team-a/app:2'] } },
     );
   });
 

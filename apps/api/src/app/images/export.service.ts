@@ -32,12 +32,7 @@ export class ExportService {
     // Absent images are a 404 now rather than a failed job later.
     for (const name of names) await this.engine.images.inspect(name);
     const requester = requesterOf(principal, idempotencyKey);
-    return this.jobs.enqueue(JobType.EXPORT, { references: names, team: requester.team }, {
-      team: requester.team,
-      owner: requester.owner,
-      ...(requester.idempotencyKey ? { idempotencyKey: requester.idempotencyKey } : {}),
-      request: { references: names },
-    });
+    return this.jobs.accept(JobType.EXPORT, { references: names, team: requester.team }, { requester, request: { references: names } });
   }
 
   /** The tar of a SUCCEEDED export the caller may see (the job's team, or an admin). */

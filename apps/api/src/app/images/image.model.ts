@@ -1,7 +1,5 @@
-import { Field, Float, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
+import { Field, Float, ID, Int, ObjectType } from '@nestjs/graphql';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsBoolean, IsOptional, IsString, MaxLength } from 'class-validator';
-import { ReferenceGlob } from './reference-glob';
 
 /** Shapes shared by REST (OpenAPI) and GraphQL, so the two answers cannot drift apart. */
 
@@ -103,16 +101,3 @@ export class EngineInfo {
   @Field() storageDriver!: string;
   @Field() rootDir!: string;
 }
-
-@InputType()
-export class ImageFilter {
-  @Field({ nullable: true, description: 'glob over repository[:tag], as `docker images REPO`' })
-  @ReferenceGlob()
-  reference?: string;
-  @Field({ nullable: true }) @IsOptional() @IsBoolean() dangling?: boolean;
-  @Field(() => [String], { nullable: true, description: '`key` or `key=value`' })
-  @IsOptional() @IsString({ each: true }) @MaxLength(512, { each: true }) @ArrayMaxSize(32)
-  label?: string[];
-}
-
-

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from
 import { ApiOkResponse, ApiTags, ApiCreatedResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Image, ImageLayer, PruneResult, RemoveImageResult, SearchResult } from './image.model';
-import { ListImagesQuery, PruneImagesBody, RemoveImageQuery, SearchQueryDto, TagImageBody } from './images.dto';
+import { ListImagesQuery, PruneImagesInput, RemoveImageQuery, SearchImagesQuery, TagImageBody } from './images.dto';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
 import { ImagesService } from './images.service';
@@ -24,7 +24,7 @@ export class ImagesController {
   @RequireRole('admin')
   @HttpCode(200)
   @ApiOkResponse({ type: PruneResult })
-  prune(@Body() body: PruneImagesBody = {}): Promise<PruneResult> {
+  prune(@Body() body: PruneImagesInput = {}): Promise<PruneResult> {
     return this.images.prune(body);
   }
 
@@ -60,7 +60,7 @@ export class ImagesController {
   @RequireRole('viewer')
   @ApiTags('search')
   @ApiOkResponse({ type: [SearchResult] })
-  search(@Query() query: SearchQueryDto, @CurrentPrincipal() principal: Principal): Promise<SearchResult[]> {
+  search(@Query() query: SearchImagesQuery, @CurrentPrincipal() principal: Principal): Promise<SearchResult[]> {
     return this.images.search(query, principal);
   }
 }

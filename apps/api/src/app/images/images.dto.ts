@@ -5,23 +5,35 @@ import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Matches,
 import { QueryArray, QueryBoolean, REGISTRY_HOST } from '../common/validation';
 import { ReferenceGlob } from './reference-glob';
 
+/** `GET /v1/images` and `images(filter:)`: one set of rules for both. */
+@InputType('ImageFilter')
 export class ListImagesQuery {
+  @Field({ nullable: true, description: 'glob over repository[:tag], as `docker images REPO`' })
   @ApiPropertyOptional({ description: 'glob over repository[:tag], as `docker images REPO`' })
   @ReferenceGlob()
   reference?: string;
 
-  @ApiPropertyOptional() @IsOptional() @QueryBoolean() @IsBoolean() dangling?: boolean;
+  @Field({ nullable: true }) @ApiPropertyOptional() @IsOptional() @QueryBoolean() @IsBoolean() dangling?: boolean;
 
+  @Field(() => [String], { nullable: true, description: '`key` or `key=value`' })
   @ApiPropertyOptional({ type: [String], description: '`key` or `key=value`; repeat for several' })
   @IsOptional() @QueryArray() @IsString({ each: true }) @MaxLength(512, { each: true }) @ArrayMaxSize(32)
   label?: string[];
 }
 
+/** `POST /v1/images/{ref}/tags`, whose path names the source; with it, `tagImage`'s arguments. */
+@ArgsType()
 export class TagImageBody {
-  @ApiProperty({ example: 'ouruser/sinatra' }) @IsString() @MinLength(1) @MaxLength(512) repository!: string;
-  @ApiPropertyOptional({ example: 'devel', description: 'default: the tag in repository, else latest' })
+  @Field() @ApiProperty({ example: 'ouruser/sinatra' }) @IsString() @MinLength(1) @MaxLength(512) repository!: string;
+  @Field(() => String, { nullable: true }) @ApiPropertyOptional({ example: 'devel', description: 'default: the tag in repository, else latest' })
   @IsOptional() @IsString() @MaxLength(256) tag?: string;
-  @ApiPropertyOptional({ description: 'move the tag even if it names another image' }) @IsOptional() @IsBoolean() force?: boolean;
+  @Field(() => Boolean, { nullable: true }) @ApiPropertyOptional({ description: 'move the tag even if it names another image' })
+  @IsOptional() @IsBoolean() force?: boolean;
+}
+
+@ArgsType()
+export class TagImageArgs extends TagImageBody {
+  @Field() @IsString() @MinLength(1) @MaxLength(512) source!: string;
 }
 
 export class RemoveImageQuery {
@@ -30,7 +42,7 @@ export class RemoveImageQuery {
 }
 
 @InputType('PruneImagesInput')
-export class PruneImagesBody {
+export class PruneImagesInput {
   @Field({ nullable: true }) @ApiPropertyOptional({ description: 'true (default): dangling only; false: every unused image' })
   @IsOptional() @IsBoolean() dangling?: boolean;
   @Field({ nullable: true }) @ApiPropertyOptional({ description: 'timestamp or Go duration (`24h`)' })
@@ -41,7 +53,7 @@ export class PruneImagesBody {
 
 /** The query of `GET /v1/search` and the arguments of `searchImages`: one set of rules for both. */
 @ArgsType()
-export class SearchQueryDto {
+export class SearchImagesQuery {
   @Field() @ApiProperty({ example: 'sinatra' }) @IsString() @MinLength(1) @MaxLength(255) term!: string;
   @Field(() => Int, { nullable: true }) @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 25 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100) limit?: number;
   @Field({ nullable: true }) @ApiPropertyOptional({ description: "a private registry's host; its catalogue is searched" })

@@ -2,8 +2,8 @@ import { Args, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { Inject } from '@nestjs/common';
 import { DockerEngine, ImageCatalog } from '@drydock/docker';
 import { iteratorFromListener } from '../common/async-queue';
-import { EngineInfo, Image, ImageEvent, ImageFilter, ImageLayer, PruneResult, RemoveImageResult, SearchResult } from './image.model';
-import { PruneImagesBody, SearchQueryDto } from './images.dto';
+import { EngineInfo, Image, ImageEvent, ImageLayer, PruneResult, RemoveImageResult, SearchResult } from './image.model';
+import { ListImagesQuery, PruneImagesInput, SearchImagesQuery, TagImageArgs } from './images.dto';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
 import { ImagesService } from './images.service';
@@ -18,7 +18,7 @@ export class ImagesResolver {
 
   @Query(() => [Image])
   @RequireRole('viewer')
-  images(@Args('filter', { type: () => ImageFilter, nullable: true }) filter?: ImageFilter): Promise<Image[]> {
+  images(@Args('filter', { type: () => ListImagesQuery, nullable: true }) filter?: ListImagesQuery): Promise<Image[]> {
     return this.service.list(filter ?? {});
   }
 
@@ -36,7 +36,7 @@ export class ImagesResolver {
 
   @Query(() => [SearchResult])
   @RequireRole('viewer')
-  searchImages(@Args() args: SearchQueryDto, @CurrentPrincipal() principal: Principal): Promise<SearchResult[]> {
+  searchImages(@Args() args: SearchImagesQuery, @CurrentPrincipal() principal: Principal): Promise<SearchResult[]> {
     return this.service.search(args, principal);
   }
 
@@ -48,14 +48,8 @@ export class ImagesResolver {
 
   @Mutation(() => Image)
   @RequireRole('builder')
-  tagImage(
-    @CurrentPrincipal() principal: Principal,
-    @Args('source') source: string,
-    @Args('repository') repository: string,
-    @Args('tag', { type: () => String, nullable: true }) tag?: string,
-    @Args('force', { type: () => Boolean, nullable: true }) force?: boolean,
-  ): Promise<Image> {
-    return this.service.tag(source, repository, tag ?? undefined, force ?? false, principal);
+  tagImage(@CurrentPrincipal() principal: Principal, @Args() args: TagImageArgs): Promise<Image> {
+    return this.service.tag(args.source, args.repository, args.tag ?? undefined, args.force ?? false, principal);
   }
 
   @Mutation(() => RemoveImageResult)
@@ -71,7 +65,7 @@ export class ImagesResolver {
 
   @Mutation(() => PruneResult)
   @RequireRole('admin')
-  pruneImages(@Args('input', { type: () => PruneImagesBody, nullable: true }) input?: PruneImagesBody): Promise<PruneResult> {
+  pruneImages(@Args('input', { type: () => PruneImagesInput, nullable: true }) input?: PruneImagesInput): Promise<PruneResult> {
     return this.service.prune(input ?? {});
   }
 

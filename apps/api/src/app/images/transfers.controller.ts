@@ -4,7 +4,7 @@ import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
 import { AcceptedJob, IdempotencyKey } from '../jobs/accepted-job';
 import { JobModel } from '../jobs/job.model';
-import { PullImageBody, PushImageBody } from './transfers.dto';
+import { PullImageInput, PushImageBody } from './transfers.dto';
 import { TransfersService } from './transfers.service';
 
 @ApiTags('images')
@@ -16,7 +16,7 @@ export class TransfersController {
   @RequireRole('builder')
   @AcceptedJob()
   pull(
-    @Body() body: PullImageBody,
+    @Body() body: PullImageInput,
     @CurrentPrincipal() principal: Principal,
     @IdempotencyKey() key: string | undefined,
   ): Promise<JobModel> {

@@ -1,11 +1,11 @@
 import { Field, InputType } from '@nestjs/graphql';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { PLATFORM } from '../common/validation';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { IsBoolean, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { PLATFORM } from '../common/validation';
 
-
+/** `POST /v1/images/pull` and `pullImage(input:)`. */
 @InputType('PullImageInput')
-export class PullImageBody {
+export class PullImageInput {
   @Field() @ApiProperty({ example: 'localhost:5000/ouruser/sinatra@sha256:…' })
   @IsString() @MinLength(1) @MaxLength(512) reference!: string;
 
@@ -13,13 +13,15 @@ export class PullImageBody {
   @IsOptional() @IsString() @Matches(PLATFORM, { message: 'platform must be os/arch[/variant]' }) platform?: string;
 }
 
-export class PushImageBody {
-  @ApiPropertyOptional({ description: 'push every local tag of the repository, as `docker push ouruser/sinatra` did' })
+/** `pushImage(input:)`; over REST the path names the reference. */
+@InputType('PushImageInput')
+export class PushImageInput {
+  @Field() @ApiProperty({ example: 'localhost:5000/ouruser/sinatra' })
+  @IsString() @MinLength(1) @MaxLength(512) reference!: string;
+
+  @Field({ nullable: true }) @ApiPropertyOptional({ description: 'push every local tag of the repository, as `docker push ouruser/sinatra` did' })
   @IsOptional() @IsBoolean() allTags?: boolean;
 }
 
-@InputType('PushImageInput')
-export class PushImageInput {
-  @Field() @IsString() @MinLength(1) @MaxLength(512) reference!: string;
-  @Field({ nullable: true }) @IsOptional() @IsBoolean() allTags?: boolean;
-}
+/** `POST /v1/images/{ref}/push`. */
+export class PushImageBody extends OmitType(PushImageInput, ['reference'] as const) {}

@@ -3,7 +3,7 @@ import type { JobRecord } from '@drydock/jobs';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
 import { JobModel } from '../jobs/job.model';
-import { PullImageBody, PushImageInput } from './transfers.dto';
+import { PullImageInput, PushImageInput } from './transfers.dto';
 import { TransfersService } from './transfers.service';
 
 @Resolver()
@@ -12,7 +12,7 @@ export class TransfersResolver {
 
   @Mutation(() => JobModel)
   @RequireRole('builder')
-  pullImage(@Args('input') input: PullImageBody, @CurrentPrincipal() principal: Principal): Promise<JobRecord> {
+  pullImage(@Args('input') input: PullImageInput, @CurrentPrincipal() principal: Principal): Promise<JobRecord> {
     return this.transfers.pull(input.reference, input.platform, principal);
   }
 

@@ -35,12 +35,10 @@ export class TransfersService {
       ...(platform ? { platform } : {}),
       team: requester.team,
     };
-    return this.jobs.enqueue(JobType.PULL, data, {
-      team: requester.team,
-      owner: requester.owner,
-      ...(requester.idempotencyKey ? { idempotencyKey: requester.idempotencyKey } : {}),
-      dedupKey: `pull:${requester.team}:${familiar}:${platform ?? ''}`,
+    return this.jobs.accept(JobType.PULL, data, {
+      requester,
       request: { reference: familiar, ...(platform ? { platform } : {}) },
+      dedupKey: `pull:${requester.team}:${familiar}:${platform ?? ''}`,
     });
   }
 
@@ -67,10 +65,8 @@ export class TransfersService {
       registry: ref.domain,
       team: requester.team,
     };
-    return this.jobs.enqueue(JobType.PUSH, data, {
-      team: requester.team,
-      owner: requester.owner,
-      ...(requester.idempotencyKey ? { idempotencyKey: requester.idempotencyKey } : {}),
+    return this.jobs.accept(JobType.PUSH, data, {
+      requester,
       request: { reference: allTags ? ref.repository : `${ref.repository}:${data.tag}`, allTags, tags },
     });
   }

@@ -1,9 +1,10 @@
-import { ArgsType, Field, ID, Int } from '@nestjs/graphql';
+import { ArgsType, Field, ID, Int, PickType } from '@nestjs/graphql';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsEnum, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { JobState, JobType } from '@drydock/jobs';
 
+/** `GET /v1/jobs` and `jobs(...)`. */
 @ArgsType()
 export class ListJobsQuery {
   @Field(() => JobType, { nullable: true }) @ApiPropertyOptional({ enum: JobType }) @IsOptional() @IsEnum(JobType) type?: JobType;
@@ -30,7 +31,4 @@ export class JobEventsArgs {
 }
 
 @ArgsType()
-export class JobUpdatedArgs {
-  @Field(() => JobType, { nullable: true }) @IsOptional() @IsEnum(JobType) type?: JobType;
-  @Field(() => JobState, { nullable: true }) @IsOptional() @IsEnum(JobState) state?: JobState;
-}
+export class JobUpdatedArgs extends PickType(ListJobsQuery, ['type', 'state'] as const, ArgsType) {}

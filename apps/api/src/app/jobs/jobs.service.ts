@@ -11,11 +11,37 @@ import {
   type JobState,
   type JobType,
 } from '@drydock/jobs';
+import type { Requester } from '../auth/requester';
 
 /** Who asks: jobs are visible to their own team and to admins. */
 export interface JobViewer {
   team: string | null;
   admin: boolean;
+}
+
+/** What a feature service hands over when a caller's request becomes a job. */
+export interface JobRequest {
+  /** Who asked (team and owner from the token) and, if sent, their Idempotency-Key. */
+  requester: Requester;
+  /** The record's `request`: what clients may see of the data. */
+  request: Record<string, unknown>;
+  /** Identical work in flight shares one job (pulls). */
+  dedupKey?: string;
+}
+
+/**
+ * The one place a caller becomes enqueue options. The queue scopes an
+ * Idempotency-Key to job type, team and owner, so these two fields are what
+ * makes a retry "the same request"; every feature service must fill them alike.
+ */
+export function enqueueOptionsFor({ requester, request, dedupKey }: JobRequest): EnqueueOptions {
+  return {
+    team: requester.team,
+    owner: requester.owner,
+    ...(requester.idempotencyKey ? { idempotencyKey: requester.idempotencyKey } : {}),
+    ...(dedupKey ? { dedupKey } : {}),
+    request,
+  };
 }
 
 /** Job ids are UUIDs; anything else is answered as absent without a Redis round trip. */
@@ -30,8 +56,9 @@ export class JobsService {
     @Inject(JobEventBus) private readonly bus: JobEventBus,
   ) {}
 
-  enqueue<T extends JobType>(type: T, data: JobDataOf<T>, options: EnqueueOptions): Promise<JobRecord> {
-    return this.queue.enqueue(type, data, options);
+  /** A caller's request accepted as a job: a new one, or the one its Idempotency-Key (or identical work in flight) already has. */
+  accept<T extends JobType>(type: T, data: JobDataOf<T>, job: JobRequest): Promise<JobRecord> {
+    return this.queue.enqueue(type, data, enqueueOptionsFor(job));
   }
 
   /** A job another team owns is answered as absent, not forbidden: its existence is not theirs to know. */

@@ -2,7 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from
 import { ApiNoContentResponse, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
-import { Registry, RegistryCredentialBody, RegistryTeamQuery, ResealResult } from './registry.model';
+import { RegistryCredentialBody, RegistryTeamQuery } from './registries.dto';
+import { Registry, ResealResult } from './registry.model';
 import { RegistryCredentials } from './registry-credentials.service';
 
 @ApiTags('registries')

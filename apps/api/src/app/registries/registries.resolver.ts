@@ -1,7 +1,8 @@
 import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
-import { Registry, RegistryCredentialInput, ResealResult } from './registry.model';
+import { RegistryCredentialInput } from './registries.dto';
+import { Registry, ResealResult } from './registry.model';
 import { RegistryCredentials } from './registry-credentials.service';
 
 @Resolver(() => Registry)

@@ -1,0 +1,31 @@
+import { JobType, type JobQueue, type JobRecord } from '@drydock/jobs';
+import { requesterOf } from '../auth/requester';
+import type { Principal } from '../auth/principal';
+import { enqueueOptionsFor, JobsService } from './jobs.service';
+
+const builder: Principal = { name: 'builder-a', team: 'team-a', role: 'builder', namespaces: ['team-a/**'] };
+
+describe('JobsService.accept', () => {
+  it("scopes a job to the caller's team and token name, with their Idempotency-Key when they sent one", () => {
+    expect(enqueueOptionsFor({ requester: requesterOf(builder, 'retry-1'), request: { a: 1 } })).toEqual({
+      team: 'team-a',
+      owner: 'builder-a',
+      idempotencyKey: 'retry-1',
+      request: { a: 1 },
+    });
+  });
+
+  it('sends no Idempotency-Key nor dedup key the caller did not give', () => {
+    const options = enqueueOptionsFor({ requester: requesterOf(builder), request: {} });
+    expect(options).not.toHaveProperty('idempotencyKey');
+    expect(options).not.toHaveProperty('dedupKey');
+  });
+
+  it('hands the queue the options built from the request', async () => {
+    const enqueue = jest.fn(async () => ({ id: 'job' }) as JobRecord);
+    const service = new JobsService({ enqueue } as unknown as JobQueue, {} as never, {} as never);
+    const job = { requester: requesterOf(builder, 'k'), request: { reference: 'team-a/app:1' }, dedupKey: 'pull:team-a:x' };
+    await service.accept(JobType.PULL, { reference: 'x', repository: 'x', tagOrDigest: 'latest', registry: 'docker.io', team: 'team-a' }, job);
+    expect(enqueue).toHaveBeenCalledWith(JobType.PULL, expect.anything(), { ...enqueueOptionsFor(job), dedupKey: 'pull:team-a:x' });
+  });
+});
