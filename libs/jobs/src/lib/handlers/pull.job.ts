@@ -3,6 +3,7 @@ import { relayTransfer } from '../progress';
 import { JobType } from '../model';
 import type { TransferJobResult } from '../contract';
 import type { JobContext, JobHandler } from '../runner/handler';
+import { classifyFailure } from './engine-gone';
 import type { CredentialSource } from './sources';
 
 export interface PullJobData {
@@ -34,12 +35,16 @@ export class PullJob implements JobHandler<JobType.PULL> {
       ...(data.platform ? { platform: data.platform } : {}),
       signal,
     });
-    const { digest } = await relayTransfer('pull', messages, emit);
-    const image = await this.engine.images.inspect(data.reference);
-    return {
-      imageId: image.id,
-      ...(digest ? { digest } : {}),
-      tags: image.repoTags.map((t) => `${t.repository}:${t.tag}`),
-    };
+    try {
+      const { digest } = await relayTransfer('pull', messages, emit);
+      const image = await this.engine.images.inspect(data.reference);
+      return {
+        imageId: image.id,
+        ...(digest ? { digest } : {}),
+        tags: image.repoTags.map((t) => `${t.repository}:${t.tag}`),
+      };
+    } catch (error) {
+      throw await classifyFailure(this.engine, error);
+    }
   }
 }

@@ -3,6 +3,7 @@ import { relayTransfer } from '../progress';
 import { JobType } from '../model';
 import type { TransferJobResult } from '../contract';
 import type { JobContext, JobHandler } from '../runner/handler';
+import { classifyFailure } from './engine-gone';
 import type { CredentialSource } from './sources';
 
 export interface PushJobData {
@@ -29,8 +30,12 @@ export class PushJob implements JobHandler<JobType.PUSH> {
     const target = data.tag ? `${data.repository}:${data.tag}` : `${data.repository} (all tags)`;
     emit.log(`Pushing ${target}`);
     const messages = this.engine.images.push(data.repository, data.tag ?? undefined, { ...(auth ? { auth } : {}), signal });
-    const { digest } = await relayTransfer('push', messages, emit);
-    const image = await this.engine.images.inspect(`${data.repository}:${data.tag ?? data.tags[0] ?? 'latest'}`);
-    return { imageId: image.id, ...(digest ? { digest } : {}), tags: data.tags.map((tag) => `${data.repository}:${tag}`) };
+    try {
+      const { digest } = await relayTransfer('push', messages, emit);
+      const image = await this.engine.images.inspect(`${data.repository}:${data.tag ?? data.tags[0] ?? 'latest'}`);
+      return { imageId: image.id, ...(digest ? { digest } : {}), tags: data.tags.map((tag) => `${data.repository}:${tag}`) };
+    } catch (error) {
+      throw await classifyFailure(this.engine, error);
+    }
   }
 }
