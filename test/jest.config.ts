@@ -5,7 +5,7 @@ const config: Config = {
   displayName: 'e2e',
   rootDir: '..',
   testEnvironment: 'node',
-  testMatch: ['<rootDir>/test/suites/**/*.e2e.ts', '<rootDir>/test/hostile/**/*.e2e.ts'],
+  testMatch: ['<rootDir>/test/suites/**/*.e2e.ts', '<rootDir>/test/hostile/**/*.e2e.ts', '<rootDir>/test/faults/**/*.e2e.ts'],
   transform: {
     // Type-checking is `make typecheck`'s job; here we only transpile, which keeps CI quick.
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/test/tsconfig.json' }],
