@@ -117,13 +117,18 @@ export class SecondDockerd {
 }
 
 /**
- * Makes an image of `layers` layers of `megabytes` random bytes each in
- * `engine`, pushes it as `ref` and removes it there again: something whose
- * pull or push takes long enough to be cut in the middle.
+ * Makes `ref` in `engine`: `layers` layers of `megabytes` random bytes each
+ * on `base`. Random bytes do not compress: its pull or push lasts long enough
+ * to be cut in the middle.
  */
-export async function pushBigImage(engine: SecondDockerd, base: string, ref: string, layers: number, megabytes: number): Promise<void> {
+export async function buildBigImage(engine: SecondDockerd, base: string, ref: string, layers: number, megabytes: number): Promise<void> {
   const steps = Array.from({ length: layers }, (_, i) => `RUN head -c ${megabytes * 1_000_000} /dev/urandom > /blob${i}`);
   await runWithInput('/usr/bin/docker', ['-H', engine.host, 'build', '-q', '-t', ref, '-'], `FROM ${base}\n${steps.join('\n')}\n`);
+}
+
+/** buildBigImage, pushed as `ref` and removed from the engine again: there to be pulled. */
+export async function pushBigImage(engine: SecondDockerd, base: string, ref: string, layers: number, megabytes: number): Promise<void> {
+  await buildBigImage(engine, base, ref, layers, megabytes);
   await engine.docker('push', ref);
   await engine.docker('rmi', ref);
 }
