@@ -1,11 +1,11 @@
-import { dropRedisKeys, startApp, type RunningApp } from '../support/app';
+import type { RunningApp } from '../support/app';
+import { startFaultRig, type FaultRig } from '../support/fault-rig';
 import { uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
 import { collect, eventually, wsClient } from '../support/graphql';
 import { api } from '../support/http';
 import { getJob, readSse, waitForJob } from '../support/jobs';
-import { RegistryProcess } from '../support/registry-process';
-import { pushBigImage, SecondDockerd } from '../support/second-dockerd';
+import { pushBigImage, type SecondDockerd } from '../support/second-dockerd';
 
 /**
  * The engine restarting under Drydock, on an engine of this suite's own:
@@ -16,31 +16,26 @@ import { pushBigImage, SecondDockerd } from '../support/second-dockerd';
  */
 describe('the engine restarting', () => {
   const ns = uniqueNamespace('e2e-engine');
+  let rig: FaultRig;
   let engine: SecondDockerd;
-  let registry: RegistryProcess;
   let running: RunningApp;
   let big: string;
 
   beforeAll(async () => {
     // One download at a time: the pull of the big image lasts long enough to be cut.
-    [engine, registry] = await Promise.all([SecondDockerd.start(['--max-concurrent-downloads=1']), RegistryProcess.start()]);
-    await engine.docker('pull', testEnv.fixture);
-    big = `${registry.host}/${ns}/big:1`;
-    await pushBigImage(engine, testEnv.fixture, big, 3, 24);
-    running = await startApp({ DOCKER_HOST: engine.host, DRYDOCK_RATE_LIMIT_MUTATIONS_PER_MINUTE: '0' });
-    await eventually(async () => ((await fetch(`${running.url}/health/ready`)).ok ? true : undefined), 20_000, 'the app to be ready');
+    rig = await startFaultRig(['--max-concurrent-downloads=1'], async ({ engine, registry }) => {
+      big = `${registry.host}/${ns}/big:1`;
+      await pushBigImage(engine, testEnv.fixture, big, 3, 16);
+    });
+    ({ engine, running } = rig);
   }, 120_000);
 
-  afterAll(async () => {
-    await running?.close();
-    if (running) await dropRedisKeys(running.config.keyPrefix);
-    await Promise.all([engine?.destroy(), registry?.destroy()]);
-  });
+  afterAll(() => rig?.destroy());
 
-  /** Restarts the engine and waits until Drydock is ready again: the engine answers and its events are followed. */
+  /** Restarts the engine and waits until Drydock is ready again. */
   const bringBack = async () => {
     await engine.start();
-    await eventually(async () => ((await fetch(`${running.url}/health/ready`)).ok ? true : undefined), 20_000, 'readiness once the engine is back');
+    await rig.whenReady();
   };
 
   it('answers 503 ENGINE_UNAVAILABLE while the engine is down, readiness says so, and a queued job waits without using an attempt', async () => {
@@ -123,7 +118,7 @@ describe('the engine restarting', () => {
     const marker = `step-${ns}`;
     const accepted = await api(running)
       .post('/v1/builds')
-      .send({ dockerfile: `FROM ${testEnv.fixture}\nRUN echo ${marker} && sleep 3 && echo finished`, tags: [`${ns}/built:1`], noCache: true })
+      .send({ dockerfile: `FROM ${testEnv.fixture}\nRUN echo ${marker} && sleep 8 && echo finished`, tags: [`${ns}/built:1`], noCache: true })
       .expect(202);
     const id = accepted.body.id as string;
     await eventually(
@@ -136,7 +131,10 @@ describe('the engine restarting', () => {
     const job = await waitForJob(running.url, running.token, id, 60_000);
     const { events } = await readSse(running.url, running.token, id);
     expect(job.state).toBe('SUCCEEDED');
-    expect(events.some((event) => /Attempt 1 of \d+ failed \(ENGINE_UNAVAILABLE/.test(event.message ?? ''))).toBe(true);
+    expect(events.map((event) => event.message).filter((m) => m?.startsWith('Attempt'))).toEqual([
+      expect.stringMatching(/^Attempt 1 of \d+ failed \(ENGINE_UNAVAILABLE/),
+      expect.stringMatching(/^Attempt 2 of/),
+    ]);
     expect(events.some((event) => event.message === 'finished')).toBe(true);
     expect(await engine.docker('image', 'inspect', '--format', '{{.Id}}', `${ns}/built:1`)).toMatch(/^sha256:/);
   }, 120_000);

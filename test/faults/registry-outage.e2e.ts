@@ -1,11 +1,12 @@
-import { dropRedisKeys, startApp, type RunningApp } from '../support/app';
+import type { RunningApp } from '../support/app';
+import { startFaultRig, type FaultRig } from '../support/fault-rig';
 import { uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
 import { eventually } from '../support/graphql';
 import { api } from '../support/http';
 import { readSse, waitForJob, type JobJson } from '../support/jobs';
-import { RegistryProcess } from '../support/registry-process';
-import { buildBigImage, SecondDockerd } from '../support/second-dockerd';
+import type { RegistryProcess } from '../support/registry-process';
+import { buildBigImage } from '../support/second-dockerd';
 
 /**
  * A registry killed in the middle of a push, on a registry (and an engine) of
@@ -15,25 +16,20 @@ import { buildBigImage, SecondDockerd } from '../support/second-dockerd';
  */
 describe('a registry failing mid-push', () => {
   const ns = uniqueNamespace('e2e-regfail');
-  let engine: SecondDockerd;
+  let rig: FaultRig;
   let registry: RegistryProcess;
   let running: RunningApp;
   let ref: string;
 
   beforeAll(async () => {
-    [engine, registry] = await Promise.all([SecondDockerd.start(['--max-concurrent-uploads=1']), RegistryProcess.start()]);
-    await engine.docker('pull', testEnv.fixture);
-    ref = `${registry.host}/${ns}/big:1`;
-    await buildBigImage(engine, testEnv.fixture, ref, 3, 16);
-    running = await startApp({ DOCKER_HOST: engine.host, DRYDOCK_RATE_LIMIT_MUTATIONS_PER_MINUTE: '0' });
-    await eventually(async () => ((await fetch(`${running.url}/health/ready`)).ok ? true : undefined), 20_000, 'the app to be ready');
+    rig = await startFaultRig(['--max-concurrent-uploads=1'], async ({ engine, registry }) => {
+      ref = `${registry.host}/${ns}/big:1`;
+      await buildBigImage(engine, testEnv.fixture, ref, 3, 16);
+    });
+    ({ registry, running } = rig);
   }, 120_000);
 
-  afterAll(async () => {
-    await running?.close();
-    if (running) await dropRedisKeys(running.config.keyPrefix);
-    await Promise.all([engine?.destroy(), registry?.destroy()]);
-  });
+  afterAll(() => rig?.destroy());
 
   const push = async (): Promise<string> =>
     (await api(running).post(`/v1/images/${encodeURIComponent(ref)}/push`).send({}).expect(202)).body.id as string;

@@ -37,6 +37,10 @@ export interface JobWorkerOptions extends JobStores {
   canRun?: () => boolean;
 }
 
+/** The LOG lines the runner writes about a job's runs, as opposed to the job's own output. */
+const RUNNER_NOTE = /^(The worker running this job stopped responding|Restarting attempt \d+|Attempt \d+ of \d+)/;
+const RUNNER_NOTES_LOOKBACK = 10;
+
 /** How long a job fetched while jobs cannot run waits before it is looked at again. */
 const NOT_NOW_DELAY_MS = 1_000;
 
@@ -209,11 +213,16 @@ export class JobWorker {
     throw new UnrecoverableError(CANCEL_REASON);
   }
 
-  /** The `at` of the job's last stored event: where an earlier run's output stopped. */
+  /**
+   * Where an earlier run's output stopped: the `at` of the last event it
+   * stored, passing over the runner's own notes about its end (written later,
+   * by whoever noticed). Passing over one too many only repeats lines; never loses one.
+   */
   private async lastEventAt(id: string): Promise<string | undefined> {
     const count = await this.stores.events.count(id);
-    if (count === 0) return undefined;
-    return (await this.stores.events.range(id, count, 1))[0]?.at;
+    const recent = await this.stores.events.range(id, Math.max(1, count - RUNNER_NOTES_LOOKBACK + 1));
+    const own = recent.filter((event) => event.kind !== JobEventKind.STATE && !RUNNER_NOTE.test(event.message ?? ''));
+    return own.at(-1)?.at ?? recent[0]?.at;
   }
 
   /** A job ended without succeeding: whatever of it still runs at the engine is stopped. */
