@@ -48,8 +48,23 @@ export class ImageCatalog {
     this.snapshot = null;
   }
 
+  /** Whether the engine's event stream is open: the engine answers, and the cache may be used. */
   get isLive(): boolean {
     return this.live;
+  }
+
+  /** Told when the event stream opens (true) or is lost (false): the engine came back, or went away. */
+  onLiveChange(listener: (live: boolean) => void): () => void {
+    this.emitter.on('live', listener);
+    return () => this.emitter.off('live', listener);
+  }
+
+  private setLive(live: boolean): void {
+    // Either way the cached list goes: while down nothing is cached, and once back it may have changed unseen.
+    this.snapshot = null;
+    if (this.live === live) return;
+    this.live = live;
+    this.emitter.emit('live', live);
   }
 
   invalidate(): void {
@@ -116,8 +131,7 @@ export class ImageCatalog {
       try {
         const events = this.engine.system.events(signal, () => {
           // Only once the stream is open may a list be cached: no change can slip by unseen after this.
-          this.live = true;
-          this.snapshot = null;
+          this.setLive(true);
           backoff = 250;
         });
         for await (const event of events) {
@@ -131,11 +145,11 @@ export class ImageCatalog {
       } catch {
         // Engine away: serve uncached until it is back.
       }
-      this.live = false;
-      this.snapshot = null;
       if (signal.aborted) return;
+      this.setLive(false);
       await new Promise((resolve) => setTimeout(resolve, backoff).unref());
-      backoff = Math.min(backoff * 2, 5_000);
+      // Short enough that a restarted engine is followed again within a couple of seconds.
+      backoff = Math.min(backoff * 2, 2_000);
     }
   }
 }

@@ -175,8 +175,10 @@ export interface OutputLine {
 export interface LogOptions {
   /** The last N lines only. */
   tail?: number;
-  /** Only output since this UNIX time, in seconds. */
+  /** Only output since this UNIX time, in seconds (fractions allowed). */
   since?: number;
+  /** Keep the answer open and pass on new output until the container stops. */
+  follow?: boolean;
   signal?: AbortSignal;
 }
 
@@ -298,16 +300,16 @@ export class ContainerOperations {
   }
 
   /**
-   * The output so far (not following), as a stream of lines read from the
-   * engine as the caller asks for them: never the whole log in memory.
+   * The output so far (and on, with `follow`), as a stream of lines read from
+   * the engine as the caller asks for them: never the whole log in memory.
    * `tail`: the last N lines; `since`: UNIX seconds. Abort `signal` (or stop
    * iterating) to let go of the engine's answer early.
    */
   async logs(id: string, options: LogOptions = {}): Promise<AsyncGenerator<OutputLine>> {
-    const query: Record<string, string | number | boolean> = { follow: false, stdout: true, stderr: true };
+    const query: Record<string, string | number | boolean> = { follow: options.follow ?? false, stdout: true, stderr: true };
     if (options.tail !== undefined) query['tail'] = options.tail;
     if (options.since !== undefined) query['since'] = options.since;
-    // dockerode's container.logs buffers the whole answer unless following: dial the same request as a stream.
+    // dockerode's container.logs buffers the whole answer unless following: dial the request as a stream either way.
     const modem = this.docker.modem as { dial(options: object, callback: (error: unknown, data: unknown) => void): void };
     const raw = await engineCall(
       'container',

@@ -1,6 +1,7 @@
 import { Injectable, type Type } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
+import { ImageCatalog } from '@drydock/docker';
 import { JOB_TYPES, JobEventBus, JobEventStore, JobRecordStore, JobType } from '@drydock/jobs';
 import { AuditLog } from '../audit/audit.service';
 import { APP_CONFIG } from '../config/config';
@@ -30,6 +31,7 @@ async function boot(handlers: Type<unknown>[]): Promise<void> {
       { provide: JobEventStore, useValue: {} },
       { provide: JobEventBus, useValue: {} },
       { provide: AuditLog, useValue: {} },
+      { provide: ImageCatalog, useValue: {} },
     ],
   }).compile();
   await moduleRef.init();

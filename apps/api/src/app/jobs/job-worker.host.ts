@@ -1,5 +1,6 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
+import { ImageCatalog } from '@drydock/docker';
 import { JobEventBus, JobEventStore, JobRecordStore, JobWorker, RedisOutage, type JobHandler } from '@drydock/jobs';
 import type Redis from 'ioredis';
 import { AuditLog } from '../audit/audit.service';
@@ -15,8 +16,9 @@ import { JOBS_REDIS, redisOptionsFromUrl } from './jobs.tokens';
  * that it sees them all; a type with no handler, or two, stops the start-up.
  */
 @Injectable()
-export class JobWorkerHost implements OnModuleInit {
+export class JobWorkerHost implements OnModuleInit, OnModuleDestroy {
   private current: JobWorker | null = null;
+  private stopWatching: (() => void) | null = null;
 
   constructor(
     @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
@@ -24,6 +26,7 @@ export class JobWorkerHost implements OnModuleInit {
     @Inject(JOBS_REDIS) private readonly redis: Redis,
     @Inject(JobEventBus) private readonly bus: JobEventBus,
     @Inject(AuditLog) private readonly audit: AuditLog,
+    @Inject(ImageCatalog) private readonly catalog: ImageCatalog,
   ) {}
 
   get worker(): JobWorker | null {
@@ -52,6 +55,18 @@ export class JobWorkerHost implements OnModuleInit {
       handlers,
       logBudget: this.config.jobLogBudget,
       onError: logJobsError,
+      // The catalogue follows the engine's event stream: while it cannot, the engine is away,
+      // and a job started then would only use up an attempt.
+      canRun: () => this.catalog.isLive,
     });
+    const worker = this.current;
+    this.stopWatching = this.catalog.onLiveChange((live) => {
+      if (live) worker.resume();
+      else worker.pause().catch((error: unknown) => logJobsError(error as Error));
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.stopWatching?.();
   }
 }

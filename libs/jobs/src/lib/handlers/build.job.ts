@@ -4,6 +4,7 @@ import { relayBuild } from '../progress';
 import { JobType } from '../model';
 import type { JobResultOf } from '../contract';
 import type { JobContext, JobHandler } from '../runner/handler';
+import { classifyFailure } from './engine-gone';
 import type { ContextSource, CredentialSource } from './sources';
 
 /** The engine's build options as job data: no credentials (the worker fetches them) and no signal. */
@@ -69,7 +70,8 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
       });
       if (!imageId) throw new DrydockError(ErrorCode.BUILD_FAILED, 'the engine finished the build without naming an image');
       return { imageId, tags: data.tags };
-    } catch (error) {
+    } catch (caught) {
+      const error = await classifyFailure(this.engine, caught);
       // A transient failure is retried and needs the context again.
       keepContext = isDrydockError(error) && isTransient(error.code);
       throw error;

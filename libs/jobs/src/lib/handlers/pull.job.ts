@@ -3,6 +3,8 @@ import { relayTransfer } from '../progress';
 import { JobType } from '../model';
 import type { TransferJobResult } from '../contract';
 import type { JobContext, JobHandler } from '../runner/handler';
+import { classifyFailure } from './engine-gone';
+import { untilEngineRetries } from './registry-retries';
 import type { CredentialSource } from './sources';
 
 export interface PullJobData {
@@ -29,17 +31,22 @@ export class PullJob implements JobHandler<JobType.PULL> {
   async handle({ data, emit, signal }: JobContext<JobType.PULL>): Promise<TransferJobResult> {
     const auth = await this.credentials.credentialFor(data.team, data.registry);
     emit.log(`Pulling ${data.reference}`);
+    const giveUp = new AbortController();
     const messages = this.engine.images.pull(data.repository, data.tagOrDigest, {
       ...(auth ? { auth } : {}),
       ...(data.platform ? { platform: data.platform } : {}),
-      signal,
+      signal: AbortSignal.any([signal, giveUp.signal]),
     });
-    const { digest } = await relayTransfer('pull', messages, emit);
-    const image = await this.engine.images.inspect(data.reference);
-    return {
-      imageId: image.id,
-      ...(digest ? { digest } : {}),
-      tags: image.repoTags.map((t) => `${t.repository}:${t.tag}`),
-    };
+    try {
+      const { digest } = await relayTransfer('pull', untilEngineRetries(messages, 'pull', giveUp), emit);
+      const image = await this.engine.images.inspect(data.reference);
+      return {
+        imageId: image.id,
+        ...(digest ? { digest } : {}),
+        tags: image.repoTags.map((t) => `${t.repository}:${t.tag}`),
+      };
+    } catch (error) {
+      throw await classifyFailure(this.engine, error);
+    }
   }
 }

@@ -3,6 +3,8 @@ import { relayTransfer } from '../progress';
 import { JobType } from '../model';
 import type { TransferJobResult } from '../contract';
 import type { JobContext, JobHandler } from '../runner/handler';
+import { classifyFailure } from './engine-gone';
+import { untilEngineRetries } from './registry-retries';
 import type { CredentialSource } from './sources';
 
 export interface PushJobData {
@@ -28,9 +30,14 @@ export class PushJob implements JobHandler<JobType.PUSH> {
     const auth = await this.credentials.credentialFor(data.team, data.registry);
     const target = data.tag ? `${data.repository}:${data.tag}` : `${data.repository} (all tags)`;
     emit.log(`Pushing ${target}`);
-    const messages = this.engine.images.push(data.repository, data.tag ?? undefined, { ...(auth ? { auth } : {}), signal });
-    const { digest } = await relayTransfer('push', messages, emit);
-    const image = await this.engine.images.inspect(`${data.repository}:${data.tag ?? data.tags[0] ?? 'latest'}`);
-    return { imageId: image.id, ...(digest ? { digest } : {}), tags: data.tags.map((tag) => `${data.repository}:${tag}`) };
+    const giveUp = new AbortController();
+    const messages = this.engine.images.push(data.repository, data.tag ?? undefined, { ...(auth ? { auth } : {}), signal: AbortSignal.any([signal, giveUp.signal]) });
+    try {
+      const { digest } = await relayTransfer('push', untilEngineRetries(messages, 'push', giveUp), emit);
+      const image = await this.engine.images.inspect(`${data.repository}:${data.tag ?? data.tags[0] ?? 'latest'}`);
+      return { imageId: image.id, ...(digest ? { digest } : {}), tags: data.tags.map((tag) => `${data.repository}:${tag}`) };
+    } catch (error) {
+      throw await classifyFailure(this.engine, error);
+    }
   }
 }

@@ -13,6 +13,8 @@ export const RUN_LABELS = {
   owner: 'io.drydock.owner',
   /** The Drydock installation (its key prefix): each sweeps its own, when several share an engine. */
   deployment: 'io.drydock.deployment',
+  /** The attempt that created the container: a later run of the job finds it by the job label and says whose it was. */
+  attempt: 'io.drydock.attempt',
 } as const;
 
 /** What the API's fence (apps/api containers/fence.ts) lets through; nothing else reaches the engine. */
@@ -34,7 +36,7 @@ export interface RunJobData {
 }
 
 /** The container a RUN job creates. */
-export function runContainerSpec(jobId: string, data: RunJobData): ContainerSpec {
+export function runContainerSpec(jobId: string, data: RunJobData, attempt = 1): ContainerSpec {
   return {
     image: data.image,
     ...(data.cmd ? { cmd: data.cmd } : {}),
@@ -48,6 +50,7 @@ export function runContainerSpec(jobId: string, data: RunJobData): ContainerSpec
       [RUN_LABELS.team]: data.team ?? '',
       [RUN_LABELS.owner]: data.owner ?? '',
       [RUN_LABELS.deployment]: data.deployment ?? '',
+      [RUN_LABELS.attempt]: String(attempt),
     },
     memoryBytes: data.memoryBytes,
     nanoCpus: data.nanoCpus,
@@ -56,22 +59,35 @@ export function runContainerSpec(jobId: string, data: RunJobData): ContainerSpec
   };
 }
 
+/** What an earlier run of the job left at the engine: a container whose command started, or none. */
+interface Leftover {
+  containerId: string;
+  attempt: string;
+}
+
 /**
  * Runs a command in a new container, as `docker run` without `--rm`: every
  * output line becomes a LOG event (and nothing else does: the container id is
  * in the result and on the container's `io.drydock.job` label), and the
  * container stays for inspection and commit whatever the exit code. A
  * non-zero exit fails the job with that code. Cancelling stops the container.
+ *
+ * At most one execution: a job run again (a retry, or a restart after its
+ * worker died) first looks for the container an earlier run created. One whose
+ * command started (running, or already ended) is that command's one
+ * execution: it is adopted, followed to its end, and its exit code is the
+ * job's outcome. One that never started is removed and replaced.
  */
 export class RunJob implements JobHandler<JobType.RUN> {
   readonly type = JobType.RUN;
 
   constructor(private readonly engine: DockerEngine) {}
 
-  async handle({ jobId, data, emit, signal }: JobContext<JobType.RUN>): Promise<JobResultOf<JobType.RUN>> {
-    const containerId = await this.engine.containers.create(runContainerSpec(jobId, data));
+  async handle({ jobId, data, emit, signal, attempt, resumeAfter }: JobContext<JobType.RUN>): Promise<JobResultOf<JobType.RUN>> {
+    const leftover = await this.leftover(jobId, data);
+    const containerId = leftover?.containerId ?? (await this.engine.containers.create(runContainerSpec(jobId, data, attempt)));
     const shortId = containerId.slice(0, 12);
-    // Let go of the attach only once the container has stopped, so the output up to the stop is kept;
+    // Let go of the output only once the container has stopped, so the output up to the stop is kept;
     // if the stop itself fails, let go anyway rather than hang on a container that may never end.
     const attached = new AbortController();
     const stop = () => {
@@ -83,9 +99,17 @@ export class RunJob implements JobHandler<JobType.RUN> {
     signal.addEventListener('abort', stop, { once: true });
     if (signal.aborted) stop();
     try {
-      // Attach before starting so not a line of output is missed.
-      const output = await this.engine.containers.attach(containerId, attached.signal);
-      await this.start(containerId);
+      let output: AsyncIterable<{ line: string }>;
+      if (leftover) {
+        emit.log(`Following container ${shortId}, started by attempt ${leftover.attempt}, instead of running the command again`);
+        // Only what the earlier run had not stored yet.
+        const since = resumeAfter ? Date.parse(resumeAfter) / 1000 : undefined;
+        output = await this.engine.containers.logs(containerId, { follow: true, signal: attached.signal, ...(since ? { since } : {}) });
+      } else {
+        // Attach before starting so not a line of output is missed.
+        output = await this.engine.containers.attach(containerId, attached.signal);
+        await this.start(containerId);
+      }
       // emit.log only queues the write: a container printing faster than Redis stores would queue
       // without bound, so reading stops while the store catches up.
       for await (const { line } of output) {
@@ -102,6 +126,33 @@ export class RunJob implements JobHandler<JobType.RUN> {
       signal.removeEventListener('abort', stop);
       attached.abort();
     }
+  }
+
+  /** Stops the job's containers that still run: the job has ended, so its command must not go on. */
+  async release(jobId: string, data: RunJobData): Promise<void> {
+    const running = await this.engine.containers.list({ all: false, labelled: true, withLabels: this.jobLabels(jobId, data) });
+    await Promise.all(running.map((container) => this.engine.containers.stop(container.id, 1)));
+  }
+
+  /**
+   * The container an earlier run of this job started, if any; containers it
+   * created but never started are removed, so the new one is the only one.
+   */
+  private async leftover(jobId: string, data: RunJobData): Promise<Leftover | null> {
+    const containers = await this.engine.containers.list({ all: true, labelled: true, withLabels: this.jobLabels(jobId, data) });
+    let found: Leftover | null = null;
+    for (const container of containers) {
+      if (container.state === 'created') {
+        await this.engine.containers.remove(container.id, true);
+      } else if (!found || container.state === 'running') {
+        found = { containerId: container.id, attempt: container.labels[RUN_LABELS.attempt] ?? '?' };
+      }
+    }
+    return found;
+  }
+
+  private jobLabels(jobId: string, data: RunJobData): Record<string, string> {
+    return { [RUN_LABELS.job]: jobId, ...(data.deployment ? { [RUN_LABELS.deployment]: data.deployment } : {}) };
   }
 
   /** A command the image cannot run (no such executable, bad user) is the run's failure, not bad input to the API. */

@@ -11,6 +11,13 @@ export interface JobContext<T extends JobType = JobType> {
   signal: AbortSignal;
   /** 1 on the first run; higher when a transient failure is retried. */
   attempt: number;
+  /**
+   * When an earlier run of this job (a failed attempt, or the same attempt on
+   * a worker that died) stored its last event; absent on a job's first run.
+   * A handler that adopts what that run left at the engine passes on only
+   * what came after it.
+   */
+  resumeAfter?: string;
   emit: JobEmit;
 }
 
@@ -22,4 +29,10 @@ export interface JobHandler<T extends JobType = JobType> {
   readonly type: T;
   // Method syntax on purpose: a JobHandler<JobType.PULL> is then a JobHandler, and the worker holds them all in one list.
   handle(ctx: JobContext<T>): Promise<JobResultOf<T>>;
+  /**
+   * Stops whatever of the job still runs at the engine, once the job has
+   * ended without succeeding: a job that says FAILED must not go on. Called
+   * by the process that wrote the ending, which may not be the one that ran it.
+   */
+  release?(jobId: string, data: JobDataOf<T>): Promise<void>;
 }

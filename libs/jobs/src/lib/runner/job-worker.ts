@@ -1,5 +1,5 @@
 import { ErrorCode, isDrydockError, isTransient } from '@drydock/core';
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import { type LogBudget, ThrottledEmitter } from '../emitter';
 import type { JobEventBus } from '../event-bus';
@@ -42,7 +42,19 @@ export interface JobWorkerOptions extends JobStores {
   /** LOG output each run of a job may store; default DEFAULT_LOG_BUDGET. */
   logBudget?: LogBudget;
   onError?: (error: Error) => void;
+  /**
+   * Whether jobs can run now (the engine answers). A job fetched while not
+   * goes back to wait, its attempt unused; pause() stops the fetching itself.
+   */
+  canRun?: () => boolean;
 }
+
+/** The LOG lines the runner writes about a job's runs, as opposed to the job's own output. */
+const RUNNER_NOTE = /^(The worker running this job stopped responding|Restarting attempt \d+|Attempt \d+ of \d+)/;
+const RUNNER_NOTES_LOOKBACK = 10;
+
+/** How long a job fetched while jobs cannot run waits before it is looked at again. */
+const NOT_NOW_DELAY_MS = 1_000;
 
 const CANCEL_REASON = 'cancelled';
 const SHUTDOWN_REASON = 'worker shutting down';
@@ -64,6 +76,7 @@ export class JobWorker {
   private readonly progressIntervalMs: number | undefined;
   private readonly logBudget: LogBudget | undefined;
   private readonly onError: (error: Error) => void;
+  private readonly canRun: () => boolean;
   private readonly stopListening: () => void;
   private readonly outage: RedisOutage | undefined;
   private readonly outageCheck: NodeJS.Timeout | undefined;
@@ -79,12 +92,13 @@ export class JobWorker {
     this.onError = options.onError ?? ((error: Error) => console.error('[jobs] worker:', error));
     this.outage = options.outage;
     const lockDuration = options.lockDurationMs ?? (this.outage ? Math.max(15_000, this.outage.graceMs + LOCK_MARGIN_MS) : 15_000);
+    this.canRun = options.canRun ?? (() => true);
     for (const type of JOB_TYPES) {
       // The data is what enqueue() took for this queue's type: the contract held it when it was queued.
       const worker = new Worker<JobDataOf<JobType>, JobResult | undefined>(
         queueNameFor(type, options.queueBase),
         // Three parameters: BullMQ only creates the AbortSignal for processors that take one.
-        (job, _token, signal) => this.process(type, job, signal),
+        (job, token, signal) => this.process(type, job, token, signal),
         {
           connection: { ...options.connection, maxRetriesPerRequest: null },
           prefix: records.keys.bullPrefix,
@@ -124,6 +138,16 @@ export class JobWorker {
     await Promise.all(this.workers.map((worker) => worker.waitUntilReady()));
   }
 
+  /** Stops taking jobs (running ones go on): the engine is away, and a job started now would only fail. */
+  async pause(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.pause(true)));
+  }
+
+  resume(): void {
+    if (this.closing) return;
+    for (const worker of this.workers) if (worker.isPaused()) worker.resume();
+  }
+
   /**
    * For SIGTERM: stop taking jobs, give running ones `deadlineMs` to finish,
    * then abort them (they are retried elsewhere, or fail WORKER_LOST on their
@@ -151,12 +175,18 @@ export class JobWorker {
   private async process(
     type: JobType,
     job: Job<JobDataOf<JobType>>,
+    token: string | undefined,
     signal: AbortSignal | undefined,
   ): Promise<JobResult | undefined> {
     const { records, events } = this.stores;
     const id = job.id;
     const handler = this.handlers.get(type);
     if (!id || !handler || !signal) throw new UnrecoverableError('job without id, handler or signal');
+    if (!this.canRun()) {
+      // Back to wait without using an attempt: BullMQ counts none for a DelayedError.
+      await job.moveToDelayed(Date.now() + NOT_NOW_DELAY_MS, token);
+      throw new DelayedError();
+    }
     const attempt = job.attemptsMade + 1;
     const maxAttempts = job.opts.attempts ?? 1;
 
@@ -167,6 +197,7 @@ export class JobWorker {
       await endJob(this.stores, id, JobState.CANCELLED, { message: 'cancelled before it started' });
       throw new UnrecoverableError(CANCEL_REASON);
     }
+    const resumeAfter = before.state === JobState.QUEUED ? undefined : await this.lastEventAt(id);
     if (!(await records.transition(id, JobState.RUNNING, { attempts: attempt }))) return undefined;
     if (before.state === JobState.QUEUED) {
       await events.append(id, { kind: JobEventKind.STATE, state: JobState.RUNNING });
@@ -185,16 +216,16 @@ export class JobWorker {
       ...(this.logBudget ? { logBudget: this.logBudget } : {}),
     });
     try {
-      const result = await handler.handle({ jobId: id, type, data: job.data, signal, attempt, emit });
+      const result = await handler.handle({ jobId: id, type, data: job.data, signal, attempt, emit, ...(resumeAfter ? { resumeAfter } : {}) });
       await emit.finish();
       // A handler may stop early and return when cancelled: that is still a cancel.
-      if (signal.aborted && signal.reason === CANCEL_REASON) return await this.cancelled(id);
+      if (signal.aborted && signal.reason === CANCEL_REASON) return await this.cancelled(id, type, job.data);
       if (signal.aborted && signal.reason === REDIS_REASON) throw new Error(REDIS_REASON);
       await endJob(this.stores, id, JobState.SUCCEEDED, { result });
       return result;
     } catch (error) {
       await emit.finish().catch(() => undefined);
-      if (signal.aborted && signal.reason === CANCEL_REASON) return await this.cancelled(id);
+      if (signal.aborted && signal.reason === CANCEL_REASON) return await this.cancelled(id, type, job.data);
       const gaveUp = signal.aborted && signal.reason === REDIS_REASON;
       const failure: JobError = gaveUp
         ? {
@@ -215,16 +246,34 @@ export class JobWorker {
         throw error;
       }
       const outcome = error instanceof FailedWithResult ? { result: error.result } : {};
-      await endJob(this.stores, id, JobState.FAILED, { error: failure, ...outcome });
+      if (await endJob(this.stores, id, JobState.FAILED, { error: failure, ...outcome })) await this.release(type, id, job.data);
       throw new UnrecoverableError(failure.message);
     } finally {
       emit.close();
     }
   }
 
-  private async cancelled(id: string): Promise<never> {
-    await endJob(this.stores, id, JobState.CANCELLED, { message: 'cancelled' });
+  private async cancelled(id: string, type?: JobType, data?: JobDataOf<JobType>): Promise<never> {
+    const ended = await endJob(this.stores, id, JobState.CANCELLED, { message: 'cancelled' });
+    if (ended && type && data) await this.release(type, id, data);
     throw new UnrecoverableError(CANCEL_REASON);
+  }
+
+  /**
+   * Where an earlier run's output stopped: the `at` of the last event it
+   * stored, passing over the runner's own notes about its end (written later,
+   * by whoever noticed). Passing over one too many only repeats lines; never loses one.
+   */
+  private async lastEventAt(id: string): Promise<string | undefined> {
+    const count = await this.stores.events.count(id);
+    const recent = await this.stores.events.range(id, Math.max(1, count - RUNNER_NOTES_LOOKBACK + 1));
+    const own = recent.filter((event) => event.kind !== JobEventKind.STATE && !RUNNER_NOTE.test(event.message ?? ''));
+    return own.at(-1)?.at ?? recent[0]?.at;
+  }
+
+  /** A job ended without succeeding: whatever of it still runs at the engine is stopped. */
+  private async release(type: JobType, id: string, data: JobDataOf<JobType>): Promise<void> {
+    await this.handlers.get(type)?.release?.(id, data).catch((error: unknown) => this.report(error));
   }
 
   /**
@@ -242,7 +291,9 @@ export class JobWorker {
     const failure: JobError = error.message.includes(STALLED_REASON)
       ? { code: ErrorCode.WORKER_LOST, message: `the worker running this job stopped responding (${error.message})` }
       : toJobError(error);
-    await endJob(this.stores, id, JobState.FAILED, { error: failure });
+    if (await endJob(this.stores, id, JobState.FAILED, { error: failure })) {
+      await this.release(job.name as JobType, id, job.data as JobDataOf<JobType>);
+    }
   }
 
   private async afterStalled(id: string): Promise<void> {
