@@ -2,3 +2,4 @@ export * from './handler';
 export * from './queue-name';
 export * from './job-queue';
 export * from './job-worker';
+export * from './team-slots';

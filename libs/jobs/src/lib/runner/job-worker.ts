@@ -1,9 +1,18 @@
 import { ErrorCode, isDrydockError, isTransient } from '@drydock/core';
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import { type LogBudget, ThrottledEmitter } from '../emitter';
 import type { JobEventBus } from '../event-bus';
-import { JOB_TYPES, type JobError, JobEventKind, type JobResult, JobState, JobType, isTerminal } from '../model';
+import {
+  JOB_TYPES,
+  type JobError,
+  JobEventKind,
+  type JobRecord,
+  type JobResult,
+  JobState,
+  JobType,
+  isTerminal,
+} from '../model';
 import { type JobStores, endJob, errorMessage, toJobError } from './ending';
 import type { JobHandler } from './handler';
 import type { JobDataOf } from '../contract';
@@ -29,6 +38,12 @@ export interface JobWorkerOptions extends JobStores {
   progressIntervalMs?: number;
   /** LOG output each run of a job may store; default DEFAULT_LOG_BUDGET. */
   logBudget?: LogBudget;
+  /** Jobs of one team and type that run at once, across every worker process (needs `slots`). Default: no limit. */
+  maxRunningPerTeam?: Partial<Record<JobType, number>>;
+  /** How long a job whose team is at its running limit waits before it is looked at again. Default 1000 ms. */
+  parkMs?: number;
+  /** Each type's time limit per attempt; a job's own (lower) `timeoutSeconds` wins. Default: none. */
+  timeoutMs?: Partial<Record<JobType, number>>;
   onError?: (error: Error) => void;
 }
 
@@ -38,6 +53,9 @@ export const DEFAULT_CLOSE_DEADLINE_MS = 30_000;
 /** After the deadline aborts them, how long handlers get to notice. */
 const ABORT_GRACE_MS = 5_000;
 const STALLED_REASON = 'job stalled more than allowable limit';
+const TIMEOUT_REASON = 'time limit';
+/** setTimeout's ceiling (about 24 days): a longer limit is no limit. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The consumer side: runs handlers and turns their outcome into the job's ending. */
 export class JobWorker {
@@ -46,14 +64,20 @@ export class JobWorker {
   private readonly workers: Worker[] = [];
   private readonly progressIntervalMs: number | undefined;
   private readonly logBudget: LogBudget | undefined;
+  private readonly maxRunning: Partial<Record<JobType, number>>;
+  private readonly parkMs: number;
+  private readonly timeoutMs: Partial<Record<JobType, number>>;
   private readonly onError: (error: Error) => void;
   private readonly stopListening: () => void;
   private closing: Promise<void> | undefined;
 
   constructor(options: JobWorkerOptions) {
     this.handlers = indexHandlers(options.handlers);
-    const { records, events, onJobEnded } = options;
-    this.stores = { records, events, onJobEnded };
+    const { records, events, onJobEnded, slots } = options;
+    this.stores = { records, events, onJobEnded, slots };
+    this.maxRunning = options.maxRunningPerTeam ?? {};
+    this.parkMs = options.parkMs ?? 1000;
+    this.timeoutMs = options.timeoutMs ?? {};
     this.progressIntervalMs = options.progressIntervalMs;
     this.logBudget = options.logBudget;
     this.onError = options.onError ?? ((error: Error) => console.error('[jobs] worker:', error));
@@ -62,7 +86,7 @@ export class JobWorker {
       const worker = new Worker<JobDataOf<JobType>, JobResult | undefined>(
         queueNameFor(type, options.queueBase),
         // Three parameters: BullMQ only creates the AbortSignal for processors that take one.
-        (job, _token, signal) => this.process(type, job, signal),
+        (job, token, signal) => this.process(type, job, token, signal),
         {
           connection: { ...options.connection, maxRetriesPerRequest: null },
           prefix: records.keys.bullPrefix,
@@ -113,14 +137,14 @@ export class JobWorker {
   private async process(
     type: JobType,
     job: Job<JobDataOf<JobType>>,
+    token: string | undefined,
     signal: AbortSignal | undefined,
   ): Promise<JobResult | undefined> {
-    const { records, events } = this.stores;
+    const { records, slots } = this.stores;
     const id = job.id;
     const handler = this.handlers.get(type);
     if (!id || !handler || !signal) throw new UnrecoverableError('job without id, handler or signal');
     const attempt = job.attemptsMade + 1;
-    const maxAttempts = job.opts.attempts ?? 1;
 
     const before = await records.get(id);
     // Ended while BullMQ still held it (a cancel that won the race): nothing to run.
@@ -129,6 +153,33 @@ export class JobWorker {
       await endJob(this.stores, id, JobState.CANCELLED, { message: 'cancelled before it started' });
       throw new UnrecoverableError(CANCEL_REASON);
     }
+    const owner = { id, type, team: before.team };
+    const limit = this.maxRunning[type];
+    if (slots && limit !== undefined && !(await slots.acquireRunning(owner, limit))) {
+      // Its team runs as many of these as it may: back to the delayed set, without using an attempt
+      // and without holding this worker's slot, so other teams' jobs behind it start now.
+      await job.moveToDelayed(Date.now() + this.parkMs, token);
+      throw new DelayedError();
+    }
+    try {
+      return await this.run(handler, job, before, attempt, signal);
+    } finally {
+      // After every attempt: a job waiting for its retry holds no running slot (an ended one was released already).
+      if (slots) await slots.releaseRunning(owner).catch(() => undefined);
+    }
+  }
+
+  /** One attempt, once the job holds its team's running slot. */
+  private async run(
+    handler: JobHandler,
+    job: Job<JobDataOf<JobType>>,
+    before: JobRecord,
+    attempt: number,
+    signal: AbortSignal,
+  ): Promise<JobResult | undefined> {
+    const { records, events } = this.stores;
+    const { id, type } = before;
+    const maxAttempts = job.opts.attempts ?? 1;
     if (!(await records.transition(id, JobState.RUNNING, { attempts: attempt }))) return undefined;
     if (before.state === JobState.QUEUED) {
       await events.append(id, { kind: JobEventKind.STATE, state: JobState.RUNNING });
@@ -142,20 +193,28 @@ export class JobWorker {
       await events.append(id, { kind: JobEventKind.LOG, message: `Attempt ${attempt} of ${maxAttempts}` });
     }
 
+    const limitSeconds = this.limitSeconds(type, before);
+    const deadline = new AbortController();
+    const timer =
+      limitSeconds * 1000 <= MAX_TIMER_MS ? setTimeout(() => deadline.abort(TIMEOUT_REASON), limitSeconds * 1000) : undefined;
+    // The handler sees one signal: cancel, shutdown and deadline all stop its container or build.
+    const handlerSignal = AbortSignal.any([signal, deadline.signal]);
     const emit = new ThrottledEmitter(id, events, records, {
       ...(this.progressIntervalMs !== undefined ? { progressIntervalMs: this.progressIntervalMs } : {}),
       ...(this.logBudget ? { logBudget: this.logBudget } : {}),
     });
     try {
-      const result = await handler.handle({ jobId: id, type, data: job.data, signal, attempt, emit });
+      const result = await handler.handle({ jobId: id, type, data: job.data, signal: handlerSignal, attempt, emit });
       await emit.finish();
       // A handler may stop early and return when cancelled: that is still a cancel.
       if (signal.aborted && signal.reason === CANCEL_REASON) return await this.cancelled(id);
+      if (deadline.signal.aborted && !signal.aborted) return await this.timedOut(id, limitSeconds, result);
       await endJob(this.stores, id, JobState.SUCCEEDED, { result });
       return result;
     } catch (error) {
       await emit.finish().catch(() => undefined);
       if (signal.aborted && signal.reason === CANCEL_REASON) return await this.cancelled(id);
+      if (deadline.signal.aborted && !signal.aborted) return await this.timedOut(id, limitSeconds);
       const failure: JobError = signal.aborted
         ? { code: ErrorCode.WORKER_LOST, message: `${SHUTDOWN_REASON}: ${errorMessage(error)}` }
         : toJobError(error);
@@ -172,8 +231,23 @@ export class JobWorker {
       await endJob(this.stores, id, JobState.FAILED, { error: failure });
       throw new UnrecoverableError(failure.message);
     } finally {
+      clearTimeout(timer);
       emit.close();
     }
+  }
+
+  /** The type's limit, or the job's own when lower; Infinity when neither is set. */
+  private limitSeconds(type: JobType, record: JobRecord): number {
+    const typeLimit = this.timeoutMs[type];
+    const own = record.timeoutSeconds;
+    return Math.min(typeLimit === undefined ? Infinity : typeLimit / 1000, own ?? Infinity);
+  }
+
+  /** Past its deadline the handler was aborted (its container or build stopped); whatever it did then, the job failed. */
+  private async timedOut(id: string, limitSeconds: number, result?: JobResult): Promise<never> {
+    const error = { code: ErrorCode.JOB_TIMEOUT, message: `the job ran past its ${limitSeconds}-second limit and was stopped` };
+    await endJob(this.stores, id, JobState.FAILED, { error, ...(result ? { result } : {}) });
+    throw new UnrecoverableError(error.message);
   }
 
   private async cancelled(id: string): Promise<never> {
