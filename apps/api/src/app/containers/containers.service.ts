@@ -35,7 +35,9 @@ export class ContainersService {
 
   /** `docker run` without `-it` or `--rm`, as a RUN job; the image must already be here (no implicit pull). */
   async run(input: unknown, principal: Principal, idempotencyKey?: string): Promise<JobRecord> {
-    const request = checkRunRequest(input);
+    // The time limit is the job's, not the container's: the fence sees only container fields.
+    const { timeoutSeconds, ...fields } = (input ?? {}) as { timeoutSeconds?: number };
+    const request = checkRunRequest(fields);
     const image = engineName(request.image);
     await this.engine.images.inspect(image);
     const data = fenceRun(
@@ -49,6 +51,7 @@ export class ContainersService {
       team: principal.team,
       owner: principal.name,
       ...(idempotencyKey ? { idempotencyKey } : {}),
+      timeoutSeconds,
       request: describeRun(data),
     });
   }

@@ -27,7 +27,7 @@ export class ExportService {
     @Inject(ArtifactStore) private readonly artifacts: ArtifactStore,
   ) {}
 
-  async export(references: readonly string[], principal: Principal, idempotencyKey?: string): Promise<JobRecord> {
+  async export(references: readonly string[], principal: Principal, idempotencyKey?: string, timeoutSeconds?: number): Promise<JobRecord> {
     const names = this.authorise(references, principal);
     // Absent images are a 404 now rather than a failed job later.
     for (const name of names) await this.engine.images.inspect(name);
@@ -36,6 +36,7 @@ export class ExportService {
       team: requester.team,
       owner: requester.owner,
       ...(requester.idempotencyKey ? { idempotencyKey: requester.idempotencyKey } : {}),
+      timeoutSeconds,
       request: { references: names },
     });
   }

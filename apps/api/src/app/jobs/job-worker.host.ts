@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { JobEventBus, JobEventStore, JobRecordStore, JobWorker, type JobHandler } from '@drydock/jobs';
+import { JOB_TYPES, JobEventBus, JobEventStore, JobRecordStore, JobWorker, TeamSlots, type JobHandler, type JobType } from '@drydock/jobs';
 import { AuditLog } from '../audit/audit.service';
 import { jobEndingEntry } from '../audit/job-ending';
 import { APP_CONFIG, type AppConfig } from '../config/config';
@@ -23,6 +23,7 @@ export class JobWorkerHost implements OnModuleInit {
     @Inject(JobRecordStore) private readonly records: JobRecordStore,
     @Inject(JobEventStore) private readonly events: JobEventStore,
     @Inject(JobEventBus) private readonly bus: JobEventBus,
+    @Inject(TeamSlots) private readonly slots: TeamSlots,
     @Inject(AuditLog) private readonly audit: AuditLog,
   ) {}
 
@@ -44,8 +45,24 @@ export class JobWorkerHost implements OnModuleInit {
       onJobEnded: (job) => this.audit.record(jobEndingEntry(job)),
       bus: this.bus,
       handlers,
+      slots: this.slots,
+      maxRunningPerTeam: this.config.teamMaxRunning,
+      concurrency: workerConcurrency(this.config.teamMaxRunning),
+      timeoutMs: perTypeMs(this.config.jobTimeoutSeconds),
       logBudget: this.config.jobLogBudget,
       onError: logJobsError,
     });
   }
+}
+
+/**
+ * Twice one team's running limit per type (at least 2): a team at its limit
+ * fills at most half of a process's slots, so another team's job still starts.
+ */
+export function workerConcurrency(teamMaxRunning: Record<JobType, number>): Record<JobType, number> {
+  return Object.fromEntries(JOB_TYPES.map((type) => [type, Math.max(2, 2 * teamMaxRunning[type])])) as Record<JobType, number>;
+}
+
+function perTypeMs(seconds: Record<JobType, number>): Record<JobType, number> {
+  return Object.fromEntries(JOB_TYPES.map((type) => [type, seconds[type] * 1000])) as Record<JobType, number>;
 }
