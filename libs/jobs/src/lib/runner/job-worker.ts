@@ -1,5 +1,5 @@
 import { ErrorCode, isDrydockError, isTransient } from '@drydock/core';
-import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, Job, UnrecoverableError, Worker } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import { type LogBudget, ThrottledEmitter } from '../emitter';
 import type { JobEventBus } from '../event-bus';
@@ -14,7 +14,7 @@ import {
   isTerminal,
 } from '../model';
 import { type JobStores, endJob, errorMessage, toJobError } from './ending';
-import type { JobHandler } from './handler';
+import { type JobHandler, TIMEOUT_REASON } from './handler';
 import type { JobDataOf } from '../contract';
 import { indexHandlers } from './handler-index';
 import { queueNameFor } from './queue-name';
@@ -40,7 +40,11 @@ export interface JobWorkerOptions extends JobStores {
   logBudget?: LogBudget;
   /** Jobs of one team and type that run at once, across every worker process (needs `slots`). Default: no limit. */
   maxRunningPerTeam?: Partial<Record<JobType, number>>;
-  /** How long a job whose team is at its running limit waits before it is looked at again. Default 1000 ms. */
+  /**
+   * How long a job whose team is at its running limit waits before it is
+   * looked at again, unless a slot of its team frees first (the oldest is then
+   * woken at once). Default 5000 ms.
+   */
   parkMs?: number;
   /** Each type's time limit per attempt; a job's own (lower) `timeoutSeconds` wins. Default: none. */
   timeoutMs?: Partial<Record<JobType, number>>;
@@ -53,7 +57,6 @@ export const DEFAULT_CLOSE_DEADLINE_MS = 30_000;
 /** After the deadline aborts them, how long handlers get to notice. */
 const ABORT_GRACE_MS = 5_000;
 const STALLED_REASON = 'job stalled more than allowable limit';
-const TIMEOUT_REASON = 'time limit';
 /** setTimeout's ceiling (about 24 days): a longer limit is no limit. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -76,7 +79,7 @@ export class JobWorker {
     const { records, events, onJobEnded, slots } = options;
     this.stores = { records, events, onJobEnded, slots };
     this.maxRunning = options.maxRunningPerTeam ?? {};
-    this.parkMs = options.parkMs ?? 1000;
+    this.parkMs = options.parkMs ?? 5000;
     this.timeoutMs = options.timeoutMs ?? {};
     this.progressIntervalMs = options.progressIntervalMs;
     this.logBudget = options.logBudget;
@@ -165,8 +168,21 @@ export class JobWorker {
       return await this.run(handler, job, before, attempt, signal);
     } finally {
       // After every attempt: a job waiting for its retry holds no running slot (an ended one was released already).
-      if (slots) await slots.releaseRunning(owner).catch(() => undefined);
+      if (slots && limit !== undefined) {
+        await slots.releaseRunning(owner).catch(() => undefined);
+        await this.wakeNext(owner).catch((error: unknown) => this.report(error));
+      }
     }
+  }
+
+  /** A slot of the team is free: its longest-waiting job of the type, if parked, goes back to the queue now. */
+  private async wakeNext({ type, team }: { type: JobType; team: string | null }): Promise<void> {
+    const next = await this.stores.slots?.oldestWaiting(team, type);
+    const worker = this.workers[JOB_TYPES.indexOf(type)];
+    if (!next || !worker) return;
+    const parked = await Job.fromId(worker, next);
+    // Not parked (still in the queue, or taken meanwhile) is fine: it starts when its turn comes.
+    if (parked && (await parked.isDelayed())) await parked.promote().catch(() => undefined);
   }
 
   /** One attempt, once the job holds its team's running slot. */

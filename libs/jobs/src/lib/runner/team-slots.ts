@@ -147,6 +147,12 @@ export class TeamSlots {
       .exec();
   }
 
+  /** The team's job of this type that has waited longest, if any: the one to wake when a slot frees. */
+  async oldestWaiting(team: string | null, type: JobType): Promise<string | null> {
+    const [id] = await this.redis.zrange(this.records.keys.teamWaitingOf(team, type), 0, 0);
+    return id ?? null;
+  }
+
   /** 1-based place among the team's waiting jobs of its type (the order they start in); null when not waiting. */
   async positions(jobs: readonly JobOwnerRef[]): Promise<(number | null)[]> {
     if (jobs.length === 0) return [];
