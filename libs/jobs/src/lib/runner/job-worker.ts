@@ -211,20 +211,25 @@ export class JobWorker {
 
     const limitSeconds = this.limitSeconds(type, before);
     const deadline = new AbortController();
-    const timer =
-      limitSeconds * 1000 <= MAX_TIMER_MS ? setTimeout(() => deadline.abort(TIMEOUT_REASON), limitSeconds * 1000) : undefined;
     // The handler sees one signal: cancel, shutdown and deadline all stop its container or build.
     const handlerSignal = AbortSignal.any([signal, deadline.signal]);
     const emit = new ThrottledEmitter(id, events, records, {
       ...(this.progressIntervalMs !== undefined ? { progressIntervalMs: this.progressIntervalMs } : {}),
       ...(this.logBudget ? { logBudget: this.logBudget } : {}),
     });
+    // The clock starts with the handler: the limit is on the job's work, not on the runner's bookkeeping.
+    const timer =
+      limitSeconds * 1000 <= MAX_TIMER_MS ? setTimeout(() => deadline.abort(TIMEOUT_REASON), limitSeconds * 1000) : undefined;
     try {
       const result = await handler.handle({ jobId: id, type, data: job.data, signal: handlerSignal, attempt, emit });
+      // Work that finished in time succeeded, however long its last events take to store;
+      // a handler that returns after its deadline aborted it (a stopped run) did not.
+      clearTimeout(timer);
+      const late = deadline.signal.aborted && !signal.aborted;
       await emit.finish();
       // A handler may stop early and return when cancelled: that is still a cancel.
       if (signal.aborted && signal.reason === CANCEL_REASON) return await this.cancelled(id);
-      if (deadline.signal.aborted && !signal.aborted) return await this.timedOut(id, limitSeconds, result);
+      if (late) return await this.timedOut(id, limitSeconds, result);
       await endJob(this.stores, id, JobState.SUCCEEDED, { result });
       return result;
     } catch (error) {
