@@ -1,7 +1,7 @@
 import { Injectable, type Type } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import { JOB_TYPES, JobEventBus, JobEventStore, JobRecordStore, JobType } from '@drydock/jobs';
+import { JOB_TYPES, JobEventBus, JobEventStore, JobRecordStore, JobType, TeamSlots } from '@drydock/jobs';
 import { AuditLog } from '../audit/audit.service';
 import { APP_CONFIG } from '../config/config';
 import { JobHandlerProvider } from './job-handler.decorator';
@@ -18,6 +18,8 @@ function handlerFor(type: JobType): Type<unknown> {
   return FakeJobHandler;
 }
 
+const perType = (value: number) => Object.fromEntries(JOB_TYPES.map((type) => [type, value]));
+
 /** Boots the host in a worker role with these handlers; the stores are never reached before the check. */
 async function boot(handlers: Type<unknown>[]): Promise<void> {
   const moduleRef = await Test.createTestingModule({
@@ -25,10 +27,11 @@ async function boot(handlers: Type<unknown>[]): Promise<void> {
     providers: [
       JobWorkerHost,
       ...handlers,
-      { provide: APP_CONFIG, useValue: { role: 'worker', redisUrl: 'redis://127.0.0.1:1' } },
+      { provide: APP_CONFIG, useValue: { role: 'worker', redisUrl: 'redis://127.0.0.1:1', teamMaxRunning: perType(1), jobTimeoutSeconds: perType(60) } },
       { provide: JobRecordStore, useValue: {} },
       { provide: JobEventStore, useValue: {} },
       { provide: JobEventBus, useValue: {} },
+      { provide: TeamSlots, useValue: {} },
       { provide: AuditLog, useValue: {} },
     ],
   }).compile();
