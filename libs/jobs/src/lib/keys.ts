@@ -46,6 +46,21 @@ export class JobKeys {
     return `${this.prefix}:job:${jobId}:closed`;
   }
 
+  /** A team's waiting jobs of every type (`TYPE:id`, scored by queue time): what its waiting limit counts. */
+  teamWaiting(team: string | null): string {
+    return `${this.team(team)}:waiting`;
+  }
+
+  /** A team's waiting jobs of one type, in the order they start: a job's rank here is its `position`. */
+  teamWaitingOf(team: string | null, type: string): string {
+    return `${this.team(team)}:waiting:${type}`;
+  }
+
+  /** The ids of a team's jobs of one type that hold a running slot. */
+  teamRunning(team: string | null, type: string): string {
+    return `${this.team(team)}:running:${type}`;
+  }
+
   remembered(key: string): string {
     return `${this.prefix}:key:${key}`;
   }
@@ -64,6 +79,11 @@ export class JobKeys {
 
   get cancelChannel(): string {
     return `${this.prefix}:cancel`;
+  }
+
+  /** The base of a team's keys; jobs without a team (an admin token without one) share the empty name. */
+  team(team: string | null): string {
+    return `${this.prefix}:team:${team ?? ''}`;
   }
 
   /** BullMQ's own key prefix; its keys then read `{prefix}:bull:{queue}:...`. */

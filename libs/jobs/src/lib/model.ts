@@ -60,6 +60,8 @@ export interface JobRecord {
   owner: string | null;
   /** Attempts started so far (retries of transient failures included). */
   attempts: number;
+  /** The job's time limit, the type's or a lower one the request asked for; absent on jobs queued before limits existed. */
+  timeoutSeconds?: number | null;
 }
 
 /** Per-layer progress of a pull or push, as the engine reports it. */

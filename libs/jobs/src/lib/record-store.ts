@@ -14,6 +14,7 @@ export interface NewJob {
   owner?: string | null;
   /** A key from `findOrRemember` that this job holds until it ends. */
   dedupKey?: string | null;
+  timeoutSeconds?: number | null;
 }
 
 export interface JobFilter {
@@ -96,6 +97,7 @@ export class JobRecordStore {
       team: job.team ?? null,
       owner: job.owner ?? null,
       attempts: 0,
+      timeoutSeconds: job.timeoutSeconds ?? null,
     };
     const json = JSON.stringify(record);
     const tx = this.redis

@@ -16,6 +16,6 @@ export class BuildJobHandler extends BuildJob {
     @Inject(ContextStore) contexts: ContextStore,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    super(engine, credentials, contexts, { limits: config.build, timeoutMs: config.build.timeoutSeconds * 1000 });
+    super(engine, credentials, contexts, { limits: config.build });
   }
 }

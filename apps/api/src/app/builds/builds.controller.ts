@@ -26,6 +26,7 @@ async function queryOptions(raw: unknown): Promise<BuildOptions> {
     noCache: query.nocache,
     pull: query.pull,
     platform: query.platform,
+    timeoutSeconds: query.timeoutSeconds,
   };
 }
 

@@ -14,6 +14,7 @@ import {
 } from 'class-validator';
 import GraphQLJSON from 'graphql-type-json';
 import { QueryArray, QueryBoolean, PLATFORM } from '../common/validation';
+import { TimeoutSecondsField } from '../jobs/timeout-seconds';
 
 /** A path inside the context: relative, no `..` segment. */
 const CONTEXT_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[^\0]{1,255}$/;
@@ -31,6 +32,7 @@ const JsonQuery = () =>
 
 /** `POST /v1/builds` with a tar body: the Engine API's own query parameters. */
 export class BuildQuery {
+  @TimeoutSecondsField() timeoutSeconds?: number;
   @ApiProperty({ type: [String], description: 'repeat for several tags (`-t`)' })
   @QueryArray() @IsString({ each: true }) @MaxLength(512, { each: true }) @ArrayMinSize(1) @ArrayMaxSize(32) t!: string[];
   @ApiPropertyOptional({ default: 'Dockerfile', description: '`-f`, a path inside the context' })
@@ -71,6 +73,7 @@ export class BuildImageInput {
   @Field({ nullable: true }) @ApiPropertyOptional() @IsOptional() @IsBoolean() noCache?: boolean;
   @Field({ nullable: true }) @ApiPropertyOptional() @IsOptional() @IsBoolean() pull?: boolean;
   @Field({ nullable: true }) @ApiPropertyOptional() @IsOptional() @Matches(PLATFORM, { message: 'platform must be os/arch[/variant]' }) platform?: string;
+  @TimeoutSecondsField() timeoutSeconds?: number;
 }
 
 export { CONTEXT_PATH };

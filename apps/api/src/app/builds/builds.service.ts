@@ -15,6 +15,8 @@ import { CONTEXT_PATH, type BuildImageInput } from './builds.dto';
 export type BuildOptions = Omit<BuildJobData, 'contextId' | 'dockerfile' | 'baseRegistries' | 'localImages' | 'team'> & {
   /** `-f`: the Dockerfile's path inside the context (default `Dockerfile`). */
   dockerfilePath?: string;
+  /** The job's time limit, capped by the BUILD limit. */
+  timeoutSeconds?: number;
 };
 
 /** Inline files are for small contexts; larger ones are uploaded as a tar. */
@@ -45,8 +47,8 @@ export class BuildsService {
   /** The JSON (and GraphQL) form: an inline Dockerfile with small files, or a context uploaded before. */
   fromBody(body: BuildImageInput, principal: Principal, idempotencyKey?: string): Promise<JobRecord> {
     const requester = this.authorise(principal, body.tags, idempotencyKey);
-    const { tags, dockerfilePath, buildArgs, target, labels, noCache, pull, platform } = body;
-    const options: BuildOptions = { tags, dockerfilePath, buildArgs, target, labels, noCache, pull, platform };
+    const { tags, dockerfilePath, buildArgs, target, labels, noCache, pull, platform, timeoutSeconds } = body;
+    const options: BuildOptions = { tags, dockerfilePath, buildArgs, target, labels, noCache, pull, platform, timeoutSeconds };
     if (body.contextUploadId !== undefined) {
       if (body.dockerfile !== undefined || body.files !== undefined) {
         throw new DrydockError(ErrorCode.VALIDATION_FAILED, 'give either contextUploadId or dockerfile (+ files), not both');
@@ -155,7 +157,7 @@ export class BuildsService {
     const request = { ...data, buildArgs: Object.keys(options.buildArgs ?? {}), steps: summary.steps };
     let job: JobRecord;
     try {
-      job = await this.jobs.accept(JobType.BUILD, data, { requester, request });
+      job = await this.jobs.accept(JobType.BUILD, data, { requester, request, timeoutSeconds: options.timeoutSeconds });
     } catch (error) {
       await this.contexts.remove(stored.id);
       throw error;

@@ -21,7 +21,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     else if (status >= 500) this.logger.warn({ code: error.code }, error.message);
 
     if (host.getType<string>() === 'graphql') {
-      return new GraphQLError(error.message, { extensions: { code: error.code, status } });
+      const retryAfterSeconds = (exception as { retryAfterSeconds?: number }).retryAfterSeconds;
+      return new GraphQLError(error.message, {
+        extensions: { code: error.code, status, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) },
+      });
     }
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();

@@ -41,6 +41,7 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.UNSUPPORTED_MEDIA_TYPE:
       return 415;
     case ErrorCode.RATE_LIMITED:
+    case ErrorCode.QUEUE_FULL:
       return 429;
     case ErrorCode.REGISTRY_UNAUTHORIZED:
     case ErrorCode.REGISTRY_UNREACHABLE:

@@ -18,3 +18,27 @@ describe('loadConfig: vault keys', () => {
     }
   });
 });
+
+describe('loadConfig: team limits and job time limits', () => {
+  it('reads a limit per job type, or one number for every type, keeping the defaults of types left out', () => {
+    const config = loadConfig({ DRYDOCK_TEAM_MAX_RUNNING: 'build=1, RUN=8', DRYDOCK_JOB_TIMEOUT_SECONDS: '600' });
+    expect(config.teamMaxRunning).toEqual({ BUILD: 1, RUN: 8, PULL: 4, PUSH: 4, EXPORT: 4 });
+    expect(config.jobTimeoutSeconds).toEqual({ BUILD: 600, RUN: 600, PULL: 600, PUSH: 600, EXPORT: 600 });
+    expect(loadConfig({}).teamMaxWaiting).toBe(100);
+  });
+
+  it('keeps DRYDOCK_BUILD_TIMEOUT_SECONDS as the BUILD limit unless DRYDOCK_JOB_TIMEOUT_SECONDS names BUILD', () => {
+    expect(loadConfig({ DRYDOCK_BUILD_TIMEOUT_SECONDS: '5' }).jobTimeoutSeconds.BUILD).toBe(5);
+    expect(loadConfig({ DRYDOCK_BUILD_TIMEOUT_SECONDS: '5', DRYDOCK_JOB_TIMEOUT_SECONDS: 'BUILD=9' }).jobTimeoutSeconds.BUILD).toBe(9);
+  });
+
+  it.each([
+    ['DRYDOCK_TEAM_MAX_RUNNING', 'BUILD=0'],
+    ['DRYDOCK_TEAM_MAX_RUNNING', 'COMPILE=2'],
+    ['DRYDOCK_JOB_TIMEOUT_SECONDS', 'RUN=soon'],
+    ['DRYDOCK_JOB_TIMEOUT_SECONDS', '1.5'],
+    ['DRYDOCK_TEAM_MAX_WAITING', '0'],
+  ])('refuses %s=%s at boot', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+});

@@ -1,5 +1,6 @@
 import { DrydockError, ErrorCode } from '@drydock/core';
 import { type BuildLimits } from '@drydock/docker';
+import { JOB_TYPES, JobType } from '@drydock/jobs';
 import { resolve } from 'node:path';
 import { readTokensFile, type TokenEntry } from '../auth/tokens-file';
 import { REGISTRY_HOST } from '../common/validation';
@@ -31,8 +32,14 @@ export interface AppConfig {
   buildContextMaxBytes: number;
   /** Cap on the build contexts one team has spooled at once (uploads waiting, builds queued). */
   teamContextMaxBytes: number;
-  /** The fence of a build's RUN steps (every limit the engine's legacy build API takes), and its deadline. */
-  build: BuildLimits & { timeoutSeconds: number };
+  /** The fence of a build's RUN steps (every limit the engine's legacy build API takes). */
+  build: BuildLimits;
+  /** Jobs one team may have waiting, of every type; past it enqueue answers 429 QUEUE_FULL. */
+  teamMaxWaiting: number;
+  /** Jobs of each type one team may run at once, across every worker process. */
+  teamMaxRunning: Record<JobType, number>;
+  /** Each type's time limit per attempt; a request may ask for less (`timeoutSeconds`), never more. */
+  jobTimeoutSeconds: Record<JobType, number>;
   /** Cap on JSON request bodies. */
   jsonBodyMaxBytes: number;
   /** Mutations (REST non-GET, GraphQL mutations) one token may make per minute; 0 turns the limit off. */
@@ -74,6 +81,54 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   }
   return value;
 }
+
+/**
+ * A number per job type: `BUILD=2,RUN=4` (types left out keep their default)
+ * or one number for every type.
+ */
+function perType(env: Env, name: string, defaults: Record<JobType, number>, min: number, max: number): Record<JobType, number> {
+  const raw = (env[name] ?? '').trim();
+  if (raw === '') return { ...defaults };
+  const valueOf = (text: string, what: string): number => {
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < min || value > max) {
+      throw new DrydockError(ErrorCode.VALIDATION_FAILED, `${name}: ${what}=${text}: expected an integer from ${min} to ${max}`);
+    }
+    return value;
+  };
+  if (!raw.includes('=')) {
+    const value = valueOf(raw, 'every type');
+    return Object.fromEntries(JOB_TYPES.map((type) => [type, value])) as Record<JobType, number>;
+  }
+  const result = { ...defaults };
+  for (const entry of raw.split(',')) {
+    const [key = '', text = ''] = entry.split('=').map((part) => part.trim());
+    const type = key.toUpperCase() as JobType;
+    if (!JOB_TYPES.includes(type)) {
+      throw new DrydockError(ErrorCode.VALIDATION_FAILED, `${name}: "${key}" is not a job type (${JOB_TYPES.join(', ')})`);
+    }
+    result[type] = valueOf(text, type);
+  }
+  return result;
+}
+
+const TEAM_MAX_RUNNING: Record<JobType, number> = {
+  [JobType.BUILD]: 2,
+  [JobType.RUN]: 4,
+  [JobType.PULL]: 4,
+  [JobType.PUSH]: 4,
+  [JobType.EXPORT]: 4,
+};
+
+const JOB_TIMEOUT_SECONDS: Record<JobType, number> = {
+  [JobType.BUILD]: 3600,
+  [JobType.RUN]: 3600,
+  [JobType.PULL]: 1800,
+  [JobType.PUSH]: 1800,
+  [JobType.EXPORT]: 1800,
+};
+
+const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
 
 function hostList(env: Env, name: string): string[] {
   const entries = (env[name] ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
@@ -137,8 +192,20 @@ export function loadConfig(env: Env = process.env): AppConfig {
       nofile: integer(env, 'DRYDOCK_BUILD_NOFILE', 4096, 64, 1_048_576),
       shmBytes: integer(env, 'DRYDOCK_BUILD_SHM_BYTES', 64 * 1024 ** 2, 1024 ** 2, 64 * 1024 ** 3),
       network: oneOf(env, 'DRYDOCK_BUILD_NETWORK', ['none', 'default'] as const, 'none'),
-      timeoutSeconds: integer(env, 'DRYDOCK_BUILD_TIMEOUT_SECONDS', 3600, 1, 7 * 24 * 3600),
     },
+    teamMaxWaiting: integer(env, 'DRYDOCK_TEAM_MAX_WAITING', 100, 1, 1_000_000),
+    teamMaxRunning: perType(env, 'DRYDOCK_TEAM_MAX_RUNNING', TEAM_MAX_RUNNING, 1, 1000),
+    // DRYDOCK_BUILD_TIMEOUT_SECONDS came first: it is still the BUILD default, which a BUILD= entry overrides.
+    jobTimeoutSeconds: perType(
+      env,
+      'DRYDOCK_JOB_TIMEOUT_SECONDS',
+      {
+        ...JOB_TIMEOUT_SECONDS,
+        [JobType.BUILD]: integer(env, 'DRYDOCK_BUILD_TIMEOUT_SECONDS', JOB_TIMEOUT_SECONDS[JobType.BUILD], 1, MAX_TIMEOUT_SECONDS),
+      },
+      1,
+      MAX_TIMEOUT_SECONDS,
+    ),
     jsonBodyMaxBytes: integer(env, 'DRYDOCK_JSON_BODY_MAX_BYTES', 8 * 1024 ** 2, 1024, 256 * 1024 ** 2),
     mutationsPerMinute: integer(env, 'DRYDOCK_RATE_LIMIT_MUTATIONS_PER_MINUTE', 120, 0, 1_000_000),
     graphqlMaxDepth: integer(env, 'DRYDOCK_GRAPHQL_MAX_DEPTH', 15, 2, 100),

@@ -16,6 +16,7 @@ import {
   MinLength,
 } from 'class-validator';
 import { QueryBoolean } from '../common/validation';
+import { TimeoutSecondsField } from '../jobs/timeout-seconds';
 import { ABSOLUTE_PATH, COMMIT_BOUNDS, CONTAINER_ID, ENV_ENTRY, RUN_BOUNDS, USER } from './fence';
 
 /**
@@ -54,6 +55,9 @@ export class RunContainerInput {
   @IsOptional() @IsString() @MaxLength(RUN_BOUNDS.userMaxLength)
   @Matches(USER, { message: 'user must be name, uid, name:group or uid:gid' })
   user?: string;
+
+  /** Not a container field: the RUN job's time limit, taken off before the fence sees the request. */
+  @TimeoutSecondsField() timeoutSeconds?: number;
 }
 
 /** `POST /v1/containers/{id}/commit`: `docker commit -m -a -c CONTAINER REPOSITORY[:TAG]`. */

@@ -36,7 +36,9 @@ export class ContainersService {
 
   /** `docker run` without `-it` or `--rm`, as a RUN job; the image must already be here (no implicit pull). */
   async run(input: unknown, principal: Principal, idempotencyKey?: string): Promise<JobRecord> {
-    const request = checkRunRequest(input);
+    // The time limit is the job's, not the container's: the fence sees only container fields.
+    const { timeoutSeconds, ...fields } = (input ?? {}) as { timeoutSeconds?: number };
+    const request = checkRunRequest(fields);
     const requester = requesterOf(principal, idempotencyKey);
     const image = engineName(request.image);
     await this.engine.images.inspect(image);
@@ -47,7 +49,7 @@ export class ContainersService {
       { team: requester.team, owner: requester.owner },
       this.config.keyPrefix,
     );
-    return this.jobs.accept(JobType.RUN, data, { requester, request: describeRun(data) });
+    return this.jobs.accept(JobType.RUN, data, { requester, request: describeRun(data), timeoutSeconds });
   }
 
   async list(all: boolean, principal: Principal): Promise<ContainerDetail[]> {

@@ -1,6 +1,7 @@
 import { Field, InputType } from '@nestjs/graphql';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { TimeoutSecondsField } from '../jobs/timeout-seconds';
 import { MAX_EXPORT_REFERENCES } from './export.service';
 
 /** REST: the path names the first image; these are the others. */
@@ -8,6 +9,8 @@ export class ExportImagesBody {
   @ApiPropertyOptional({ type: [String], example: ['ouruser/sinatra:v1'], description: 'more references saved into the same tar' })
   @IsOptional() @IsArray() @ArrayMaxSize(MAX_EXPORT_REFERENCES - 1)
   @IsString({ each: true }) @MinLength(1, { each: true }) @MaxLength(512, { each: true }) references?: string[];
+
+  @TimeoutSecondsField() timeoutSeconds?: number;
 }
 
 @InputType('ExportImagesInput')
@@ -15,4 +18,6 @@ export class ExportImagesInput {
   @Field(() => [String])
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(MAX_EXPORT_REFERENCES)
   @IsString({ each: true }) @MinLength(1, { each: true }) @MaxLength(512, { each: true }) references!: string[];
+
+  @TimeoutSecondsField() timeoutSeconds?: number;
 }

@@ -27,12 +27,12 @@ export class ExportService {
     @Inject(ArtifactStore) private readonly artifacts: ArtifactStore,
   ) {}
 
-  async export(references: readonly string[], principal: Principal, idempotencyKey?: string): Promise<JobRecord> {
+  async export(references: readonly string[], principal: Principal, idempotencyKey?: string, timeoutSeconds?: number): Promise<JobRecord> {
     const names = this.authorise(references, principal);
     // Absent images are a 404 now rather than a failed job later.
     for (const name of names) await this.engine.images.inspect(name);
     const requester = requesterOf(principal, idempotencyKey);
-    return this.jobs.accept(JobType.EXPORT, { references: names, team: requester.team }, { requester, request: { references: names } });
+    return this.jobs.accept(JobType.EXPORT, { references: names, team: requester.team }, { requester, request: { references: names }, timeoutSeconds });
   }
 
   /** The tar of a SUCCEEDED export the caller may see (the job's team, or an admin). */

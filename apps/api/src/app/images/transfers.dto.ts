@@ -1,5 +1,6 @@
 import { Field, InputType } from '@nestjs/graphql';
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
+import { TimeoutSecondsField } from '../jobs/timeout-seconds';
 import { IsBoolean, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { PLATFORM } from '../common/validation';
 
@@ -11,6 +12,8 @@ export class PullImageInput {
 
   @Field({ nullable: true }) @ApiPropertyOptional({ example: 'linux/amd64' })
   @IsOptional() @IsString() @Matches(PLATFORM, { message: 'platform must be os/arch[/variant]' }) platform?: string;
+
+  @TimeoutSecondsField() timeoutSeconds?: number;
 }
 
 /** `pushImage(input:)`; over REST the path names the reference. */
@@ -21,6 +24,8 @@ export class PushImageInput {
 
   @Field({ nullable: true }) @ApiPropertyOptional({ description: 'push every local tag of the repository, as `docker push ouruser/sinatra` did' })
   @IsOptional() @IsBoolean() allTags?: boolean;
+
+  @TimeoutSecondsField() timeoutSeconds?: number;
 }
 
 /** `POST /v1/images/{ref}/push`. */

@@ -17,7 +17,13 @@ export class TransfersService {
   ) {}
 
   /** `docker pull` by tag or digest. The same pull already in flight is shared: the same job comes back. */
-  async pull(reference: string, platform: string | undefined, principal: Principal, idempotencyKey?: string): Promise<JobRecord> {
+  async pull(
+    reference: string,
+    platform: string | undefined,
+    principal: Principal,
+    idempotencyKey?: string,
+    timeoutSeconds?: number,
+  ): Promise<JobRecord> {
     if (isImageId(reference)) {
       throw new DrydockError(ErrorCode.INVALID_REFERENCE, `"${reference}" is an image id; a pull needs a repository reference`);
     }
@@ -37,13 +43,14 @@ export class TransfersService {
     };
     return this.jobs.accept(JobType.PULL, data, {
       requester,
+      timeoutSeconds,
       request: { reference: familiar, ...(platform ? { platform } : {}) },
       dedupKey: `pull:${requester.team}:${familiar}:${platform ?? ''}`,
     });
   }
 
   /** `docker push`: one tag, or with `allTags` every local tag of the repository. */
-  async push(reference: string, allTags: boolean, principal: Principal, idempotencyKey?: string): Promise<JobRecord> {
+  async push(reference: string, allTags: boolean, principal: Principal, idempotencyKey?: string, timeoutSeconds?: number): Promise<JobRecord> {
     if (isImageId(reference)) {
       throw new DrydockError(ErrorCode.INVALID_REFERENCE, `"${reference}" is an image id; push needs a repository reference`);
     }
@@ -67,6 +74,7 @@ export class TransfersService {
     };
     return this.jobs.accept(JobType.PUSH, data, {
       requester,
+      timeoutSeconds,
       request: { reference: allTags ? ref.repository : `${ref.repository}:${data.tag}`, allTags, tags },
     });
   }

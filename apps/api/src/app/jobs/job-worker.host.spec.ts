@@ -2,11 +2,12 @@ import { Injectable, type Type } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { ImageCatalog } from '@drydock/docker';
-import { JOB_TYPES, JobEventBus, JobEventStore, JobRecordStore, JobType } from '@drydock/jobs';
+import { JOB_TYPES, JobEventBus, JobEventStore, JobRecordStore, JobType, TeamSlots } from '@drydock/jobs';
 import { AuditLog } from '../audit/audit.service';
 import { APP_CONFIG } from '../config/config';
 import { JobHandlerProvider } from './job-handler.decorator';
 import { JobWorkerHost } from './job-worker.host';
+import { JOBS_REDIS } from './jobs.tokens';
 
 /** A handler a feature module might provide; it is never run here. */
 function handlerFor(type: JobType): Type<unknown> {
@@ -19,6 +20,8 @@ function handlerFor(type: JobType): Type<unknown> {
   return FakeJobHandler;
 }
 
+const perType = (value: number) => Object.fromEntries(JOB_TYPES.map((type) => [type, value]));
+
 /** Boots the host in a worker role with these handlers; the stores are never reached before the check. */
 async function boot(handlers: Type<unknown>[]): Promise<void> {
   const moduleRef = await Test.createTestingModule({
@@ -26,10 +29,12 @@ async function boot(handlers: Type<unknown>[]): Promise<void> {
     providers: [
       JobWorkerHost,
       ...handlers,
-      { provide: APP_CONFIG, useValue: { role: 'worker', redisUrl: 'redis://127.0.0.1:1' } },
+      { provide: APP_CONFIG, useValue: { role: 'worker', redisUrl: 'redis://127.0.0.1:1', keyPrefix: 'spec', jobRetentionSeconds: 60, redisGraceSeconds: 60, teamMaxRunning: perType(1), jobTimeoutSeconds: perType(60) } },
+      { provide: JOBS_REDIS, useValue: { on: () => undefined } },
       { provide: JobRecordStore, useValue: {} },
       { provide: JobEventStore, useValue: {} },
       { provide: JobEventBus, useValue: {} },
+      { provide: TeamSlots, useValue: {} },
       { provide: AuditLog, useValue: {} },
       { provide: ImageCatalog, useValue: {} },
     ],

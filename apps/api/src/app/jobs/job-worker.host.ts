@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { ImageCatalog } from '@drydock/docker';
-import { JobEventBus, JobEventStore, JobRecordStore, JobWorker, RedisOutage, type JobHandler } from '@drydock/jobs';
+import { JOB_TYPES, JobEventBus, JobEventStore, JobRecordStore, JobWorker, RedisOutage, TeamSlots, type JobHandler, type JobType } from '@drydock/jobs';
 import type Redis from 'ioredis';
 import { AuditLog } from '../audit/audit.service';
 import { jobEndingEntry } from '../audit/job-ending';
@@ -25,6 +25,7 @@ export class JobWorkerHost implements OnModuleInit, OnModuleDestroy {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(JOBS_REDIS) private readonly redis: Redis,
     @Inject(JobEventBus) private readonly bus: JobEventBus,
+    @Inject(TeamSlots) private readonly slots: TeamSlots,
     @Inject(AuditLog) private readonly audit: AuditLog,
     @Inject(ImageCatalog) private readonly catalog: ImageCatalog,
   ) {}
@@ -53,6 +54,10 @@ export class JobWorkerHost implements OnModuleInit, OnModuleDestroy {
       onJobEnded: (job) => this.audit.record(jobEndingEntry(job)),
       bus: this.bus,
       handlers,
+      slots: this.slots,
+      maxRunningPerTeam: this.config.teamMaxRunning,
+      concurrency: workerConcurrency(this.config.teamMaxRunning),
+      timeoutMs: perTypeMs(this.config.jobTimeoutSeconds),
       logBudget: this.config.jobLogBudget,
       onError: logJobsError,
       // The catalogue follows the engine's event stream: while it cannot, the engine is away,
@@ -69,4 +74,16 @@ export class JobWorkerHost implements OnModuleInit, OnModuleDestroy {
   onModuleDestroy(): void {
     this.stopWatching?.();
   }
+}
+
+/**
+ * Twice one team's running limit per type (at least 2): a team at its limit
+ * fills at most half of a process's slots, so another team's job still starts.
+ */
+export function workerConcurrency(teamMaxRunning: Record<JobType, number>): Record<JobType, number> {
+  return Object.fromEntries(JOB_TYPES.map((type) => [type, Math.max(2, 2 * teamMaxRunning[type])])) as Record<JobType, number>;
+}
+
+function perTypeMs(seconds: Record<JobType, number>): Record<JobType, number> {
+  return Object.fromEntries(JOB_TYPES.map((type) => [type, seconds[type] * 1000])) as Record<JobType, number>;
 }

@@ -1,6 +1,6 @@
 import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { JobEventBus, JobEventStore, JobQueue, JobRecordStore, type CredentialSource } from '@drydock/jobs';
+import { JobEventBus, JobEventStore, JobQueue, JobRecordStore, TeamSlots, type CredentialSource } from '@drydock/jobs';
 import Redis from 'ioredis';
 import { AuditLog } from '../audit/audit.service';
 import { jobEndingEntry } from '../audit/job-ending';
@@ -53,15 +53,28 @@ function within(work: Promise<unknown> | undefined, ms: number): Promise<unknown
         new JobRecordStore(redis, { prefix: config.keyPrefix, retentionMs: config.jobRetentionSeconds * 1000 }),
     },
     {
+      provide: TeamSlots,
+      inject: [JOBS_REDIS, JobRecordStore],
+      useFactory: (redis: Redis, records: JobRecordStore) => new TeamSlots(redis, records),
+    },
+    {
       provide: JobEventBus,
       inject: [JOBS_REDIS, JobEventStore],
       useFactory: (redis: Redis, events: JobEventStore) => new JobEventBus(redis, events, { onError: logJobsError }),
     },
     {
       provide: JobQueue,
-      inject: [APP_CONFIG, JobRecordStore, JobEventStore, AuditLog],
-      useFactory: (config: AppConfig, records: JobRecordStore, events: JobEventStore, audit: AuditLog) =>
-        new JobQueue({ connection: redisOptionsFromUrl(config.redisUrl), records, events, onError: logJobsError, onJobEnded: (job) => audit.record(jobEndingEntry(job)) }),
+      inject: [APP_CONFIG, JobRecordStore, JobEventStore, TeamSlots, AuditLog],
+      useFactory: (config: AppConfig, records: JobRecordStore, events: JobEventStore, slots: TeamSlots, audit: AuditLog) =>
+        new JobQueue({
+          connection: redisOptionsFromUrl(config.redisUrl),
+          records,
+          events,
+          slots,
+          maxWaitingPerTeam: config.teamMaxWaiting,
+          onError: logJobsError,
+          onJobEnded: (job) => audit.record(jobEndingEntry(job)),
+        }),
     },
     {
       // The worker asks the vault just before the engine call; job data only names team and registry.

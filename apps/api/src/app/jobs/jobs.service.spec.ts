@@ -1,4 +1,5 @@
-import { JobType, type JobQueue, type JobRecord } from '@drydock/jobs';
+import { JobType, type JobQueue, type JobRecord, type TeamSlots } from '@drydock/jobs';
+import type { AppConfig } from '../config/config';
 import { requesterOf } from '../auth/requester';
 import type { Principal } from '../auth/principal';
 import { enqueueOptionsFor, JobsService } from './jobs.service';
@@ -22,10 +23,12 @@ describe('JobsService.accept', () => {
   });
 
   it('hands the queue the options built from the request', async () => {
-    const enqueue = jest.fn(async () => ({ id: 'job' }) as JobRecord);
-    const service = new JobsService({ enqueue } as unknown as JobQueue, {} as never, {} as never);
+    const enqueue = jest.fn(async () => ({ id: 'job', state: 'SUCCEEDED' }) as JobRecord);
+    const config = { jobTimeoutSeconds: { PULL: 1800 } } as unknown as AppConfig;
+    const slots = { positions: async () => [] } as unknown as TeamSlots;
+    const service = new JobsService({ enqueue } as unknown as JobQueue, {} as never, {} as never, slots, config);
     const job = { requester: requesterOf(builder, 'k'), request: { reference: 'team-a/app:1' }, dedupKey: 'pull:team-a:x' };
     await service.accept(JobType.PULL, { reference: 'x', repository: 'x', tagOrDigest: 'latest', registry: 'docker.io', team: 'team-a' }, job);
-    expect(enqueue).toHaveBeenCalledWith(JobType.PULL, expect.anything(), { ...enqueueOptionsFor(job), dedupKey: 'pull:team-a:x' });
+    expect(enqueue).toHaveBeenCalledWith(JobType.PULL, expect.anything(), { ...enqueueOptionsFor(job), dedupKey: 'pull:team-a:x', timeoutSeconds: 1800 });
   });
 });

@@ -4,14 +4,16 @@ import {
   JobEventBus,
   JobQueue,
   JobRecordStore,
+  JobState,
+  TeamSlots,
   type EnqueueOptions,
   type JobDataOf,
   type JobEvent,
   type JobRecord,
-  type JobState,
   type JobType,
 } from '@drydock/jobs';
 import type { Requester } from '../auth/requester';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 
 /** Who asks: jobs are visible to their own team and to admins. */
 export interface JobViewer {
@@ -27,6 +29,8 @@ export interface JobRequest {
   request: Record<string, unknown>;
   /** Identical work in flight shares one job (pulls). */
   dedupKey?: string;
+  /** The caller's time limit, if lower than the type's. */
+  timeoutSeconds?: number | null;
 }
 
 /**
@@ -34,7 +38,7 @@ export interface JobRequest {
  * Idempotency-Key to job type, team and owner, so these two fields are what
  * makes a retry "the same request"; every feature service must fill them alike.
  */
-export function enqueueOptionsFor({ requester, request, dedupKey }: JobRequest): EnqueueOptions {
+export function enqueueOptionsFor({ requester, request, dedupKey }: Omit<JobRequest, 'timeoutSeconds'>): EnqueueOptions {
   return {
     team: requester.team,
     owner: requester.owner,
@@ -43,6 +47,9 @@ export function enqueueOptionsFor({ requester, request, dedupKey }: JobRequest):
     request,
   };
 }
+
+/** A job as clients see it: the record, and its place in its team's queue while it waits. */
+export type JobView = JobRecord & { position: number | null };
 
 /** Job ids are UUIDs; anything else is answered as absent without a Redis round trip. */
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -54,32 +61,56 @@ export class JobsService {
     @Inject(JobQueue) private readonly queue: JobQueue,
     @Inject(JobRecordStore) private readonly records: JobRecordStore,
     @Inject(JobEventBus) private readonly bus: JobEventBus,
+    @Inject(TeamSlots) private readonly slots: TeamSlots,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** A caller's request accepted as a job: a new one, or the one its Idempotency-Key (or identical work in flight) already has. */
-  accept<T extends JobType>(type: T, data: JobDataOf<T>, job: JobRequest): Promise<JobRecord> {
-    return this.queue.enqueue(type, data, enqueueOptionsFor(job));
+  /**
+   * A caller's request accepted as a job: a new one, or the one its Idempotency-Key (or identical
+   * work in flight) already has. A request's `timeoutSeconds` is capped by its type's limit;
+   * without one the job has the type's.
+   */
+  async accept<T extends JobType>(type: T, data: JobDataOf<T>, job: JobRequest): Promise<JobView> {
+    const limit = this.config.jobTimeoutSeconds[type];
+    const asked = job.timeoutSeconds;
+    if (asked != null && (!Number.isInteger(asked) || asked < 1)) {
+      throw new DrydockError(ErrorCode.VALIDATION_FAILED, 'timeoutSeconds must be a positive whole number of seconds');
+    }
+    const timeoutSeconds = Math.min(asked ?? limit, limit);
+    const [view] = await this.withPositions([await this.queue.enqueue(type, data, { ...enqueueOptionsFor(job), timeoutSeconds })]);
+    return view as JobView;
   }
 
   /** A job another team owns is answered as absent, not forbidden: its existence is not theirs to know. */
-  async get(id: string, viewer: JobViewer): Promise<JobRecord> {
-    const record = JOB_ID.test(id) ? await this.records.get(id) : null;
-    if (!record || !this.canSee(record, viewer)) throw new DrydockError(ErrorCode.JOB_NOT_FOUND, `no job ${id}`);
+  async get(id: string, viewer: JobViewer): Promise<JobView> {
+    const record = await this.find(id, viewer);
+    if (!record) throw new DrydockError(ErrorCode.JOB_NOT_FOUND, `no job ${id}`);
     return record;
   }
 
-  async find(id: string, viewer: JobViewer): Promise<JobRecord | null> {
+  async find(id: string, viewer: JobViewer): Promise<JobView | null> {
     const record = JOB_ID.test(id) ? await this.records.get(id) : null;
-    return record && this.canSee(record, viewer) ? record : null;
+    if (!record || !this.canSee(record, viewer)) return null;
+    const [view] = await this.withPositions([record]);
+    return view ?? null;
   }
 
-  list(filter: { type?: JobType; state?: JobState; limit?: number }, viewer: JobViewer): Promise<JobRecord[]> {
-    return this.records.list({ ...filter, ...(viewer.admin ? {} : { team: viewer.team ?? '' }) });
+  async list(filter: { type?: JobType; state?: JobState; limit?: number }, viewer: JobViewer): Promise<JobView[]> {
+    return this.withPositions(await this.records.list({ ...filter, ...(viewer.admin ? {} : { team: viewer.team ?? '' }) }));
   }
 
-  async cancel(id: string, viewer: JobViewer): Promise<JobRecord> {
+  async cancel(id: string, viewer: JobViewer): Promise<JobView> {
     await this.get(id, viewer);
-    return this.queue.cancel(id);
+    const [view] = await this.withPositions([await this.queue.cancel(id)]);
+    return view as JobView;
+  }
+
+  /** One ZRANK per waiting job, in one round trip; every other job's position is null. */
+  private async withPositions(records: JobRecord[]): Promise<JobView[]> {
+    const waiting = records.filter((record) => record.state === JobState.QUEUED);
+    const positions = await this.slots.positions(waiting);
+    const byId = new Map(waiting.map((record, i) => [record.id, positions[i] ?? null]));
+    return records.map((record) => ({ ...record, position: byId.get(record.id) ?? null }));
   }
 
   /** Replays from `fromSequence`, then follows live; ends after the terminal event or when `signal` aborts. */

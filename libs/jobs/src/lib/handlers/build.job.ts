@@ -19,10 +19,9 @@ export type BuildJobData = Omit<BuildOptions, 'dockerfile' | 'registryConfig' | 
   team: string | null;
 };
 
-/** The fence of every build: the engine's limits on its RUN containers, and a deadline for the whole build. */
+/** The fence of every build: the engine's limits on its RUN containers (the worker holds its deadline, as for every job). */
 export interface BuildFence {
   limits: BuildLimits;
-  timeoutMs: number;
 }
 
 /** `docker build` with the legacy builder: `Step i/N` steps and every output line become events. */
@@ -37,9 +36,6 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
   ) {}
 
   async handle({ data, emit, signal }: JobContext<JobType.BUILD>): Promise<JobResultOf<JobType.BUILD>> {
-    // Cancel and deadline alike abort the engine call: the engine stops the build and removes its container.
-    const deadline = AbortSignal.timeout(this.fence.timeoutMs);
-    const aborted = AbortSignal.any([signal, deadline]);
     const registryConfig: Record<string, { username: string; password: string }> = {};
     for (const registry of data.baseRegistries) {
       const auth = await this.credentials.credentialFor(data.team, registry);
@@ -60,14 +56,10 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
         pull: data.pull ?? false,
         ...(Object.keys(registryConfig).length ? { registryConfig } : {}),
         limits: this.fence.limits,
-        signal: aborted,
+        // Cancel and deadline alike abort the engine call: the engine stops the build and removes its container.
+        signal,
       });
-      const { imageId } = await relayBuild(messages, emit).catch((error: unknown) => {
-        if (deadline.aborted && !signal.aborted) {
-          throw new DrydockError(ErrorCode.JOB_TIMEOUT, `the build ran past its ${this.fence.timeoutMs / 1000}-second limit and was stopped`);
-        }
-        throw error;
-      });
+      const { imageId } = await relayBuild(messages, emit);
       if (!imageId) throw new DrydockError(ErrorCode.BUILD_FAILED, 'the engine finished the build without naming an image');
       return { imageId, tags: data.tags };
     } catch (caught) {

@@ -3,7 +3,7 @@ import { toDomainError, type ContainerSpec, type DockerEngine } from '@drydock/d
 import { keepUp } from '../emitter';
 import { JobType } from '../model';
 import type { JobResultOf } from '../contract';
-import type { JobContext, JobHandler } from '../runner/handler';
+import { type JobContext, type JobHandler, TIMEOUT_REASON } from '../runner/handler';
 import { FailedWithResult } from '../runner/ending';
 
 /** Labels Drydock sets on a RUN job's container besides DRYDOCK_LABEL. */
@@ -91,8 +91,9 @@ export class RunJob implements JobHandler<JobType.RUN> {
     // if the stop itself fails, let go anyway rather than hang on a container that may never end.
     const attached = new AbortController();
     const stop = () => {
+      // A cancelled command gets a second to exit cleanly; one past its time limit has had its time.
       void this.engine.containers
-        .stop(containerId, 1)
+        .stop(containerId, signal.reason === TIMEOUT_REASON ? 0 : 1)
         .catch(() => undefined)
         .finally(() => attached.abort());
     };

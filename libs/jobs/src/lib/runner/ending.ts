@@ -2,6 +2,7 @@ import { DrydockError, ErrorCode, isDrydockError, isRedisUnreachable, redisUnava
 import type { JobEventStore } from '../event-store';
 import { type JobError, JobEventKind, type JobRecord, type JobResult, JobState } from '../model';
 import type { JobRecordStore } from '../record-store';
+import type { TeamSlots } from './team-slots';
 
 /** What both sides of the runner write a job's life to. */
 export interface JobStores {
@@ -13,6 +14,8 @@ export interface JobStores {
    * A hook that fails reports it itself: the ending stands regardless.
    */
   onJobEnded?: (job: JobRecord) => Promise<void> | void;
+  /** The teams' waiting and running bookkeeping; without it no team limit applies. */
+  slots?: TeamSlots;
 }
 
 export interface Ending {
@@ -27,7 +30,7 @@ export interface Ending {
  * STATE event, which closes the event stream. Null if the job had already ended.
  */
 export async function endJob(
-  { records, events, onJobEnded }: JobStores,
+  { records, events, onJobEnded, slots }: JobStores,
   id: string,
   state: JobState,
   ending: Ending,
@@ -38,6 +41,8 @@ export async function endJob(
     ...(state === JobState.SUCCEEDED ? { progress: 1 } : {}),
   });
   if (!record) return null;
+  // A lost release heals itself: the slot scripts drop entries of ended jobs when a team looks full.
+  if (slots) await slots.release(record).catch(() => undefined);
   if (ending.result) await events.append(id, { kind: JobEventKind.RESULT, result: ending.result });
   if (ending.error) {
     await events.append(id, { kind: JobEventKind.ERROR, error: ending.error, message: ending.error.message });

@@ -2,12 +2,15 @@ import type { JobEmit } from '../emitter';
 import type { JobDataOf, JobResultOf } from '../contract';
 import type { JobType } from '../model';
 
+/** `signal.reason` when the job ran past its time limit (it is then FAILED JOB_TIMEOUT, whatever the handler does). */
+export const TIMEOUT_REASON = 'time limit';
+
 /** What a handler gets for one run of one job. */
 export interface JobContext<T extends JobType = JobType> {
   jobId: string;
   type: T;
   data: JobDataOf<T>;
-  /** Aborted when the job is cancelled (from any process) or the worker shuts down past its deadline. */
+  /** Aborted when the job is cancelled (from any process), runs past its time limit, or the worker shuts down past its deadline. */
   signal: AbortSignal;
   /** 1 on the first run; higher when a transient failure is retried. */
   attempt: number;

@@ -3,3 +3,4 @@ export * from './queue-name';
 export * from './job-queue';
 export * from './job-worker';
 export { FailedWithResult } from './ending';
+export * from './team-slots';

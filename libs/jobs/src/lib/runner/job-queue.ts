@@ -18,6 +18,8 @@ export interface EnqueueOptions {
   dedupKey?: string;
   /** What the record shows as `request`, when `data` holds more than clients may see. Default: `data`. */
   request?: Record<string, unknown>;
+  /** The job's time limit (the caller has already capped it by the type's); the worker's type limit when absent. */
+  timeoutSeconds?: number;
 }
 
 export interface JobQueueOptions extends JobStores {
@@ -34,7 +36,11 @@ export interface JobQueueOptions extends JobStores {
   /** How long cancel() waits for a running job to reach CANCELLED. Default 5000 ms. */
   cancelWaitMs?: number;
   onError?: (error: Error) => void;
+  /** Jobs one team may have waiting (of every type) when `slots` is given. Default 100. */
+  maxWaitingPerTeam?: number;
 }
+
+export const DEFAULT_MAX_WAITING_PER_TEAM = 100;
 
 /** The producer side: accepts jobs and cancels them. */
 export class JobQueue {
@@ -42,10 +48,12 @@ export class JobQueue {
   private readonly claims: KeyClaims;
   private readonly queues = new Map<JobType, Queue>();
   private readonly cancelWaitMs: number;
+  private readonly maxWaitingPerTeam: number;
 
   constructor(options: JobQueueOptions) {
-    const { records, events, onJobEnded } = options;
-    this.stores = { records, events, onJobEnded };
+    const { records, events, onJobEnded, slots } = options;
+    this.stores = { records, events, onJobEnded, slots };
+    this.maxWaitingPerTeam = options.maxWaitingPerTeam ?? DEFAULT_MAX_WAITING_PER_TEAM;
     this.claims = new KeyClaims(records);
     this.cancelWaitMs = options.cancelWaitMs ?? 5000;
     const onError = options.onError ?? ((error: Error) => console.error('[jobs] queue:', error));
@@ -71,7 +79,7 @@ export class JobQueue {
    * under the same id, so a worker never sees a job without its record.
    */
   async enqueue<T extends JobType>(type: T, data: JobDataOf<T>, options: EnqueueOptions = {}): Promise<JobRecord> {
-    const { records, events } = this.stores;
+    const { records, events, slots } = this.stores;
     const id = randomUUID();
     // A client's key is its own: scoped to the caller and the job type, another caller's identical key is another request.
     const idempotencyKey = options.idempotencyKey
@@ -90,14 +98,29 @@ export class JobQueue {
           return running;
         }
       }
-      const record = await records.create({
-        id,
-        type,
-        request: options.request ?? (data as Record<string, unknown>),
-        team: options.team ?? null,
-        owner: options.owner ?? null,
-        dedupKey: dedupKey ?? null,
-      });
+      const owner = { id, type, team: options.team ?? null };
+      if (slots) {
+        await slots.reserveWaiting(owner, this.maxWaitingPerTeam).catch(async (error: unknown) => {
+          // Refused: the keys this request claimed must not answer later requests with a job that never was.
+          if (idempotencyKey) await records.forget(idempotencyKey, id).catch(() => undefined);
+          if (dedupKey) await records.forget(dedupKey, id).catch(() => undefined);
+          throw error;
+        });
+      }
+      const record = await records
+        .create({
+          id,
+          type,
+          request: options.request ?? (data as Record<string, unknown>),
+          team: owner.team,
+          owner: options.owner ?? null,
+          dedupKey: dedupKey ?? null,
+          timeoutSeconds: options.timeoutSeconds ?? null,
+        })
+        .catch(async (error: unknown) => {
+          if (slots) await slots.release(owner).catch(() => undefined);
+          throw error;
+        });
       await events.append(id, { kind: JobEventKind.STATE, state: JobState.QUEUED });
       try {
         await this.queue(type).add(type, data, { jobId: id });

@@ -1,12 +1,21 @@
 import { ErrorCode, isDrydockError, isTransient } from '@drydock/core';
-import { DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, Job, UnrecoverableError, Worker } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import { type LogBudget, ThrottledEmitter } from '../emitter';
 import type { JobEventBus } from '../event-bus';
-import { JOB_TYPES, type JobError, JobEventKind, type JobResult, JobState, JobType, isTerminal } from '../model';
+import {
+  JOB_TYPES,
+  type JobError,
+  JobEventKind,
+  type JobRecord,
+  type JobResult,
+  JobState,
+  JobType,
+  isTerminal,
+} from '../model';
 import type { RedisOutage } from '../redis-outage';
 import { type JobStores, FailedWithResult, endJob, errorMessage, toJobError } from './ending';
-import type { JobHandler } from './handler';
+import { type JobHandler, TIMEOUT_REASON } from './handler';
 import type { JobDataOf } from '../contract';
 import { indexHandlers } from './handler-index';
 import { queueNameFor } from './queue-name';
@@ -41,6 +50,16 @@ export interface JobWorkerOptions extends JobStores {
   progressIntervalMs?: number;
   /** LOG output each run of a job may store; default DEFAULT_LOG_BUDGET. */
   logBudget?: LogBudget;
+  /** Jobs of one team and type that run at once, across every worker process (needs `slots`). Default: no limit. */
+  maxRunningPerTeam?: Partial<Record<JobType, number>>;
+  /**
+   * How long a job whose team is at its running limit waits before it is
+   * looked at again, unless a slot of its team frees first (the oldest is then
+   * woken at once). Default 5000 ms.
+   */
+  parkMs?: number;
+  /** Each type's time limit per attempt; a job's own (lower) `timeoutSeconds` wins. Default: none. */
+  timeoutMs?: Partial<Record<JobType, number>>;
   onError?: (error: Error) => void;
   /**
    * Whether jobs can run now (the engine answers). A job fetched while not
@@ -67,6 +86,8 @@ const REDIS_REASON = 'Redis unreachable past the grace period';
 const OUTAGE_CHECK_MS = 500;
 /** How far the lock outlasts the grace period. */
 const LOCK_MARGIN_MS = 30_000;
+/** setTimeout's ceiling (about 24 days): a longer limit is no limit. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The consumer side: runs handlers and turns their outcome into the job's ending. */
 export class JobWorker {
@@ -75,6 +96,9 @@ export class JobWorker {
   private readonly workers: Worker[] = [];
   private readonly progressIntervalMs: number | undefined;
   private readonly logBudget: LogBudget | undefined;
+  private readonly maxRunning: Partial<Record<JobType, number>>;
+  private readonly parkMs: number;
+  private readonly timeoutMs: Partial<Record<JobType, number>>;
   private readonly onError: (error: Error) => void;
   private readonly canRun: () => boolean;
   private readonly stopListening: () => void;
@@ -85,8 +109,11 @@ export class JobWorker {
 
   constructor(options: JobWorkerOptions) {
     this.handlers = indexHandlers(options.handlers);
-    const { records, events, onJobEnded } = options;
-    this.stores = { records, events, onJobEnded };
+    const { records, events, onJobEnded, slots } = options;
+    this.stores = { records, events, onJobEnded, slots };
+    this.maxRunning = options.maxRunningPerTeam ?? {};
+    this.parkMs = options.parkMs ?? 5000;
+    this.timeoutMs = options.timeoutMs ?? {};
     this.progressIntervalMs = options.progressIntervalMs;
     this.logBudget = options.logBudget;
     this.onError = options.onError ?? ((error: Error) => console.error('[jobs] worker:', error));
@@ -178,7 +205,7 @@ export class JobWorker {
     token: string | undefined,
     signal: AbortSignal | undefined,
   ): Promise<JobResult | undefined> {
-    const { records, events } = this.stores;
+    const { records, slots } = this.stores;
     const id = job.id;
     const handler = this.handlers.get(type);
     if (!id || !handler || !signal) throw new UnrecoverableError('job without id, handler or signal');
@@ -188,7 +215,6 @@ export class JobWorker {
       throw new DelayedError();
     }
     const attempt = job.attemptsMade + 1;
-    const maxAttempts = job.opts.attempts ?? 1;
 
     const before = await records.get(id);
     // Ended while BullMQ still held it (a cancel that won the race): nothing to run.
@@ -197,6 +223,46 @@ export class JobWorker {
       await endJob(this.stores, id, JobState.CANCELLED, { message: 'cancelled before it started' });
       throw new UnrecoverableError(CANCEL_REASON);
     }
+    const owner = { id, type, team: before.team };
+    const limit = this.maxRunning[type];
+    if (slots && limit !== undefined && !(await slots.acquireRunning(owner, limit))) {
+      // Its team runs as many of these as it may: back to the delayed set, without using an attempt
+      // and without holding this worker's slot, so other teams' jobs behind it start now.
+      await job.moveToDelayed(Date.now() + this.parkMs, token);
+      throw new DelayedError();
+    }
+    try {
+      return await this.run(handler, job, before, attempt, signal);
+    } finally {
+      // After every attempt: a job waiting for its retry holds no running slot (an ended one was released already).
+      if (slots && limit !== undefined) {
+        await slots.releaseRunning(owner).catch(() => undefined);
+        await this.wakeNext(owner).catch((error: unknown) => this.report(error));
+      }
+    }
+  }
+
+  /** A slot of the team is free: its longest-waiting job of the type, if parked, goes back to the queue now. */
+  private async wakeNext({ type, team }: { type: JobType; team: string | null }): Promise<void> {
+    const next = await this.stores.slots?.oldestWaiting(team, type);
+    const worker = this.workers[JOB_TYPES.indexOf(type)];
+    if (!next || !worker) return;
+    const parked = await Job.fromId(worker, next);
+    // Not parked (still in the queue, or taken meanwhile) is fine: it starts when its turn comes.
+    if (parked && (await parked.isDelayed())) await parked.promote().catch(() => undefined);
+  }
+
+  /** One attempt, once the job holds its team's running slot. */
+  private async run(
+    handler: JobHandler,
+    job: Job<JobDataOf<JobType>>,
+    before: JobRecord,
+    attempt: number,
+    signal: AbortSignal,
+  ): Promise<JobResult | undefined> {
+    const { records, events } = this.stores;
+    const { id, type } = before;
+    const maxAttempts = job.opts.attempts ?? 1;
     const resumeAfter = before.state === JobState.QUEUED ? undefined : await this.lastEventAt(id);
     if (!(await records.transition(id, JobState.RUNNING, { attempts: attempt }))) return undefined;
     if (before.state === JobState.QUEUED) {
@@ -211,21 +277,34 @@ export class JobWorker {
       await events.append(id, { kind: JobEventKind.LOG, message: `Attempt ${attempt} of ${maxAttempts}` });
     }
 
+    const limitSeconds = this.limitSeconds(type, before);
+    const deadline = new AbortController();
+    // The handler sees one signal: cancel, shutdown and deadline all stop its container or build.
+    const handlerSignal = AbortSignal.any([signal, deadline.signal]);
     const emit = new ThrottledEmitter(id, events, records, {
       ...(this.progressIntervalMs !== undefined ? { progressIntervalMs: this.progressIntervalMs } : {}),
       ...(this.logBudget ? { logBudget: this.logBudget } : {}),
     });
+    // The clock starts with the handler: the limit is on the job's work, not on the runner's bookkeeping.
+    const timer =
+      limitSeconds * 1000 <= MAX_TIMER_MS ? setTimeout(() => deadline.abort(TIMEOUT_REASON), limitSeconds * 1000) : undefined;
     try {
-      const result = await handler.handle({ jobId: id, type, data: job.data, signal, attempt, emit, ...(resumeAfter ? { resumeAfter } : {}) });
+      const result = await handler.handle({ jobId: id, type, data: job.data, signal: handlerSignal, attempt, emit, ...(resumeAfter ? { resumeAfter } : {}) });
+      // Work that finished in time succeeded, however long its last events take to store;
+      // a handler that returns after its deadline aborted it (a stopped run) did not.
+      clearTimeout(timer);
+      const late = deadline.signal.aborted && !signal.aborted;
       await emit.finish();
       // A handler may stop early and return when cancelled: that is still a cancel.
       if (signal.aborted && signal.reason === CANCEL_REASON) return await this.cancelled(id, type, job.data);
       if (signal.aborted && signal.reason === REDIS_REASON) throw new Error(REDIS_REASON);
+      if (late) return await this.timedOut(id, limitSeconds, result);
       await endJob(this.stores, id, JobState.SUCCEEDED, { result });
       return result;
     } catch (error) {
       await emit.finish().catch(() => undefined);
       if (signal.aborted && signal.reason === CANCEL_REASON) return await this.cancelled(id, type, job.data);
+      if (deadline.signal.aborted && !signal.aborted) return await this.timedOut(id, limitSeconds);
       const gaveUp = signal.aborted && signal.reason === REDIS_REASON;
       const failure: JobError = gaveUp
         ? {
@@ -249,8 +328,23 @@ export class JobWorker {
       if (await endJob(this.stores, id, JobState.FAILED, { error: failure, ...outcome })) await this.release(type, id, job.data);
       throw new UnrecoverableError(failure.message);
     } finally {
+      clearTimeout(timer);
       emit.close();
     }
+  }
+
+  /** The type's limit, or the job's own when lower; Infinity when neither is set. */
+  private limitSeconds(type: JobType, record: JobRecord): number {
+    const typeLimit = this.timeoutMs[type];
+    const own = record.timeoutSeconds;
+    return Math.min(typeLimit === undefined ? Infinity : typeLimit / 1000, own ?? Infinity);
+  }
+
+  /** Past its deadline the handler was aborted (its container or build stopped); whatever it did then, the job failed. */
+  private async timedOut(id: string, limitSeconds: number, result?: JobResult): Promise<never> {
+    const error = { code: ErrorCode.JOB_TIMEOUT, message: `the job ran past its ${limitSeconds}-second limit and was stopped` };
+    await endJob(this.stores, id, JobState.FAILED, { error, ...(result ? { result } : {}) });
+    throw new UnrecoverableError(error.message);
   }
 
   private async cancelled(id: string, type?: JobType, data?: JobDataOf<JobType>): Promise<never> {
