@@ -4,6 +4,7 @@ import { GraphQLModule } from '@nestjs/graphql';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { JOB_TYPES, JobEventBus, JobEventStore, JobQueue, JobRecordStore, type JobHandler } from '@drydock/jobs';
 import { AppModule } from './app.module';
+import { TokenService } from './auth/token.service';
 import { loadConfig, type Role } from './config/config';
 import { GraphQLWsLimits } from './graphql-ws-limits';
 import { HealthController } from './health/health.controller';
@@ -52,12 +53,13 @@ function hasModule(moduleRef: TestingModule, type: Type<unknown>): boolean {
 describe('the module graph of each role', () => {
   const boot = compile;
 
-  it('gives a worker one handler per job type, health as its only controller, and no GraphQL schema', async () => {
+  it('gives a worker one handler per job type, health as its only controller, no GraphQL schema and no token service (it mints no token nobody would see)', async () => {
     const worker = await boot('worker');
     expect(handlerTypes(worker)).toEqual([...JOB_TYPES].sort());
     expect(controllersOf(worker)).toEqual([HealthController]);
     expect(hasModule(worker, GraphQLModule)).toBe(false);
     expect(providerTypes(worker)).not.toContain(GraphQLWsLimits);
+    expect(providerTypes(worker)).not.toContain(TokenService);
     expect(providerTypes(worker)).toContain(JobWorkerHost);
   });
 
