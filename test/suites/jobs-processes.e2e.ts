@@ -61,8 +61,9 @@ describe('jobs across processes', () => {
     queuedFirst = await build(apiA, `FROM ${testEnv.fixture}\nRUN echo queued-first`, 'queued-first');
     expect((await getJob(apiB.url, token, queuedFirst)).state).toBe('QUEUED');
     workerSpawnedAt = Date.now();
+    // Two waves of start-ups: the API processes, then the worker.
     worker = await start('worker');
-  }, 60_000);
+  }, 90_000);
 
   it('runs no job in an API process: one queued before the first worker started runs only once it has', async () => {
     const job = await waitForJob(apiA.url, token, queuedFirst, 60_000);
