@@ -38,7 +38,7 @@ function leftBehind(child: ChildProcess): void {
 /**
  * Starts the built Drydock (`dist/apps/api/main.js`, as `make run` does) in its
  * own process, in the given role, and waits until it is ready: it answers
- * health (a worker too) and, in a role with workers, they take jobs.
+ * health (a worker too) and, if it is a worker, takes jobs.
  */
 export async function startProcess(role: 'all' | 'api' | 'worker', env: Record<string, string>): Promise<DrydockProcess> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npx nx build api\` (make test does)`);
@@ -56,8 +56,8 @@ export async function startProcess(role: 'all' | 'api' | 'worker', env: Record<s
   await eventually(
     async () => {
       if (child.exitCode !== null) throw new Error(`drydock ${role} exited early:\n${output.slice(-2000)}`);
-      // A process with workers is ready once they take jobs; every role answers health.
-      if (role !== 'api' && !output.includes('worker ready')) return undefined;
+      // A worker process is ready once it takes jobs; every role answers health (`all` even with Redis away).
+      if (role === 'worker' && !output.includes('worker ready')) return undefined;
       try {
         return (await fetch(`${url}/health/live`)).ok ? true : undefined;
       } catch {

@@ -9,8 +9,8 @@ async function main(): Promise<void> {
   await app.listen(config.port, config.host);
   const logger = new Logger('Drydock');
   logger.log(`listening on ${await app.getUrl()} (role ${config.role})`);
-  if (config.role === 'api') return;
-  // Supervisors and tests wait for this line: jobs are taken from here on.
+  if (config.role !== 'worker') return;
+  // Tests wait for this line: jobs are taken from here on. (`all` does not wait: it serves requests even with Redis away.)
   await app.get(JobWorkerHost).worker?.whenReady();
   logger.log('worker ready');
 }
