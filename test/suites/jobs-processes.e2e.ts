@@ -52,9 +52,42 @@ describe('jobs across processes', () => {
   let apiB: DrydockProcess;
   let worker: DrydockProcess;
 
+  let queuedFirst: string;
+  let workerSpawnedAt: number;
+
   beforeAll(async () => {
-    [apiA, apiB, worker] = await Promise.all([start('api'), start('api'), start('worker')]);
-  }, 60_000);
+    [apiA, apiB] = await Promise.all([start('api'), start('api')]);
+    // Queued while only API processes run: none of them may take it.
+    queuedFirst = await build(apiA, `FROM ${testEnv.fixture}\nRUN echo queued-first`, 'queued-first');
+    expect((await getJob(apiB.url, token, queuedFirst)).state).toBe('QUEUED');
+    workerSpawnedAt = Date.now();
+    // Two waves of start-ups: the API processes, then the worker.
+    worker = await start('worker');
+  }, 90_000);
+
+  it('runs no job in an API process: one queued before the first worker started runs only once it has', async () => {
+    const job = await waitForJob(apiA.url, token, queuedFirst, 60_000);
+    expect(job.state).toBe('SUCCEEDED');
+    expect(Date.parse(job.startedAt ?? '')).toBeGreaterThanOrEqual(workerSpawnedAt);
+  });
+
+  it('serves health from a worker process, and neither GraphQL, nor the REST API, nor its OpenAPI document', async () => {
+    const live = await fetch(`${worker.url}/health/live`);
+    expect(live.status).toBe(200);
+    const ready = await fetch(`${worker.url}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ok', engine: { status: 'up' }, redis: { status: 'up' } });
+    const graphql = await fetch(`${worker.url}/graphql`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(graphql.status).toBe(404);
+    for (const path of ['/v1/images', `/v1/images/${encodeURIComponent(testEnv.fixture)}`, '/v1/jobs', '/docs-json']) {
+      const response = await fetch(`${worker.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      expect({ path, status: response.status }).toEqual({ path, status: 404 });
+    }
+  });
 
   it('delivers the events of a job submitted to one API process through another, over SSE and graphql-ws', async () => {
     const id = await build(apiA, `FROM ${testEnv.fixture}\nRUN for i in 1 2 3; do echo line $i; sleep 0.2; done`, 'shared');

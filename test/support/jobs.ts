@@ -22,6 +22,7 @@ export interface JobJson {
   result: JobEventJson['result'];
   error: { code: string; message: string } | null;
   request: Record<string, unknown>;
+  startedAt: string | null;
 }
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);

@@ -37,11 +37,12 @@ function leftBehind(child: ChildProcess): void {
 
 /**
  * Starts the built Drydock (`dist/apps/api/main.js`, as `make run` does) in its
- * own process, in the given role, and waits until it is ready.
+ * own process, in the given role, and waits until it is ready: it answers
+ * health (a worker too) and, if it is a worker, takes jobs.
  */
 export async function startProcess(role: 'all' | 'api' | 'worker', env: Record<string, string>): Promise<DrydockProcess> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npx nx build api\` (make test does)`);
-  const port = role === 'worker' ? 0 : await freePort();
+  const port = await freePort();
   let output = '';
   const child = spawn(process.execPath, [MAIN], {
     env: { ...process.env, REDIS_URL: testEnv.redisUrl, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', DRYDOCK_ROLE: role, ...env },
@@ -55,7 +56,8 @@ export async function startProcess(role: 'all' | 'api' | 'worker', env: Record<s
   await eventually(
     async () => {
       if (child.exitCode !== null) throw new Error(`drydock ${role} exited early:\n${output.slice(-2000)}`);
-      if (role === 'worker') return output.includes('worker ready') ? true : undefined;
+      // A worker process is ready once it takes jobs; every role answers health (`all` even with Redis away).
+      if (role === 'worker' && !output.includes('worker ready')) return undefined;
       try {
         return (await fetch(`${url}/health/live`)).ok ? true : undefined;
       } catch {

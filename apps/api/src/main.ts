@@ -1,26 +1,18 @@
 import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { Logger as PinoLogger } from 'nestjs-pino';
-import { AppModule } from './app/app.module';
 import { createApp } from './app/bootstrap';
-import { loadConfig, type AppConfig } from './app/config/config';
+import { loadConfig } from './app/config/config';
 import { JobWorkerHost } from './app/jobs/job-worker.host';
-
-/** The worker role: the same modules, no HTTP server; it runs jobs until SIGTERM. */
-async function startWorker(config: AppConfig): Promise<void> {
-  const context = await NestFactory.createApplicationContext(AppModule.forRoot(config), { bufferLogs: true });
-  context.useLogger(context.get(PinoLogger));
-  context.enableShutdownHooks();
-  await context.get(JobWorkerHost).worker?.whenReady();
-  new Logger('Drydock').log('worker ready');
-}
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  if (config.role === 'worker') return startWorker(config);
   const app = await createApp(config);
   await app.listen(config.port, config.host);
-  new Logger('Drydock').log(`listening on http://${config.host}:${config.port} (role ${config.role})`);
+  const logger = new Logger('Drydock');
+  logger.log(`listening on ${await app.getUrl()} (role ${config.role})`);
+  if (config.role !== 'worker') return;
+  // Tests wait for this line: jobs are taken from here on. (`all` does not wait: it serves requests even with Redis away.)
+  await app.get(JobWorkerHost).worker?.whenReady();
+  logger.log('worker ready');
 }
 
 main().catch((error: unknown) => {

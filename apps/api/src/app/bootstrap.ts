@@ -12,7 +12,11 @@ import type { AppConfig } from './config/config';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
-/** Builds the HTTP application (REST, GraphQL, graphql-ws, OpenAPI) without listening. */
+/**
+ * Builds the HTTP application of the configured role without listening: REST,
+ * GraphQL, graphql-ws and OpenAPI where the API runs (`all`, `api`); health
+ * alone for a worker.
+ */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: config.jsonBodyMaxBytes,
@@ -31,13 +35,20 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   app.enableShutdownHooks();
 
   const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  if (config.role !== 'worker') await serveApi(app, config);
+  return app;
+}
+
+/** Uploads and the OpenAPI document: the API's, not a worker's. */
+async function serveApi(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  const fastify = app.getHttpAdapter().getInstance();
   // Multipart builds: the context part stays a stream; the context store applies the size cap.
   await app.register(multipart, { limits: { files: 1, fields: 64, fieldSize: 1024 * 1024, fileSize: config.buildContextMaxBytes + 1 } });
   // Build contexts stay streams: the context store spools them to disk with its own cap.
   fastify.addContentTypeParser(CONTEXT_TYPES, (_request, payload, done) => done(null, payload));
-  fastify.addHook('onSend', async (request, reply) => {
-    void reply.header('x-request-id', request.id);
-  });
 
   const document = SwaggerModule.createDocument(
     app,
@@ -49,5 +60,4 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
-  return app;
 }

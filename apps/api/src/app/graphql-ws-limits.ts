@@ -35,8 +35,6 @@ export class GraphQLWsLimits implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    // A worker is an application context with no HTTP server, so no websocket server to cap.
-    if (this.config.role === 'worker') return;
     const graphql = this.moduleRef.get(GraphQLModule, { strict: false });
     const service = (graphql.graphQlAdapter as unknown as { _subscriptionService?: SubscriptionService })._subscriptionService;
     const { wss, subTransWs } = service ?? {};

@@ -1,15 +1,9 @@
-import { Global, Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
-import { AuditController } from './audit.controller';
-import { AuditInterceptor } from './audit.interceptor';
-import { AuditResolver } from './audit.resolver';
+import { Module } from '@nestjs/common';
 import { AuditLog } from './audit.service';
 
-/** The audit trail; AuditLog is global so job processors can record their outcomes too. */
-@Global()
+/** The audit trail itself: the API records requests in it, the workers each job's end. */
 @Module({
-  controllers: [AuditController],
-  providers: [AuditLog, AuditResolver, { provide: APP_INTERCEPTOR, useClass: AuditInterceptor }],
+  providers: [AuditLog],
   exports: [AuditLog],
 })
 export class AuditModule {}

@@ -1,5 +1,6 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AuditModule } from '../audit/audit.module';
 import { AuthGuard } from './auth.guard';
 import { NamespacePolicy } from './namespace.policy';
 import { MutationRateLimiter } from './rate-limiter';
@@ -7,11 +8,13 @@ import { RequestLimitsGuard } from './request-limits.guard';
 import { TokenService } from './token.service';
 
 /**
- * Tokens, the global guard and the namespace policy. Global, so any feature
- * module can inject NamespacePolicy without importing this one.
+ * Tokens, the global guards and the namespace policy: the API's alone (a
+ * worker answers no request that needs a token). Feature modules whose
+ * services check namespaces import it.
  */
-@Global()
 @Module({
+  // The guard records the refusals it makes.
+  imports: [AuditModule],
   providers: [
     TokenService,
     NamespacePolicy,

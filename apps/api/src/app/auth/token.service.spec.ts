@@ -106,10 +106,4 @@ describe('TokenService start-up', () => {
       /DRYDOCK_TOKENS_FILE \/nonexistent\/tokens.json: cannot read it \(ENOENT\)/,
     );
   });
-
-  it('mints nothing in a worker-only process', () => {
-    const service = new TokenService(config({ DRYDOCK_ROLE: 'worker' }));
-    service.onModuleInit();
-    expect(printed.join('')).toBe('');
-  });
 });

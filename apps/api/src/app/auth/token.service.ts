@@ -82,8 +82,6 @@ export class TokenService implements OnModuleInit {
     const file = join(this.config.dataDir, GENERATED_TOKENS_FILE);
     const existing = tryRead(file);
     if (existing !== null) return parseTokensFile(existing, file);
-    // A worker serves no requests and must not mint a token nobody will see.
-    if (this.config.role === 'worker') return [];
     return this.createAdminToken(file);
   }
 

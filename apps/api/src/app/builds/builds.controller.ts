@@ -1,6 +1,8 @@
 import { Controller, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import { DrydockError, ErrorCode } from '@drydock/core';
+// request.isMultipart() and parts() come from the plugin bootstrap registers.
+import type {} from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';

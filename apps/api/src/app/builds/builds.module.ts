@@ -1,42 +1,16 @@
-import { Inject, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { join } from 'node:path';
-import { startSweep } from '../common/periodic-sweep';
-import { APP_CONFIG, type AppConfig } from '../config/config';
-import { BuildJobHandler } from './build.job-handler';
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { EngineModule } from '../engine/engine.module';
+import { JobsModule } from '../jobs/jobs.module';
 import { BuildsController } from './builds.controller';
 import { BuildsResolver } from './builds.resolver';
 import { BuildsService } from './builds.service';
-import { ContextStore } from './context-store';
+import { ContextStoreModule } from './context-store.module';
 
+/** Builds over REST and GraphQL: checks the request, spools its context and queues a BUILD job. */
 @Module({
+  imports: [AuthModule, EngineModule, JobsModule, ContextStoreModule],
   controllers: [BuildsController],
-  providers: [
-    {
-      provide: ContextStore,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) =>
-        new ContextStore(join(config.dataDir, 'contexts'), config.buildContextMaxBytes, config.teamContextMaxBytes),
-    },
-    BuildJobHandler,
-    BuildsService,
-    BuildsResolver,
-  ],
+  providers: [BuildsService, BuildsResolver],
 })
-export class BuildsModule implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger('Builds');
-  private stopSweep: () => void = () => undefined;
-
-  constructor(
-    @Inject(ContextStore) private readonly contexts: ContextStore,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
-
-  /** Spooled contexts nobody will build (never used, or their job cancelled while queued) go after the job retention. */
-  onModuleInit(): void {
-    this.stopSweep = startSweep('stale build contexts', () => this.contexts.sweep(this.config.jobRetentionSeconds * 1000), this.logger);
-  }
-
-  onApplicationShutdown(): void {
-    this.stopSweep();
-  }
-}
+export class BuildsModule {}

@@ -1,15 +1,16 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { EngineModule } from '../engine/engine.module';
 import { ImagesModule } from '../images/images.module';
+import { JobsModule } from '../jobs/jobs.module';
 import { ContainersController } from './containers.controller';
 import { ContainersResolver } from './containers.resolver';
 import { ContainersService } from './containers.service';
-import { RunJobHandler } from './run.job-handler';
-import { ContainerSweeper } from './sweeper';
 
-/** Runs, lists, commits and removes Drydock's containers; sweeps the stale ones. */
+/** Containers over REST and GraphQL: runs queued as RUN jobs; list, logs, commit, remove. */
 @Module({
-  imports: [ImagesModule],
+  imports: [AuthModule, EngineModule, JobsModule, ImagesModule],
   controllers: [ContainersController],
-  providers: [ContainersService, ContainersResolver, ContainerSweeper, RunJobHandler],
+  providers: [ContainersService, ContainersResolver],
 })
 export class ContainersModule {}

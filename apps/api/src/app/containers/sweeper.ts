@@ -21,7 +21,7 @@ export function sweepIntervalMs(staleAfterSeconds: number): number {
  * Each installation sweeps only the containers it made (its key prefix is on
  * them), so installations sharing an engine keep their own ages.
  *
- * It runs in the roles that run workers (`all`, `worker`): RUN containers are
+ * It is part of the workers (ContainersWorkerModule): RUN containers are
  * made there, and API replicas scaled out for traffic should not each sweep
  * the same engine. Two sweepers racing are harmless anyway: a container
  * already gone is skipped. A removal is never forced, so a container started
@@ -39,7 +39,6 @@ export class ContainerSweeper implements OnApplicationBootstrap, OnApplicationSh
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.config.role === 'api') return;
     this.timer = setInterval(() => void this.tick(), sweepIntervalMs(this.config.run.staleAfterSeconds));
     // The sweep is housekeeping: it never keeps the process alive.
     this.timer.unref();

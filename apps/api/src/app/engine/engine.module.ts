@@ -1,9 +1,8 @@
-import { Global, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DockerEngine, ImageCatalog } from '@drydock/docker';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 
 /** The engine adapter and the cached image catalogue, one of each per process. */
-@Global()
 @Module({
   providers: [
     {

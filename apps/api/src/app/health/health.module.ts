@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
-import { RegistriesModule } from '../registries/registries.module';
+import { EngineModule } from '../engine/engine.module';
+import { RegistryCredentialsModule } from '../registries/registry-credentials.module';
 import { HealthController } from './health.controller';
 
-@Module({ imports: [RegistriesModule], controllers: [HealthController] })
+/** Liveness and readiness, served by every role. */
+@Module({ imports: [EngineModule, RegistryCredentialsModule], controllers: [HealthController] })
 export class HealthModule {}

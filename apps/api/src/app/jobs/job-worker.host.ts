@@ -11,9 +11,9 @@ import { logJobsError } from './jobs-log';
 import { JOBS_REDIS, redisOptionsFromUrl } from './jobs.tokens';
 
 /**
- * The worker, where the role runs jobs (`all` or `worker`), with every
- * handler the feature modules provide. Built once all providers exist, so
- * that it sees them all; a type with no handler, or two, stops the start-up.
+ * The worker, with every handler the feature modules' worker parts provide.
+ * Built once all providers exist, so that it sees them all; a type with no
+ * handler, or two, stops the start-up. Only the job-running roles have one.
  */
 @Injectable()
 export class JobWorkerHost implements OnModuleInit, OnModuleDestroy {
@@ -35,7 +35,6 @@ export class JobWorkerHost implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    if (this.config.role === 'api') return;
     const handlers = this.discovery
       .getProviders({ metadataKey: JobHandlerProvider.KEY })
       .map((wrapper) => wrapper.instance as JobHandler);

@@ -1,39 +1,25 @@
-import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { JobEventBus, JobEventStore, JobQueue, JobRecordStore, TeamSlots, type CredentialSource } from '@drydock/jobs';
 import Redis from 'ioredis';
+import { AuditModule } from '../audit/audit.module';
 import { AuditLog } from '../audit/audit.service';
 import { jobEndingEntry } from '../audit/job-ending';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { RegistriesModule } from '../registries/registries.module';
 import { watchRedis } from '../redis/redis.module';
+import { RegistryCredentialsModule } from '../registries/registry-credentials.module';
 import { RegistryCredentials } from '../registries/registry-credentials.service';
-import { JobWorkerHost } from './job-worker.host';
 import { logJobsError } from './jobs-log';
-import { JobsController } from './jobs.controller';
-import { JobsResolver } from './jobs.resolver';
 import { JobsService } from './jobs.service';
 import { CREDENTIAL_SOURCE, JOBS_REDIS, redisOptionsFromUrl } from './jobs.tokens';
-
-/** SIGTERM: running jobs get this long to finish before they are handed back to the queue. */
-const SHUTDOWN_DEADLINE_MS = 25_000;
-
-/** Past the worker's own deadline, how long the queue and bus get to close before their sockets are cut. */
-const CLOSE_GRACE_MS = 3_000;
-
-/** Resolves when `work` does or after `ms`, whichever is first: shutdown must not wait on a Redis that is gone. */
-function within(work: Promise<unknown> | undefined, ms: number): Promise<unknown> {
-  return Promise.race([work, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
-}
+import { CLOSE_GRACE_MS, within } from './within';
 
 /**
- * Queues, stores and the event bus for every role; the worker only where the
- * role runs jobs (`all` or `worker`), with the handlers the feature modules
- * provide (JobHandlerProvider). Redis is the only state the roles share.
+ * Queues, stores and the event bus, for every role: the API enqueues and
+ * reads, the workers (JobWorkerModule) run. It knows no feature: handlers come
+ * from the feature modules' worker parts. Redis is the only state the roles share.
  */
-@Global()
 @Module({
-  imports: [RegistriesModule, DiscoveryModule],
+  imports: [AuditModule, RegistryCredentialsModule],
   providers: [
     {
       provide: JOBS_REDIS,
@@ -84,23 +70,19 @@ function within(work: Promise<unknown> | undefined, ms: number): Promise<unknown
         credentialFor: (team, registry) => (team ? vault.credentialFor(team, registry) : Promise.resolve(null)),
       }),
     },
-    JobWorkerHost,
     JobsService,
-    JobsResolver,
   ],
-  controllers: [JobsController],
-  exports: [JobsService, JobQueue, JobRecordStore, JobEventBus, CREDENTIAL_SOURCE],
+  exports: [JobsService, JobQueue, JobRecordStore, JobEventStore, JobEventBus, TeamSlots, JOBS_REDIS, CREDENTIAL_SOURCE],
 })
 export class JobsModule implements OnApplicationShutdown {
   constructor(
-    @Inject(JobWorkerHost) private readonly host: JobWorkerHost,
     @Inject(JobQueue) private readonly queue: JobQueue,
     @Inject(JobEventBus) private readonly bus: JobEventBus,
     @Inject(JOBS_REDIS) private readonly redis: Redis,
   ) {}
 
+  /** After the worker's drain: Nest shuts an importing module (JobWorkerModule) down before the modules it imports. */
   async onApplicationShutdown(): Promise<void> {
-    await within(this.host.worker?.close(SHUTDOWN_DEADLINE_MS), SHUTDOWN_DEADLINE_MS + CLOSE_GRACE_MS);
     await within(Promise.all([this.queue.close(), this.bus.close()]), CLOSE_GRACE_MS);
     // BullMQ's own connections to a Redis that is gone cannot be closed (they wait to connect first);
     // the process exits anyway, as Nest re-raises the signal once the app has closed.

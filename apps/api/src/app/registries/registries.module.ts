@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
 import { RegistriesController } from './registries.controller';
 import { RegistriesResolver } from './registries.resolver';
-import { RegistryCredentials } from './registry-credentials.service';
+import { RegistryCredentialsModule } from './registry-credentials.module';
 
-/** The registry credential vault. Import this module to inject RegistryCredentials (job processors call credentialFor). */
+/** Registry credentials over REST and GraphQL (admins manage them; nobody reads a password back). */
 @Module({
+  imports: [RegistryCredentialsModule],
   controllers: [RegistriesController],
-  providers: [RegistryCredentials, RegistriesResolver],
-  exports: [RegistryCredentials],
+  providers: [RegistriesResolver],
 })
 export class RegistriesModule {}
