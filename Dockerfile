@@ -1,7 +1,10 @@
 # Drydock: the API and the job workers, one image (DRYDOCK_ROLE picks which).
 # Builds with the classic builder too (DOCKER_BUILDKIT=0): no BuildKit-only syntax.
 
-FROM node:20-bookworm AS build
+# The Node of .nvmrc (`make lint` checks they agree), Node's official Debian 12 images.
+ARG NODE_VERSION=26.12.1
+
+FROM node:${NODE_VERSION}-bookworm AS build
 WORKDIR /src
 ENV NX_DAEMON=false NX_NO_CLOUD=true
 # Dependencies first, so that a source change reuses this layer.
@@ -12,7 +15,7 @@ COPY . .
 RUN npx nx build api \
  && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=3000 \
     DRYDOCK_DATA_DIR=/data

@@ -1,16 +1,28 @@
 # The two commands of the quick start. Each does all of its own set-up:
-# system packages if missing, npm ci, and the services it needs.
+# system packages if missing, Node (.nvmrc), npm ci, and the services it needs.
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
-.PHONY: run test install build unit e2e services-test lint typecheck bench
+.PHONY: run test install toolchain build unit e2e services-test lint typecheck bench
 
 RUN_REDIS_PORT ?= 6380
 
-node_modules/.installed: package-lock.json
-	npm ci --no-audit --no-fund
+# Every recipe runs on the Node of .nvmrc, which scripts/node.sh brings into .data/toolchain:
+# npm ci, nx, jest, the benches and Drydock itself (the suites spawn process.execPath).
+NODE_VERSION := $(shell tr -d ' v\n' < .nvmrc)
+TOOLCHAIN := $(CURDIR)/.data/toolchain/node-v$(NODE_VERSION)
+export PATH := $(TOOLCHAIN)/bin:$(PATH)
+
+toolchain:
+	@scripts/node.sh >/dev/null
+	@[[ $$(node --version) == v$(NODE_VERSION) ]] || { echo "node on PATH is $$(command -v node) $$(node --version), not v$(NODE_VERSION)" >&2; exit 1; }
+
+# Native modules are built for one Node ABI: a new Node version means a new npm ci. node-gyp
+# (ssh2, cpu-features) builds against the toolchain's own headers: nodejs.org may be out of reach.
+node_modules/.installed-node-$(NODE_VERSION): package-lock.json | toolchain
+	npm_config_nodedir=$(TOOLCHAIN) npm ci --no-audit --no-fund
 	touch $@
 
-install: node_modules/.installed
+install: node_modules/.installed-node-$(NODE_VERSION)
 
 build: install
 	npx nx build api
@@ -31,6 +43,7 @@ typecheck: install
 lint: install
 	npx nx run-many -t lint
 	docker-compose -f docker-compose.yml config -q
+	@grep -qx 'ARG NODE_VERSION=$(NODE_VERSION)' Dockerfile || { echo "Dockerfile: want ARG NODE_VERSION=$(NODE_VERSION), as .nvmrc" >&2; exit 1; }
 
 unit: install services-test
 	set -a; source .data/test/env; set +a; npx nx run-many -t test --skip-nx-cache

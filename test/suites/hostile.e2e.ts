@@ -74,7 +74,7 @@ describe('hostile requests', () => {
         reject(new Error('no answer in 10 s'));
       }, 10_000);
       socket.on('connect', () => socket.end(payload));
-      socket.on('data', (chunk) => chunks.push(chunk));
+      socket.on('data', (chunk) => chunks.push(Buffer.from(chunk)));
       socket.on('error', () => undefined);
       socket.on('close', () => {
         clearTimeout(timer);

@@ -28,7 +28,7 @@ export interface JobJson {
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 
 /** A tar build context, in memory (tests only: Drydock itself never buffers one). */
-export async function tarContext(files: Record<string, string | Buffer>): Promise<Buffer> {
+export async function tarContext(files: Record<string, string | Buffer>): Promise<Buffer<ArrayBuffer>> {
   const tar = pack();
   for (const [name, content] of Object.entries(files)) tar.entry({ name, mode: 0o644 }, content);
   tar.finalize();
