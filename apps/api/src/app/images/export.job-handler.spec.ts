@@ -19,7 +19,7 @@ describe('ExportJobHandler', () => {
   const run = (tar: Readable, signal = new AbortController().signal) => {
     const engine = { images: { save: jest.fn(async () => tar) } } as unknown as DockerEngine;
     const handler = new ExportJobHandler(engine, new ArtifactStore(dir));
-    const ctx: JobContext<JobType.EXPORT> = { jobId: JOB, type: JobType.EXPORT, data: { references: ['team-a/app:1'], team: 'team-a' }, signal, attempt: 1, emit };
+    const ctx: JobContext<JobType.EXPORT> = { jobId: JOB, type: JobType.EXPORT, data: { references: ['team-a/app:1'], team: 'team-a' }, signal, attempt: 1, emit, stillOwned: async () => true };
     return handler.handle(ctx);
   };
 

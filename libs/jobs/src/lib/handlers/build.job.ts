@@ -1,5 +1,6 @@
-import { DrydockError, ErrorCode, isDrydockError, isTransient } from '@drydock/core';
+import { DrydockError, ErrorCode, isDrydockError, isTransient, parseReference } from '@drydock/core';
 import { type BuildLimits, type BuildOptions, type DockerEngine } from '@drydock/docker';
+import type { JobEmit } from '../emitter';
 import { relayBuild } from '../progress';
 import { JobType } from '../model';
 import type { JobResultOf } from '../contract';
@@ -35,7 +36,7 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
     private readonly fence: BuildFence,
   ) {}
 
-  async handle({ data, emit, signal }: JobContext<JobType.BUILD>): Promise<JobResultOf<JobType.BUILD>> {
+  async handle({ data, emit, signal, stillOwned }: JobContext<JobType.BUILD>): Promise<JobResultOf<JobType.BUILD>> {
     const registryConfig: Record<string, { username: string; password: string }> = {};
     for (const registry of data.baseRegistries) {
       const auth = await this.credentials.credentialFor(data.team, registry);
@@ -45,8 +46,10 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
     try {
       await this.assertLocal(data.localImages ?? []);
       const context = await this.contexts.open(data.contextId);
+      // Built untagged, tagged after: an attempt that lost the job on the way (a worker taken
+      // for dead and its job retried or ended) must not move a tag once the job says otherwise.
       const messages = this.engine.images.build(context, {
-        tags: data.tags,
+        tags: [],
         dockerfile: data.dockerfile,
         ...(data.buildArgs ? { buildArgs: data.buildArgs } : {}),
         ...(data.target ? { target: data.target } : {}),
@@ -61,6 +64,7 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
       });
       const { imageId } = await relayBuild(messages, emit);
       if (!imageId) throw new DrydockError(ErrorCode.BUILD_FAILED, 'the engine finished the build without naming an image');
+      await this.tag(imageId, data.tags, emit, stillOwned);
       return { imageId, tags: data.tags };
     } catch (caught) {
       const error = await classifyFailure(this.engine, caught);
@@ -69,6 +73,19 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
       throw error;
     } finally {
       if (!keepContext) await this.contexts.remove(data.contextId).catch(() => undefined);
+    }
+  }
+
+  /** `docker build -t`'s last step, done here so that only the attempt holding the job does it. */
+  private async tag(imageId: string, tags: string[], emit: JobEmit, stillOwned: () => Promise<boolean>): Promise<void> {
+    if (!tags.length) return;
+    if (!(await stillOwned())) {
+      throw new DrydockError(ErrorCode.WORKER_LOST, `this attempt no longer holds the job: ${imageId} was built and left untagged`);
+    }
+    for (const tag of tags) {
+      const ref = parseReference(tag);
+      await this.engine.images.tag(imageId, ref.repository, ref.tag ?? 'latest');
+      emit.log(`Successfully tagged ${tag}`);
     }
   }
 

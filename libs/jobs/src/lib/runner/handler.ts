@@ -22,6 +22,12 @@ export interface JobContext<T extends JobType = JobType> {
    */
   resumeAfter?: string;
   emit: JobEmit;
+  /**
+   * True while this attempt still holds the job: RUNNING, at this attempt, no cancel asked.
+   * A handler asks it just before a step that cannot be undone (a build's tags), so an
+   * attempt that lost the job (its worker thought dead, the job ended) leaves no mark.
+   */
+  stillOwned(): Promise<boolean>;
 }
 
 /**

@@ -289,7 +289,12 @@ export class JobWorker {
     const timer =
       limitSeconds * 1000 <= MAX_TIMER_MS ? setTimeout(() => deadline.abort(TIMEOUT_REASON), limitSeconds * 1000) : undefined;
     try {
-      const result = await handler.handle({ jobId: id, type, data: job.data, signal: handlerSignal, attempt, emit, ...(resumeAfter ? { resumeAfter } : {}) });
+      const stillOwned = async (): Promise<boolean> => {
+        if (handlerSignal.aborted) return false;
+        const now = await records.get(id);
+        return now?.state === JobState.RUNNING && now.attempts === attempt && !(await records.isCancelRequested(id));
+      };
+      const result = await handler.handle({ jobId: id, type, data: job.data, signal: handlerSignal, attempt, emit, stillOwned, ...(resumeAfter ? { resumeAfter } : {}) });
       // Work that finished in time succeeded, however long its last events take to store;
       // a handler that returns after its deadline aborted it (a stopped run) did not.
       clearTimeout(timer);
