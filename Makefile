@@ -2,7 +2,7 @@
 # system packages if missing, npm ci, and the services it needs.
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
-.PHONY: run test install build unit e2e services-test lint typecheck bench
+.PHONY: run test install build unit unit-fast e2e services-test lint typecheck bench
 
 RUN_REDIS_PORT ?= 6380
 
@@ -32,6 +32,12 @@ lint: install
 	npx nx run-many -t lint
 	docker-compose -f docker-compose.yml config -q
 
+# The fast tier: the api, engine-adapter and core specs need no engine, Redis or registry. Pointed
+# at nothing, so a spec that starts needing a service fails here rather than passing by luck.
+unit-fast: install
+	REDIS_URL=redis://127.0.0.1:1 DOCKER_HOST=unix:///nonexistent npx nx run-many -t test -p api docker core --skip-nx-cache
+
+# Every spec; libs/jobs' stores and runner are tested against a real Redis.
 unit: install services-test
 	set -a; source .data/test/env; set +a; npx nx run-many -t test --skip-nx-cache
 
