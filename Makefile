@@ -2,7 +2,7 @@
 # system packages if missing, Node (.nvmrc), npm ci, and the services it needs.
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
-.PHONY: run test install toolchain build unit e2e services-test lint typecheck bench
+.PHONY: run test install toolchain build unit unit-fast e2e services-test lint typecheck bench
 
 RUN_REDIS_PORT ?= 6380
 
@@ -45,6 +45,12 @@ lint: install
 	docker-compose -f docker-compose.yml config -q
 	@grep -qx 'ARG NODE_VERSION=$(NODE_VERSION)' Dockerfile || { echo "Dockerfile: want ARG NODE_VERSION=$(NODE_VERSION), as .nvmrc" >&2; exit 1; }
 
+# The fast tier: the api, engine-adapter and core specs need no engine, Redis or registry. Pointed
+# at nothing, so a spec that starts needing a service fails here rather than passing by luck.
+unit-fast: install
+	REDIS_URL=redis://127.0.0.1:1 DOCKER_HOST=unix:///nonexistent npx nx run-many -t test -p api docker core --skip-nx-cache
+
+# Every spec; libs/jobs' stores and runner are tested against a real Redis.
 unit: install services-test
 	set -a; source .data/test/env; set +a; npx nx run-many -t test --skip-nx-cache
 

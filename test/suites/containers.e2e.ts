@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import type { Response } from 'supertest';
 import { ContainerSweeper } from '../../apps/api/src/app/containers/sweeper';
 import { startApp, type RunningApp } from '../support/app';
 import { docker, dockerBuild, removeImagesUnder, uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
 import { collect, eventually, gql, wsClient, type GraphQLResponse } from '../support/graphql';
+import { expectProblem } from '../support/problem';
 import { api } from '../support/http';
 import { expectGapless, JOB_EVENT_FIELDS, readSse, waitForJob, type JobEventJson, type JobJson } from '../support/jobs';
 
@@ -54,11 +54,6 @@ const DRYDOCK_LABEL = 'io.drydock.managed';
 const enc = encodeURIComponent;
 const RUN = `mutation($input: RunContainerInput!) { runContainer(input: $input) { id type state } }`;
 const JOB_EVENTS = `subscription($id: ID!) { jobEvents(jobId: $id) { ${JOB_EVENT_FIELDS} } }`;
-
-function expectProblem(res: Response, status: number, code: string): void {
-  expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-}
 
 function expectGqlError(res: GraphQLResponse<unknown>, code: string): void {
   expect(res.errors?.map((e) => e.extensions?.code)).toEqual([code]);

@@ -6,6 +6,7 @@ import { docker, removeImagesUnder, uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
 import { gql } from '../support/graphql';
 import { api } from '../support/http';
+import { expectProblem } from '../support/problem';
 import { waitForJob, type JobJson } from '../support/jobs';
 
 describe('image export: docker save as an EXPORT job, its tar downloaded and loaded back', () => {
@@ -65,13 +66,10 @@ describe('image export: docker save as an EXPORT job, its tar downloaded and loa
   });
 
   it('refuses a viewer, and a builder naming a reference outside its namespaces, with 403 before any job', async () => {
-    const viewer = await exportAs(running.tokens['viewer-a'], tagged[0] as string).expect(403);
-    expect(viewer.body.code).toBe('FORBIDDEN');
-    const foreign = await exportAs(running.tokens['builder-b'], tagged[0] as string).expect(403);
-    expect(foreign.body.code).toBe('FORBIDDEN');
+    expectProblem(await exportAs(running.tokens['viewer-a'], tagged[0] as string), 403, 'FORBIDDEN');
+    expectProblem(await exportAs(running.tokens['builder-b'], tagged[0] as string), 403, 'FORBIDDEN');
     // One foreign reference among its own refuses the whole export.
-    const mixed = await exportAs(running.tokens['builder-b'], `${ns}/team-b/app:1`, [tagged[1] as string]).expect(403);
-    expect(mixed.body.code).toBe('FORBIDDEN');
+    expectProblem(await exportAs(running.tokens['builder-b'], `${ns}/team-b/app:1`, [tagged[1] as string]), 403, 'FORBIDDEN');
     const teamB = await api(running, running.tokens['builder-b']).get('/v1/jobs?type=EXPORT').expect(200);
     expect(teamB.body).toEqual([]);
   });
@@ -86,11 +84,9 @@ describe('image export: docker save as an EXPORT job, its tar downloaded and loa
     const builderA = running.tokens['builder-a'] as string;
     const accepted = await exportAs(builderA, tagged[0] as string).expect(202);
     await waitForJob(running.url, builderA, accepted.body.id);
-    const other = await api(running, running.tokens['builder-b']).get(`/v1/jobs/${accepted.body.id}/artifact`).expect(404);
-    expect(other.body.code).toBe('JOB_NOT_FOUND');
+    expectProblem(await api(running, running.tokens['builder-b']).get(`/v1/jobs/${accepted.body.id}/artifact`), 404, 'JOB_NOT_FOUND');
     await api(running, running.tokens['viewer-a']).get(`/v1/jobs/${accepted.body.id}/artifact`).expect(200);
-    const build = await api(running, builderA).get(`/v1/jobs/${buildJobId}/artifact`).expect(404);
-    expect(build.body.code).toBe('NOT_FOUND');
+    expectProblem(await api(running, builderA).get(`/v1/jobs/${buildJobId}/artifact`), 404, 'NOT_FOUND');
   });
 
   it('queues the same EXPORT job through GraphQL exportImages, with the same refusals', async () => {

@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import request, { type Response } from 'supertest';
+import request from 'supertest';
 import { startApp, type RunningApp } from '../support/app';
 import { docker, removeImagesLabelled, uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
 import { eventually, gql, type GraphQLResponse } from '../support/graphql';
+import { expectProblem } from '../support/problem';
 
 /**
  * The images chapters of the seed guide (list, tag, digests, remove, search),
@@ -49,21 +50,6 @@ function digestsOf(images: ImageBody | ImageBody[]): string[] {
   return (Array.isArray(images) ? images : [images]).flatMap((image) =>
     image.repoDigests.map((d) => `${d.repository}@${d.digest}`),
   );
-}
-
-function expectProblem(res: Response, status: number, code: string): void {
-  expect({ status: res.status, code: res.body?.code }).toEqual({
-    status,
-    code,
-  });
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({
-    type: expect.any(String),
-    title: expect.any(String),
-    status,
-    detail: expect.any(String),
-    code,
-  });
 }
 
 /**

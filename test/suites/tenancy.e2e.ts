@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import type { Response } from 'supertest';
 import { ContainerSweeper } from '../../apps/api/src/app/containers/sweeper';
 import { dropRedisKeys, startApp, type RunningApp, type TokenSpec } from '../support/app';
 import { docker, dockerBuild, removeImagesUnder, uniqueNamespace, volumeExists, volumesOf } from '../support/engine';
 import { testEnv } from '../support/env';
 import { eventually, gql, type GraphQLResponse } from '../support/graphql';
+import { expectProblem } from '../support/problem';
 import { api } from '../support/http';
 import { waitForJob } from '../support/jobs';
 
@@ -26,10 +26,6 @@ interface LayerJson {
 }
 
 const enc = encodeURIComponent;
-
-function expectProblem(res: Response, status: number, code: string): void {
-  expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
-}
 
 function codes(res: GraphQLResponse<unknown>): Array<string | undefined> {
   return (res.errors ?? []).map((error) => error.extensions?.code);

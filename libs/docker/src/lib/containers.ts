@@ -265,6 +265,9 @@ export function isManaged(containerLabels: Record<string, string> | null | undef
   return imageLabels?.[DRYDOCK_LABEL] !== value;
 }
 
+/** What callers see of the engine's containers: the seam an in-memory fake stands in for in unit specs. */
+export type ContainerClient = Pick<ContainerOperations, keyof ContainerOperations>;
+
 /** Container operations. The fence (what a request may ask for) is the caller's; this builds exactly the spec. */
 export class ContainerOperations {
   constructor(private readonly docker: Dockerode) {}

@@ -1,7 +1,7 @@
 import Dockerode from 'dockerode';
-import { ContainerOperations } from './containers';
+import { ContainerOperations, type ContainerClient } from './containers';
 import { DrydockError, ErrorCode } from '@drydock/core';
-import { ImageOperations } from './images';
+import { ImageOperations, type ImageClient } from './images';
 import { SystemOperations } from './system';
 import type { RegistryAuth } from './types';
 import { engineCall } from './engine-errors';
@@ -29,8 +29,8 @@ export function connectionOptions(dockerHost: string): Dockerode.DockerOptions {
 
 /** The facade over the engine: one client per resource, sharing one connection. */
 export class DockerEngine {
-  readonly images: ImageOperations;
-  readonly containers: ContainerOperations;
+  readonly images: ImageClient;
+  readonly containers: ContainerClient;
   readonly system: SystemOperations;
   private readonly docker: Dockerode;
 

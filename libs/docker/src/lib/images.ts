@@ -79,6 +79,9 @@ export function buildLimitParams(limits: BuildLimits): Record<string, unknown> {
   };
 }
 
+/** What callers see of the engine's images: the seam an in-memory fake stands in for in unit specs. */
+export type ImageClient = Pick<ImageOperations, keyof ImageOperations>;
+
 /** Image operations over the engine, typed in Drydock's terms. */
 export class ImageOperations {
   constructor(private readonly docker: Dockerode) {}

@@ -1,0 +1,92 @@
+import { ErrorCode } from '@drydock/core';
+import { JobType, type PushJobData } from '@drydock/jobs';
+import { refusalOf } from '../testing/refusal';
+import { admin, newTestService, teamA, viewerA, type TestService } from '../testing/test-service';
+import { TransfersService } from './transfers.service';
+
+describe('TransfersService', () => {
+  let t: TestService<TransfersService>;
+  beforeEach(async () => {
+    t = await newTestService(TransfersService);
+    t.engine.addImage('team-a/app:1', 'team-a/app:2');
+    t.engine.addImage('team-a/app:latest');
+    t.engine.addImage('team-a/other:1');
+  });
+  afterEach(() => t.close());
+
+  const pushed = () => t.jobs.only().data as PushJobData;
+
+  describe('push', () => {
+    it('pushes all tags of a repository, each once and sorted, and no other repository', async () => {
+      await t.sut.push('team-a/app', true, teamA);
+      expect(pushed()).toMatchObject({ repository: 'team-a/app', tag: null, tags: ['1', '2', 'latest'] });
+      expect(t.jobs.only().options.request).toEqual({ reference: 'team-a/app', allTags: true, tags: ['1', '2', 'latest'] });
+    });
+
+    it('pushes only the named tag without allTags', async () => {
+      await t.sut.push('team-a/app:2', false, teamA);
+      expect(pushed()).toMatchObject({ repository: 'team-a/app', tag: '2', tags: ['2'] });
+    });
+
+    it('pushes latest when the reference names no tag', async () => {
+      await t.sut.push('team-a/app', false, teamA);
+      expect(pushed()).toMatchObject({ tag: 'latest', tags: ['latest'] });
+    });
+
+    it('pushes as the team of the token and keeps its idempotency key', async () => {
+      await t.sut.push('team-a/app:1', false, teamA, 'key-1');
+      expect(pushed().team).toBe('team-a');
+      expect(t.jobs.only().options).toMatchObject({ team: 'team-a', owner: 'builder-a', idempotencyKey: 'key-1' });
+    });
+
+    it('refuses a tag that is not here with IMAGE_NOT_FOUND, and a repository with no local tag', async () => {
+      expect(await refusalOf(t.sut.push('team-a/app:3', false, teamA))).toBe(ErrorCode.IMAGE_NOT_FOUND);
+      expect(await refusalOf(t.sut.push('team-a/absent', true, teamA))).toBe(ErrorCode.IMAGE_NOT_FOUND);
+      expect(t.jobs.enqueued).toEqual([]);
+    });
+
+    it('refuses a digest reference and an image id', async () => {
+      expect(await refusalOf(t.sut.push(`team-a/app@sha256:${'a'.repeat(64)}`, false, teamA))).toBe(ErrorCode.INVALID_REFERENCE);
+      expect(await refusalOf(t.sut.push('a'.repeat(64), false, teamA))).toBe(ErrorCode.INVALID_REFERENCE);
+      expect(t.jobs.enqueued).toEqual([]);
+    });
+
+    it("refuses a push of another team's repository with FORBIDDEN, and a viewer's push", async () => {
+      t.engine.addImage('team-b/app:1');
+      expect(await refusalOf(t.sut.push('team-b/app:1', false, teamA))).toBe(ErrorCode.FORBIDDEN);
+      expect(await refusalOf(t.sut.push('team-a/app:1', false, viewerA))).toBe(ErrorCode.FORBIDDEN);
+      expect(t.jobs.enqueued).toEqual([]);
+    });
+
+    it("lets an admin push any team's repository", async () => {
+      t.engine.addImage('team-b/app:1');
+      await t.sut.push('team-b/app:1', false, admin);
+      expect(pushed()).toMatchObject({ repository: 'team-b/app', tags: ['1'], team: 'ops' });
+    });
+  });
+
+  describe('pull', () => {
+    it('queues a pull by tag, shared with the same pull of the same team', async () => {
+      await t.sut.pull('team-a/base', undefined, teamA);
+      expect(t.jobs.only()).toMatchObject({
+        type: JobType.PULL,
+        data: { reference: 'team-a/base:latest', repository: 'team-a/base', tagOrDigest: 'latest', registry: 'docker.io', team: 'team-a' },
+        options: { dedupKey: 'pull:team-a:team-a/base:latest:' },
+      });
+    });
+
+    it('queues a pull by digest under repository@digest', async () => {
+      const digest = `sha256:${'b'.repeat(64)}`;
+      await t.sut.pull(`team-a/base@${digest}`, 'linux/arm64', teamA);
+      expect(t.jobs.only().data).toMatchObject({ reference: `team-a/base@${digest}`, tagOrDigest: digest, platform: 'linux/arm64' });
+    });
+
+    it("refuses a pull into another team's namespace, by a viewer, or of an image id, queueing nothing", async () => {
+      expect(await refusalOf(t.sut.pull('team-b/base:1', undefined, teamA))).toBe(ErrorCode.FORBIDDEN);
+      expect(await refusalOf(t.sut.pull('busybox', undefined, teamA))).toBe(ErrorCode.FORBIDDEN);
+      expect(await refusalOf(t.sut.pull('team-a/base:1', undefined, viewerA))).toBe(ErrorCode.FORBIDDEN);
+      expect(await refusalOf(t.sut.pull('c'.repeat(64), undefined, teamA))).toBe(ErrorCode.INVALID_REFERENCE);
+      expect(t.jobs.enqueued).toEqual([]);
+    });
+  });
+});

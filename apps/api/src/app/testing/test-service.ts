@@ -1,0 +1,68 @@
+import { DockerEngine, ImageCatalog } from '@drydock/docker';
+import { Test } from '@nestjs/testing';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Principal } from '../auth/principal';
+import { NamespacePolicy } from '../auth/namespace.policy';
+import { ContextStore } from '../builds/context-store';
+import { APP_CONFIG, loadConfig, type AppConfig } from '../config/config';
+import { ArtifactStore } from '../images/artifact-store';
+import { ImagesService } from '../images/images.service';
+import { JobsService } from '../jobs/jobs.service';
+import { RegistryCredentials } from '../registries/registry-credentials.service';
+import { FakeEngine } from './fake-engine';
+import { FakeCatalog, FakeJobs, FakeVault } from './fakes';
+
+export const teamA: Principal = { name: 'builder-a', team: 'team-a', role: 'builder', namespaces: ['team-a/**'] };
+export const viewerA: Principal = { name: 'viewer-a', team: 'team-a', role: 'viewer', namespaces: ['team-a/**'] };
+export const admin: Principal = { name: 'root', team: 'ops', role: 'admin', namespaces: [] };
+
+export interface TestService<T> {
+  sut: T;
+  engine: FakeEngine;
+  catalog: FakeCatalog;
+  jobs: FakeJobs;
+  config: AppConfig;
+  /** The build contexts spooled so far (a refused build leaves none). */
+  spooled(): string[];
+  close(): Promise<void>;
+}
+
+/**
+ * `Service` wired by Nest as the app wires it, with the engine, catalogue,
+ * queue and vault replaced by in-memory fakes and the spool directories in a
+ * fresh temporary directory: no engine, Redis or registry is reached.
+ */
+export async function newTestService<T>(Service: new (...args: never[]) => T, env: Record<string, string> = {}): Promise<TestService<T>> {
+  const dir = mkdtempSync(join(tmpdir(), 'drydock-spec-'));
+  const config = loadConfig({ DRYDOCK_DATA_DIR: dir, ...env });
+  const engine = new FakeEngine();
+  const catalog = new FakeCatalog(engine);
+  const jobs = new FakeJobs();
+  const contexts = join(dir, 'contexts');
+  const module = await Test.createTestingModule({
+    providers: [
+      ...new Set([Service, ImagesService, NamespacePolicy]),
+      { provide: APP_CONFIG, useValue: config },
+      { provide: DockerEngine, useValue: engine },
+      { provide: ImageCatalog, useValue: catalog },
+      { provide: JobsService, useValue: jobs },
+      { provide: RegistryCredentials, useValue: new FakeVault() },
+      { provide: ContextStore, useValue: new ContextStore(contexts, config.buildContextMaxBytes, config.teamContextMaxBytes) },
+      { provide: ArtifactStore, useValue: new ArtifactStore(join(dir, 'artifacts')) },
+    ],
+  }).compile();
+  return {
+    sut: module.get(Service),
+    engine,
+    catalog,
+    jobs,
+    config,
+    spooled: () => (existsSync(contexts) ? readdirSync(contexts) : []),
+    close: async () => {
+      await module.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
