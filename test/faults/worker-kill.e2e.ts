@@ -19,7 +19,13 @@ describe('a worker killed during a run', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'drydock-kill-'));
   const { file, tokens } = writeTokensFile(dataDir, [{ name: 'admin', team: 'ops', role: 'admin' }]);
   const token = tokens['admin'] as string;
-  const shared = { DRYDOCK_KEY_PREFIX: `e2e-${randomUUID().slice(0, 8)}`, DRYDOCK_TOKENS_FILE: file, DRYDOCK_DATA_DIR: dataDir };
+  const shared = {
+    DRYDOCK_KEY_PREFIX: `e2e-${randomUUID().slice(0, 8)}`,
+    DRYDOCK_TOKENS_FILE: file,
+    DRYDOCK_DATA_DIR: dataDir,
+    // The lock outlasts the Redis grace period: a short grace, and the dead worker's job is taken over sooner.
+    DRYDOCK_REDIS_GRACE_SECONDS: '5',
+  };
   const started: DrydockProcess[] = [];
   const start = async (role: 'api' | 'worker') => {
     const child = await startProcess(role, shared);

@@ -24,6 +24,9 @@ describe('jobs across processes', () => {
     DRYDOCK_TOKENS_FILE: file,
     // The build context spool: API writes it, the worker reads it.
     DRYDOCK_DATA_DIR: dataDir,
+    // A worker's lock outlasts the Redis grace period, so a dead worker's jobs are taken over after it:
+    // a short grace keeps the SIGKILL tests quick.
+    DRYDOCK_REDIS_GRACE_SECONDS: '5',
   };
   const started: DrydockProcess[] = [];
   const start = async (role: 'api' | 'worker') => {

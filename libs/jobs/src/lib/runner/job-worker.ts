@@ -38,7 +38,7 @@ export interface JobWorkerOptions extends JobStores {
   outage?: RedisOutage;
   /**
    * How long a job stays ours without a lock renewal. Default 15 s, or the
-   * outage's grace plus 30 s: renewals cannot reach Redis while it is away,
+   * outage's grace plus 10 s: renewals cannot reach Redis while it is away,
    * and a lock that lapsed in an outage the job rode through would let
    * BullMQ start it again as stalled.
    */
@@ -84,8 +84,8 @@ const STALLED_REASON = 'job stalled more than allowable limit';
 const REDIS_REASON = 'Redis unreachable past the grace period';
 /** How often the worker looks whether an outage has outlasted the grace period. */
 const OUTAGE_CHECK_MS = 500;
-/** How far the lock outlasts the grace period. */
-const LOCK_MARGIN_MS = 30_000;
+/** How far the lock outlasts the grace period: time to stop the jobs and write their ending. */
+const LOCK_MARGIN_MS = 10_000;
 /** setTimeout's ceiling (about 24 days): a longer limit is no limit. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
