@@ -3,7 +3,7 @@ import { type RunningApp, startApp } from '../support/app';
 import { docker, removeImagesUnder, uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
 import { eventually } from '../support/graphql';
-import { type JobEventJson, type JobJson, expectGapless, getJob, readSse, waitForJob } from '../support/jobs';
+import { type JobEventJson, type JobJson, expectGapless, getJob, readSse, readSseInto, waitForJob } from '../support/jobs';
 import { OwnRedis } from '../support/redis-server';
 
 /*
@@ -64,7 +64,7 @@ describe('Redis killed under running and queued jobs', () => {
       // A subscriber on the first build, cut when Redis goes, resuming after it returns.
       const before = new AbortController();
       const firstPart: JobEventJson[] = [];
-      const firstRead = readSseInto(app, watched.id, {}, firstPart, before.signal);
+      const firstRead = readSseInto(app.url, app.token, watched.id, {}, firstPart, before.signal);
       await eventually(async () => ((await jobsIn(app, 'RUNNING')).length >= 1 && firstPart.length >= 2 ? true : undefined), 60_000, 'a build to be running');
 
       await redis.kill9();
@@ -145,25 +145,4 @@ async function containerOf(_app: RunningApp, jobId: string): Promise<string> {
   const id = docker('ps', '-aq', '--no-trunc', '--filter', `label=io.drydock.job=${jobId}`).split('\n')[0];
   if (!id) throw new Error(`no container for job ${jobId}`);
   return id;
-}
-
-/** Reads a job's SSE stream into `into` as events arrive, until it ends or is cut. */
-async function readSseInto(app: RunningApp, jobId: string, headers: Record<string, string>, into: JobEventJson[], signal: AbortSignal): Promise<void> {
-  try {
-    const response = await fetch(`${app.url}/v1/jobs/${jobId}/events`, { headers: { ...app.auth, accept: 'text/event-stream', ...headers }, signal });
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) !== -1) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const data = block.split('\n').find((line) => line.startsWith('data:'));
-        if (data) into.push(JSON.parse(data.slice(5).trimStart()) as JobEventJson);
-      }
-    }
-  } catch {
-    // Cut: by the signal, or by the server going away. What arrived is in `into`; the caller resumes from there.
-  }
 }

@@ -89,13 +89,54 @@ export async function readSse(
   return { status: response.status, contentType: response.headers.get('content-type'), events, ids, names };
 }
 
+/**
+ * Reads a job's SSE stream into `into` as events arrive, until it ends or is cut
+ * (by `signal`, or by the server going away). What arrived is in `into`, so the
+ * caller can resume from there with `Last-Event-ID`, as an EventSource would.
+ */
+export async function readSseInto(
+  url: string,
+  token: string,
+  jobId: string,
+  headers: Record<string, string>,
+  into: JobEventJson[],
+  signal?: AbortSignal,
+): Promise<void> {
+  try {
+    const response = await fetch(`${url}/v1/jobs/${jobId}/events`, {
+      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream', ...headers },
+      signal,
+    });
+    if (!response.ok || !response.body) return;
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) !== -1) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = block.split('\n').find((line) => line.startsWith('data:'));
+        if (data) into.push(JSON.parse(data.slice(5).trimStart()) as JobEventJson);
+      }
+    }
+  } catch {
+    // Cut: refused, aborted, or the connection dropped mid-stream.
+  }
+}
+
+/** The job's terminal STATE event: nothing follows it. */
+export function isTerminal(event: JobEventJson | undefined): boolean {
+  return event?.kind === 'STATE' && TERMINAL.has(event.state ?? '');
+}
+
 /** The events must be 1..n without a gap, and end with exactly one terminal STATE. */
 export function expectGapless(events: JobEventJson[], from = 1): void {
   events.forEach((event, i) => {
     if (event.sequence !== from + i) throw new Error(`event ${i} has sequence ${event.sequence}, expected ${from + i}`);
   });
   const last = events[events.length - 1];
-  if (!last || last.kind !== 'STATE' || !TERMINAL.has(last.state ?? '')) {
+  if (!last || !isTerminal(last)) {
     throw new Error(`the last event is not a terminal STATE: ${JSON.stringify(last)}`);
   }
 }
