@@ -1,0 +1,123 @@
+import { docker } from '../support/engine';
+import { testEnv } from '../support/env';
+import { eventually, wsClient } from '../support/graphql';
+import { expectGapless, isTerminal, JOB_EVENT_FIELDS, readSse, readSseInto, waitForJob, type JobEventJson } from '../support/jobs';
+import { processFleet } from '../support/fleet';
+import type { DrydockProcess } from '../support/process';
+
+/*
+ * An API process killed with SIGKILL under the clients that follow a job
+ * through it. The job's events live in Redis, not in the process, so a client
+ * that reconnects to another API process from the last sequence it saw must
+ * miss nothing and see nothing twice.
+ */
+
+const CLIENTS_PER_PROTOCOL = 25;
+const LINES = 300;
+const MAX_CONNECTIONS = 10;
+
+const essence = (e: JobEventJson) => [e.sequence, e.kind, e.state, e.message];
+
+/** What one client saw, and which servers served it. */
+interface Followed {
+  events: JobEventJson[];
+  servedBy: Set<string>;
+}
+
+describe('an API process killed with SIGKILL under its subscribers', () => {
+  const fleet = processFleet('apikill');
+  const { token, start } = fleet;
+  let apiA: DrydockProcess;
+  let apiB: DrydockProcess;
+  let jobId = '';
+
+  beforeAll(async () => {
+    [apiA, apiB] = await Promise.all([start('api'), start('api'), start('worker')]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await fleet.stop();
+    if (jobId) docker('container', 'prune', '-f', '--filter', `label=io.drydock.job=${jobId}`);
+  });
+
+  /**
+   * An SSE client as an EventSource is: on a cut it reconnects, here to the
+   * next server it knows, with `Last-Event-ID` set to the last sequence it saw.
+   */
+  async function followSse(urls: string[], into: Followed): Promise<void> {
+    for (let connection = 0; connection < MAX_CONNECTIONS; connection++) {
+      const url = urls[connection % urls.length] as string;
+      const last = into.events.at(-1)?.sequence;
+      const before = into.events.length;
+      await readSseInto(url, token, jobId, last === undefined ? {} : { 'last-event-id': String(last) }, into.events);
+      if (into.events.length > before) into.servedBy.add(url);
+      if (isTerminal(into.events.at(-1))) return;
+    }
+    throw new Error(`SSE client gave up after ${MAX_CONNECTIONS} connections at sequence ${into.events.at(-1)?.sequence}`);
+  }
+
+  /** A graphql-ws client: on a dropped socket it subscribes again on the next server, from the sequence after its last. */
+  async function followWs(urls: string[], into: Followed): Promise<void> {
+    const query = `subscription($id: ID!, $from: Int) { jobEvents(jobId: $id, fromSequence: $from) { ${JOB_EVENT_FIELDS} } }`;
+    for (let connection = 0; connection < MAX_CONNECTIONS; connection++) {
+      const url = urls[connection % urls.length] as string;
+      const client = wsClient(`${url.replace('http', 'ws')}/graphql`, { authorization: `Bearer ${token}` });
+      try {
+        const from = (into.events.at(-1)?.sequence ?? 0) + 1;
+        for await (const result of client.iterate<{ jobEvents: JobEventJson }>({ query, variables: { id: jobId, from } })) {
+          if (result.errors?.length) throw new Error(JSON.stringify(result.errors));
+          if (result.data) into.events.push(result.data.jobEvents);
+          into.servedBy.add(url);
+        }
+      } catch {
+        // The socket dropped (or never opened): the next round resumes on the next server.
+      } finally {
+        await client.dispose();
+      }
+      if (isTerminal(into.events.at(-1))) return;
+    }
+    throw new Error(`graphql-ws client gave up after ${MAX_CONNECTIONS} connections at sequence ${into.events.at(-1)?.sequence}`);
+  }
+
+  it(`loses nothing for ${CLIENTS_PER_PROTOCOL} SSE and ${CLIENTS_PER_PROTOCOL} graphql-ws clients that reconnect to the other process from the last sequence they saw`, async () => {
+    const cmd = ['sh', '-c', `for i in $(seq 1 ${LINES}); do echo line $i; sleep 0.02; done`];
+    const response = await fetch(`${apiA.url}/v1/containers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ image: testEnv.fixture, cmd }),
+    });
+    expect(response.status).toBe(202);
+    jobId = ((await response.json()) as { id: string }).id;
+
+    const urls = [apiA.url, apiB.url];
+    const sse = Array.from({ length: CLIENTS_PER_PROTOCOL }, (): Followed => ({ events: [], servedBy: new Set() }));
+    const ws = Array.from({ length: CLIENTS_PER_PROTOCOL }, (): Followed => ({ events: [], servedBy: new Set() }));
+    const following = Promise.all([...sse.map((client) => followSse(urls, client)), ...ws.map((client) => followWs(urls, client))]);
+
+    // Mid-job: every client is attached to A and has seen output, and much of it is still to come.
+    const clients = [...sse, ...ws];
+    await eventually(async () => (clients.every((c) => c.events.some((e) => e.message === 'line 20')) ? true : undefined), 30_000, 'every client to see line 20');
+    apiA.child.kill('SIGKILL');
+    await apiA.exited;
+
+    await following;
+    const job = await waitForJob(apiB.url, token, jobId, 30_000);
+    expect(job.state).toBe('SUCCEEDED');
+    const replay = await readSse(apiB.url, token, jobId);
+    expectGapless(replay.events);
+    const lines = Array.from({ length: LINES }, (_, i) => `line ${i + 1}`);
+    expect(replay.events.filter((e) => e.kind === 'LOG').map((e) => e.message)).toEqual(lines);
+
+    for (const [i, client] of clients.entries()) {
+      const who = `${i < CLIENTS_PER_PROTOCOL ? 'SSE' : 'graphql-ws'} client ${i % CLIENTS_PER_PROTOCOL}`;
+      // Cut mid-stream, resumed on B: otherwise this client proves nothing.
+      expect({ who, servedBy: [...client.servedBy] }).toEqual({ who, servedBy: urls });
+      expectGapless(client.events);
+      expect({ who, events: client.events.length }).toEqual({ who, events: replay.events.length });
+      // The same events as the replay (the two protocols render optional fields differently, so compare what they carry).
+      expect(client.events.map(essence)).toEqual(replay.events.map(essence));
+      expect(client.events.filter((e) => e.kind === 'LOG').map((e) => e.message)).toEqual(lines);
+      expect(client.events.at(-1)?.state).toBe('SUCCEEDED');
+    }
+  }, 60_000);
+});
