@@ -1,7 +1,7 @@
 import { docker } from '../support/engine';
 import { testEnv } from '../support/env';
-import { eventually, wsClient } from '../support/graphql';
-import { expectGapless, isTerminal, JOB_EVENT_FIELDS, readSse, readSseInto, waitForJob, type JobEventJson } from '../support/jobs';
+import { eventually } from '../support/graphql';
+import { expectGapless, isTerminal, jobEventsInto, readSse, readSseInto, waitForJob, type JobEventJson } from '../support/jobs';
 import { processFleet } from '../support/fleet';
 import type { DrydockProcess } from '../support/process';
 
@@ -41,43 +41,25 @@ describe('an API process killed with SIGKILL under its subscribers', () => {
   });
 
   /**
-   * An SSE client as an EventSource is: on a cut it reconnects, here to the
-   * next server it knows, with `Last-Event-ID` set to the last sequence it saw.
+   * A client that, when its stream is cut, connects again to the next server
+   * it knows and resumes after the last sequence it saw, as an EventSource does
+   * with `Last-Event-ID` and a graphql-ws client would with `fromSequence`.
    */
-  async function followSse(urls: string[], into: Followed): Promise<void> {
+  async function follow(urls: string[], into: Followed, connect: (url: string, events: JobEventJson[]) => Promise<void>): Promise<void> {
     for (let connection = 0; connection < MAX_CONNECTIONS; connection++) {
       const url = urls[connection % urls.length] as string;
-      const last = into.events.at(-1)?.sequence;
       const before = into.events.length;
-      await readSseInto(url, token, jobId, last === undefined ? {} : { 'last-event-id': String(last) }, into.events);
+      await connect(url, into.events);
       if (into.events.length > before) into.servedBy.add(url);
       if (isTerminal(into.events.at(-1))) return;
     }
-    throw new Error(`SSE client gave up after ${MAX_CONNECTIONS} connections at sequence ${into.events.at(-1)?.sequence}`);
+    throw new Error(`a client gave up after ${MAX_CONNECTIONS} connections at sequence ${into.events.at(-1)?.sequence}`);
   }
-
-  /** A graphql-ws client: on a dropped socket it subscribes again on the next server, from the sequence after its last. */
-  async function followWs(urls: string[], into: Followed): Promise<void> {
-    const query = `subscription($id: ID!, $from: Int) { jobEvents(jobId: $id, fromSequence: $from) { ${JOB_EVENT_FIELDS} } }`;
-    for (let connection = 0; connection < MAX_CONNECTIONS; connection++) {
-      const url = urls[connection % urls.length] as string;
-      const client = wsClient(`${url.replace('http', 'ws')}/graphql`, { authorization: `Bearer ${token}` });
-      try {
-        const from = (into.events.at(-1)?.sequence ?? 0) + 1;
-        for await (const result of client.iterate<{ jobEvents: JobEventJson }>({ query, variables: { id: jobId, from } })) {
-          if (result.errors?.length) throw new Error(JSON.stringify(result.errors));
-          if (result.data) into.events.push(result.data.jobEvents);
-          into.servedBy.add(url);
-        }
-      } catch {
-        // The socket dropped (or never opened): the next round resumes on the next server.
-      } finally {
-        await client.dispose();
-      }
-      if (isTerminal(into.events.at(-1))) return;
-    }
-    throw new Error(`graphql-ws client gave up after ${MAX_CONNECTIONS} connections at sequence ${into.events.at(-1)?.sequence}`);
-  }
+  const overSse = (url: string, events: JobEventJson[]) => {
+    const last = events.at(-1)?.sequence;
+    return readSseInto(url, token, jobId, last === undefined ? {} : { 'last-event-id': String(last) }, events);
+  };
+  const overWs = (url: string, events: JobEventJson[]) => jobEventsInto(url, token, jobId, events);
 
   it(`loses nothing for ${CLIENTS_PER_PROTOCOL} SSE and ${CLIENTS_PER_PROTOCOL} graphql-ws clients that reconnect to the other process from the last sequence they saw`, async () => {
     const cmd = ['sh', '-c', `for i in $(seq 1 ${LINES}); do echo line $i; sleep 0.02; done`];
@@ -92,7 +74,7 @@ describe('an API process killed with SIGKILL under its subscribers', () => {
     const urls = [apiA.url, apiB.url];
     const sse = Array.from({ length: CLIENTS_PER_PROTOCOL }, (): Followed => ({ events: [], servedBy: new Set() }));
     const ws = Array.from({ length: CLIENTS_PER_PROTOCOL }, (): Followed => ({ events: [], servedBy: new Set() }));
-    const following = Promise.all([...sse.map((client) => followSse(urls, client)), ...ws.map((client) => followWs(urls, client))]);
+    const following = Promise.all([...sse.map((client) => follow(urls, client, overSse)), ...ws.map((client) => follow(urls, client, overWs))]);
 
     // Mid-job: every client is attached to A and has seen output, and much of it is still to come.
     const clients = [...sse, ...ws];

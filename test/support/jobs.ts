@@ -1,5 +1,5 @@
 import { pack } from 'tar-stream';
-import { eventually } from './graphql';
+import { eventually, wsClient } from './graphql';
 
 export interface JobEventJson {
   jobId: string;
@@ -122,6 +122,31 @@ export async function readSseInto(
     }
   } catch {
     // Cut: refused, aborted, or the connection dropped mid-stream.
+  }
+}
+
+/**
+ * Follows a job's `jobEvents` over graphql-ws into `into`, from the sequence
+ * after the last one there, until the subscription completes or is cut (by
+ * `signal`, or by the socket dropping). The caller resumes from what arrived.
+ */
+export async function jobEventsInto(url: string, token: string, jobId: string, into: JobEventJson[], signal?: AbortSignal): Promise<void> {
+  const query = `subscription($id: ID!, $from: Int) { jobEvents(jobId: $id, fromSequence: $from) { ${JOB_EVENT_FIELDS} } }`;
+  const client = wsClient(`${url.replace(/^http/, 'ws')}/graphql`, { authorization: `Bearer ${token}` });
+  const cut = () => void client.dispose();
+  signal?.addEventListener('abort', cut, { once: true });
+  try {
+    const from = (into.at(-1)?.sequence ?? 0) + 1;
+    for await (const result of client.iterate<{ jobEvents: JobEventJson }>({ query, variables: { id: jobId, from } })) {
+      if (result.errors?.length) throw new Error(JSON.stringify(result.errors));
+      if (result.data) into.push(result.data.jobEvents);
+      if (signal?.aborted) break;
+    }
+  } catch {
+    // Cut, refused, or an error from the server: what arrived is in `into`.
+  } finally {
+    signal?.removeEventListener('abort', cut);
+    await client.dispose();
   }
 }
 
