@@ -3,7 +3,7 @@ import { type RunningApp, startApp } from '../support/app';
 import { docker, removeImagesUnder, uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
 import { eventually } from '../support/graphql';
-import { type JobEventJson, type JobJson, expectGapless, getJob, readSse, readSseInto, waitForJob } from '../support/jobs';
+import { type JobEventJson, type JobJson, expectGapless, getJob, jobEventsInto, readSse, readSseInto, waitForJob } from '../support/jobs';
 import { OwnRedis } from '../support/redis-server';
 
 /*
@@ -52,7 +52,7 @@ describe('Redis killed under running and queued jobs', () => {
     removeImagesUnder(namespace);
   });
 
-  it(`loses nothing in a ${OUTAGE_MS / 1000} s kill -9 during ${BUILDS} running and queued builds: every job ends with the engine's outcome, every stream is gapless and holds every engine line, and an SSE subscriber resuming with Last-Event-ID sees no gap and no duplicate`, async () => {
+  it(`loses nothing in a ${OUTAGE_MS / 1000} s kill -9 during ${BUILDS} running and queued builds: every job ends with the engine's outcome, every stream is gapless and holds every engine line, and subscribers resuming over SSE with Last-Event-ID and over graphql-ws with fromSequence see no gap and no duplicate`, async () => {
     const app = await startApp({ REDIS_URL: redis.url });
     try {
       const jobs: JobJson[] = [];
@@ -65,11 +65,18 @@ describe('Redis killed under running and queued jobs', () => {
       const before = new AbortController();
       const firstPart: JobEventJson[] = [];
       const firstRead = readSseInto(app.url, app.token, watched.id, {}, firstPart, before.signal);
-      await eventually(async () => ((await jobsIn(app, 'RUNNING')).length >= 1 && firstPart.length >= 2 ? true : undefined), 60_000, 'a build to be running');
+      // The same over graphql-ws: its socket dropped with Redis, it resumes with fromSequence.
+      const overWs: JobEventJson[] = [];
+      const firstWs = jobEventsInto(app.url, app.token, watched.id, overWs, before.signal);
+      await eventually(
+        async () => ((await jobsIn(app, 'RUNNING')).length >= 1 && firstPart.length >= 2 && overWs.length >= 2 ? true : undefined),
+        60_000,
+        'a build to be running',
+      );
 
       await redis.kill9();
       before.abort();
-      await firstRead;
+      await Promise.all([firstRead, firstWs]);
       const down = await fetch(`${app.url}/v1/jobs/${watched.id}`, { headers: app.auth });
       const problem = (await down.json()) as { code: string; detail: string };
       expect(down.status).toBe(503);
@@ -79,8 +86,15 @@ describe('Redis killed under running and queued jobs', () => {
       await redis.restart();
 
       const lastSeen = firstPart[firstPart.length - 1]?.sequence ?? 0;
-      const resumed = await readSse(app.url, app.token, watched.id, { 'last-event-id': String(lastSeen) }, 120_000);
+      const cutAt = overWs.length;
+      const [resumed] = await Promise.all([
+        readSse(app.url, app.token, watched.id, { 'last-event-id': String(lastSeen) }, 120_000),
+        jobEventsInto(app.url, app.token, watched.id, overWs),
+      ]);
       expectGapless([...firstPart, ...resumed.events]);
+      expect(overWs.length).toBeGreaterThan(cutAt);
+      expectGapless(overWs);
+      expect(overWs.map((event) => event.sequence)).toEqual([...firstPart, ...resumed.events].map((event) => event.sequence));
 
       for (const [i, job] of jobs.entries()) {
         const ended = await waitForJob(app.url, app.token, job.id, 120_000).catch(async (error: unknown) => {
