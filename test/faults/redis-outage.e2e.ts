@@ -3,7 +3,7 @@ import { type RunningApp, startApp } from '../support/app';
 import { docker, removeImagesUnder, uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
 import { eventually } from '../support/graphql';
-import { type JobEventJson, type JobJson, expectGapless, getJob, readSse, waitForJob } from '../support/jobs';
+import { type JobEventJson, type JobJson, expectGapless, getJob, jobEventsInto, readSse, readSseInto, waitForJob } from '../support/jobs';
 import { OwnRedis } from '../support/redis-server';
 
 /*
@@ -52,7 +52,7 @@ describe('Redis killed under running and queued jobs', () => {
     removeImagesUnder(namespace);
   });
 
-  it(`loses nothing in a ${OUTAGE_MS / 1000} s kill -9 during ${BUILDS} running and queued builds: every job ends with the engine's outcome, every stream is gapless and holds every engine line, and an SSE subscriber resuming with Last-Event-ID sees no gap and no duplicate`, async () => {
+  it(`loses nothing in a ${OUTAGE_MS / 1000} s kill -9 during ${BUILDS} running and queued builds: every job ends with the engine's outcome, every stream is gapless and holds every engine line, and subscribers resuming over SSE with Last-Event-ID and over graphql-ws with fromSequence see no gap and no duplicate`, async () => {
     const app = await startApp({ REDIS_URL: redis.url });
     try {
       const jobs: JobJson[] = [];
@@ -64,12 +64,19 @@ describe('Redis killed under running and queued jobs', () => {
       // A subscriber on the first build, cut when Redis goes, resuming after it returns.
       const before = new AbortController();
       const firstPart: JobEventJson[] = [];
-      const firstRead = readSseInto(app, watched.id, {}, firstPart, before.signal);
-      await eventually(async () => ((await jobsIn(app, 'RUNNING')).length >= 1 && firstPart.length >= 2 ? true : undefined), 60_000, 'a build to be running');
+      const firstRead = readSseInto(app.url, app.token, watched.id, {}, firstPart, before.signal);
+      // The same over graphql-ws: its socket dropped with Redis, it resumes with fromSequence.
+      const overWs: JobEventJson[] = [];
+      const firstWs = jobEventsInto(app.url, app.token, watched.id, overWs, before.signal);
+      await eventually(
+        async () => ((await jobsIn(app, 'RUNNING')).length >= 1 && firstPart.length >= 2 && overWs.length >= 2 ? true : undefined),
+        60_000,
+        'a build to be running',
+      );
 
       await redis.kill9();
       before.abort();
-      await firstRead;
+      await Promise.all([firstRead, firstWs]);
       const down = await fetch(`${app.url}/v1/jobs/${watched.id}`, { headers: app.auth });
       const problem = (await down.json()) as { code: string; detail: string };
       expect(down.status).toBe(503);
@@ -79,8 +86,15 @@ describe('Redis killed under running and queued jobs', () => {
       await redis.restart();
 
       const lastSeen = firstPart[firstPart.length - 1]?.sequence ?? 0;
-      const resumed = await readSse(app.url, app.token, watched.id, { 'last-event-id': String(lastSeen) }, 120_000);
+      const cutAt = overWs.length;
+      const [resumed] = await Promise.all([
+        readSse(app.url, app.token, watched.id, { 'last-event-id': String(lastSeen) }, 120_000),
+        jobEventsInto(app.url, app.token, watched.id, overWs),
+      ]);
       expectGapless([...firstPart, ...resumed.events]);
+      expect(overWs.length).toBeGreaterThan(cutAt);
+      expectGapless(overWs);
+      expect(overWs.map((event) => event.sequence)).toEqual([...firstPart, ...resumed.events].map((event) => event.sequence));
 
       for (const [i, job] of jobs.entries()) {
         const ended = await waitForJob(app.url, app.token, job.id, 120_000).catch(async (error: unknown) => {
@@ -145,25 +159,4 @@ async function containerOf(_app: RunningApp, jobId: string): Promise<string> {
   const id = docker('ps', '-aq', '--no-trunc', '--filter', `label=io.drydock.job=${jobId}`).split('\n')[0];
   if (!id) throw new Error(`no container for job ${jobId}`);
   return id;
-}
-
-/** Reads a job's SSE stream into `into` as events arrive, until it ends or is cut. */
-async function readSseInto(app: RunningApp, jobId: string, headers: Record<string, string>, into: JobEventJson[], signal: AbortSignal): Promise<void> {
-  try {
-    const response = await fetch(`${app.url}/v1/jobs/${jobId}/events`, { headers: { ...app.auth, accept: 'text/event-stream', ...headers }, signal });
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) !== -1) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const data = block.split('\n').find((line) => line.startsWith('data:'));
-        if (data) into.push(JSON.parse(data.slice(5).trimStart()) as JobEventJson);
-      }
-    }
-  } catch {
-    // Cut: by the signal, or by the server going away. What arrived is in `into`; the caller resumes from there.
-  }
 }

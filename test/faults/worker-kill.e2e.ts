@@ -1,13 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { dropRedisKeys, writeTokensFile } from '../support/app';
 import { docker, uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
 import { eventually } from '../support/graphql';
 import { readSse, waitForJob } from '../support/jobs';
-import { startProcess, type DrydockProcess } from '../support/process';
+import { processFleet } from '../support/fleet';
+import type { DrydockProcess } from '../support/process';
 
 /**
  * A worker killed with SIGKILL in the middle of a run: the command runs once
@@ -16,22 +12,8 @@ import { startProcess, type DrydockProcess } from '../support/process';
  */
 describe('a worker killed during a run', () => {
   const ns = uniqueNamespace('e2e-kill');
-  const dataDir = mkdtempSync(join(tmpdir(), 'drydock-kill-'));
-  const { file, tokens } = writeTokensFile(dataDir, [{ name: 'admin', team: 'ops', role: 'admin' }]);
-  const token = tokens['admin'] as string;
-  const shared = {
-    DRYDOCK_KEY_PREFIX: `e2e-${randomUUID().slice(0, 8)}`,
-    DRYDOCK_TOKENS_FILE: file,
-    DRYDOCK_DATA_DIR: dataDir,
-    // The lock outlasts the Redis grace period: a short grace, and the dead worker's job is taken over sooner.
-    DRYDOCK_REDIS_GRACE_SECONDS: '5',
-  };
-  const started: DrydockProcess[] = [];
-  const start = async (role: 'api' | 'worker') => {
-    const child = await startProcess(role, shared);
-    started.push(child);
-    return child;
-  };
+  const fleet = processFleet('kill');
+  const { token, start } = fleet;
   let apiProcess: DrydockProcess;
   let worker: DrydockProcess;
   let jobId = '';
@@ -46,10 +28,8 @@ describe('a worker killed during a run', () => {
   }, 60_000);
 
   afterAll(async () => {
-    for (const child of started) if (child.child.exitCode === null) child.child.kill('SIGKILL');
-    await Promise.all(started.map((child) => child.exited));
+    await fleet.stop();
     if (jobId) docker('container', 'prune', '-f', '--filter', `label=io.drydock.job=${jobId}`);
-    await dropRedisKeys(shared.DRYDOCK_KEY_PREFIX);
   });
 
   const containersOf = (id: string) => docker('ps', '-aq', '--no-trunc', '--filter', `label=io.drydock.job=${id}`).split('\n').filter(Boolean);

@@ -1,5 +1,5 @@
 import { pack } from 'tar-stream';
-import { eventually } from './graphql';
+import { eventually, wsClient } from './graphql';
 
 export interface JobEventJson {
   jobId: string;
@@ -89,13 +89,79 @@ export async function readSse(
   return { status: response.status, contentType: response.headers.get('content-type'), events, ids, names };
 }
 
+/**
+ * Reads a job's SSE stream into `into` as events arrive, until it ends or is cut
+ * (by `signal`, or by the server going away). What arrived is in `into`, so the
+ * caller can resume from there with `Last-Event-ID`, as an EventSource would.
+ */
+export async function readSseInto(
+  url: string,
+  token: string,
+  jobId: string,
+  headers: Record<string, string>,
+  into: JobEventJson[],
+  signal?: AbortSignal,
+): Promise<void> {
+  try {
+    const response = await fetch(`${url}/v1/jobs/${jobId}/events`, {
+      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream', ...headers },
+      signal,
+    });
+    if (!response.ok || !response.body) return;
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) !== -1) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = block.split('\n').find((line) => line.startsWith('data:'));
+        if (data) into.push(JSON.parse(data.slice(5).trimStart()) as JobEventJson);
+      }
+    }
+  } catch {
+    // Cut: refused, aborted, or the connection dropped mid-stream.
+  }
+}
+
+/**
+ * Follows a job's `jobEvents` over graphql-ws into `into`, from the sequence
+ * after the last one there, until the subscription completes or is cut (by
+ * `signal`, or by the socket dropping). The caller resumes from what arrived.
+ */
+export async function jobEventsInto(url: string, token: string, jobId: string, into: JobEventJson[], signal?: AbortSignal): Promise<void> {
+  const query = `subscription($id: ID!, $from: Int) { jobEvents(jobId: $id, fromSequence: $from) { ${JOB_EVENT_FIELDS} } }`;
+  const client = wsClient(`${url.replace(/^http/, 'ws')}/graphql`, { authorization: `Bearer ${token}` });
+  const cut = () => void client.dispose();
+  signal?.addEventListener('abort', cut, { once: true });
+  try {
+    const from = (into.at(-1)?.sequence ?? 0) + 1;
+    for await (const result of client.iterate<{ jobEvents: JobEventJson }>({ query, variables: { id: jobId, from } })) {
+      if (result.errors?.length) throw new Error(JSON.stringify(result.errors));
+      if (result.data) into.push(result.data.jobEvents);
+      if (signal?.aborted) break;
+    }
+  } catch {
+    // Cut, refused, or an error from the server: what arrived is in `into`.
+  } finally {
+    signal?.removeEventListener('abort', cut);
+    await client.dispose();
+  }
+}
+
+/** The job's terminal STATE event: nothing follows it. */
+export function isTerminal(event: JobEventJson | undefined): boolean {
+  return event?.kind === 'STATE' && TERMINAL.has(event.state ?? '');
+}
+
 /** The events must be 1..n without a gap, and end with exactly one terminal STATE. */
 export function expectGapless(events: JobEventJson[], from = 1): void {
   events.forEach((event, i) => {
     if (event.sequence !== from + i) throw new Error(`event ${i} has sequence ${event.sequence}, expected ${from + i}`);
   });
   const last = events[events.length - 1];
-  if (!last || last.kind !== 'STATE' || !TERMINAL.has(last.state ?? '')) {
+  if (!last || !isTerminal(last)) {
     throw new Error(`the last event is not a terminal STATE: ${JSON.stringify(last)}`);
   }
 }
