@@ -126,11 +126,12 @@ describe('run fence: the body the engine receives', () => {
     });
   });
 
-  it('labels the container as Drydock\'s, with the job, team, owner and installation', () => {
+  it('labels the container as Drydock\'s, with the job and its attempt, team, owner and installation', () => {
     const body = engineBody({ image: 'busybox' });
     expect(body.Labels).toEqual({
       [DRYDOCK_LABEL]: 'marker-1',
       [RUN_LABELS.job]: 'job-1',
+      [RUN_LABELS.attempt]: '1',
       [RUN_LABELS.team]: 'team-a',
       [RUN_LABELS.owner]: 'ci-a',
       [RUN_LABELS.deployment]: 'drydock-test',

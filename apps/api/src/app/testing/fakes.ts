@@ -2,6 +2,7 @@ import { DrydockError, ErrorCode } from '@drydock/core';
 import { filterImages, type Image, type ImageFilter } from '@drydock/docker';
 import { JobState, type EnqueueOptions, type JobDataOf, type JobRecord, type JobType } from '@drydock/jobs';
 import { randomUUID } from 'node:crypto';
+import { enqueueOptionsFor, type JobRequest, type JobView } from '../jobs/jobs.service';
 import type { FakeEngine } from './fake-engine';
 
 /** The catalogue as a view of the fake engine's images, counting the invalidations a mutation owes it. */
@@ -34,9 +35,12 @@ export class FakeJobs {
   readonly enqueued: Enqueued[] = [];
   private readonly records = new Map<string, JobRecord>();
 
-  async enqueue<T extends JobType>(type: T, data: JobDataOf<T>, options: EnqueueOptions): Promise<JobRecord> {
+  /** JobsService.accept: the options it would hand the queue, built by the same function. */
+  async accept<T extends JobType>(type: T, data: JobDataOf<T>, job: JobRequest): Promise<JobView> {
+    const options = enqueueOptionsFor(job);
     this.enqueued.push({ type, data, options } as Enqueued);
-    return this.put({ type, team: options.team ?? null, owner: options.owner ?? null, request: options.request ?? (data as Record<string, unknown>) });
+    const record = this.put({ type, team: options.team ?? null, owner: options.owner ?? null, request: options.request ?? (data as Record<string, unknown>) });
+    return { ...record, position: 1 };
   }
 
   /** A record as the store would hold it; `state` QUEUED unless given. */
