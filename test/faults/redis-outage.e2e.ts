@@ -12,7 +12,7 @@ import { OwnRedis } from '../support/redis-server';
  * second between their lines), so the outage falls in the middle of them.
  */
 
-const BUILDS = 10;
+const BUILDS = 20;
 const OUTAGE_MS = 5_000;
 
 const dockerfile = (i: number): string =>
