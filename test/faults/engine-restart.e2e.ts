@@ -38,6 +38,24 @@ describe('the engine restarting', () => {
     await rig.whenReady();
   };
 
+  /**
+   * Restarts the engine while job `id` runs; the job must succeed. On SIGTERM the engine may finish
+   * the request in flight before it stops (the job then simply succeeds) or cut it (the job is then
+   * retried, once, as ENGINE_UNAVAILABLE): either way the job's outcome is the engine's.
+   */
+  const restartDuring = async (id: string) => {
+    await engine.stop();
+    await bringBack();
+    const job = await waitForJob(running.url, running.token, id, 60_000);
+    const { events } = await readSse(running.url, running.token, id);
+    expect(job.state).toBe('SUCCEEDED');
+    const attempts = events.map((event) => event.message).filter((m) => m?.startsWith('Attempt'));
+    if (attempts.length) {
+      expect(attempts).toEqual([expect.stringMatching(/^Attempt 1 of \d+ failed \(ENGINE_UNAVAILABLE/), expect.stringMatching(/^Attempt 2 of/)]);
+    }
+    return events;
+  };
+
   it('answers 503 ENGINE_UNAVAILABLE while the engine is down, readiness says so, and a queued job waits without using an attempt', async () => {
     await engine.stop();
     const problem = await eventually(async () => {
@@ -105,16 +123,7 @@ describe('the engine restarting', () => {
     const id = accepted.body.id as string;
     // Cut it once layers are moving, not before the engine was even called.
     await eventually(async () => (((await getJob(running.url, running.token, id)).progress ?? 0) > 0 ? true : undefined), 30_000, 'the pull to move layers');
-    await engine.stop();
-    await bringBack();
-    const job = await waitForJob(running.url, running.token, id, 60_000);
-    const { events } = await readSse(running.url, running.token, id);
-    expect(job.state).toBe('SUCCEEDED');
-    // As for a build: the engine may finish the pull in flight before it stops, or cut it and the job is retried.
-    const attempts = events.map((event) => event.message).filter((m) => m?.startsWith('Attempt'));
-    if (attempts.length) {
-      expect(attempts).toEqual([expect.stringMatching(/^Attempt 1 of \d+ failed \(ENGINE_UNAVAILABLE/), expect.stringMatching(/^Attempt 2 of/)]);
-    }
+    await restartDuring(id);
     expect(await engine.docker('image', 'inspect', '--format', '{{.Id}}', big)).toMatch(/^sha256:/);
   }, 120_000);
 
@@ -130,17 +139,7 @@ describe('the engine restarting', () => {
       30_000,
       'the RUN step to start',
     );
-    await engine.stop();
-    await bringBack();
-    const job = await waitForJob(running.url, running.token, id, 60_000);
-    const { events } = await readSse(running.url, running.token, id);
-    expect(job.state).toBe('SUCCEEDED');
-    // On SIGTERM the engine may finish the requests in flight before it stops (the build then simply
-    // succeeds), or cut the build (the job is then retried): either way the job's outcome is the engine's.
-    const attempts = events.map((event) => event.message).filter((m) => m?.startsWith('Attempt'));
-    if (attempts.length) {
-      expect(attempts).toEqual([expect.stringMatching(/^Attempt 1 of \d+ failed \(ENGINE_UNAVAILABLE/), expect.stringMatching(/^Attempt 2 of/)]);
-    }
+    const events = await restartDuring(id);
     expect(events.some((event) => event.message === 'finished')).toBe(true);
     expect(await engine.docker('image', 'inspect', '--format', '{{.Id}}', `${ns}/built:1`)).toMatch(/^sha256:/);
   }, 120_000);
