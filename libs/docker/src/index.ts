@@ -10,3 +10,4 @@ export * from './lib/registry';
 export * from './lib/catalog';
 export * from './lib/glob';
 export * from './lib/dockerfile';
+export * from './lib/buildkit/trace';

@@ -1,12 +1,13 @@
 import { DrydockError, ErrorCode, redisUnavailable } from '@drydock/core';
 import { capLine } from '@drydock/docker';
 import type { JobEventStore } from './event-store';
-import { type JobLayer, type JobStep, JobEventKind, type JobEventInput } from './model';
+import { type JobLayer, type JobStep, JobEventKind, type JobEventInput, type LogStream } from './model';
 import type { JobRecordStore } from './record-store';
 
 /** What a handler reports while it works. Fire and forget: writes are queued in order. */
 export interface JobEmit {
-  log(message: string): void;
+  /** One line of output; `stream` where it came from a process's stdout or stderr. */
+  log(message: string, stream?: LogStream): void;
   /** Overall progress 0..1 (null if unknown) and, for pulls and pushes, the layer that moved. */
   progress(progress: number | null, layer?: JobLayer): void;
   step(step: JobStep, message: string): void;
@@ -107,7 +108,7 @@ export class ThrottledEmitter implements JobEmit {
     return { lines: this.droppedLines, bytes: this.droppedBytes };
   }
 
-  log(message: string): void {
+  log(message: string, stream?: LogStream): void {
     if (this.closed) return;
     const line = capLine(message);
     const bytes = Buffer.byteLength(line);
@@ -120,7 +121,7 @@ export class ThrottledEmitter implements JobEmit {
     this.storedLines++;
     this.storedBytes += bytes;
     this.flushPending();
-    this.write({ kind: JobEventKind.LOG, message: line });
+    this.write({ kind: JobEventKind.LOG, message: line, ...(stream ? { stream } : {}) });
   }
 
   /**

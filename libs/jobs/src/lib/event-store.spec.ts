@@ -91,6 +91,7 @@ describe('JobEventStore', () => {
       progress: null,
       layer: null,
       step: null,
+      stream: null,
       result: null,
       error: null,
     });

@@ -99,6 +99,7 @@ export class JobEventStore {
       progress: input.progress ?? null,
       layer: input.layer ?? null,
       step: input.step ?? null,
+      stream: input.stream ?? null,
       result: input.result ?? null,
       error: input.error ?? null,
     };

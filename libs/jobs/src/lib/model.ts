@@ -37,6 +37,9 @@ export interface JobResult {
   exitCode?: number;
   /** EXPORT: the size of the tar kept for download. */
   artifactBytes?: number;
+  /** BUILD on BuildKit: the steps (vertices) the build ran, and how many of them came from cache. */
+  steps?: number;
+  cachedSteps?: number;
 }
 
 export interface JobError {
@@ -72,11 +75,28 @@ export interface JobLayer {
   total: number | null;
 }
 
-/** A build step (`Step 2/4 : RUN make`). */
+/** The stream a LOG line came from, where it came from a process (a container run, a BuildKit step). */
+export enum LogStream {
+  STDOUT = 'STDOUT',
+  STDERR = 'STDERR',
+}
+
+/**
+ * A build step: `Step 2/4 : RUN make` on the legacy builder. On BuildKit one
+ * vertex, with its index in the order vertices were first seen, count the
+ * vertices known so far, instruction its name, and the vertex's own fields.
+ */
 export interface JobStep {
   index: number;
   count: number;
   instruction: string;
+  id?: string | null;
+  /** As BuildKit prints it: `[build 2/3] RUN npm ci`. */
+  name?: string | null;
+  cached?: boolean | null;
+  startedAt?: string | null;
+  completedAt?: string | null;
+  error?: string | null;
 }
 
 export interface JobEvent {
@@ -90,6 +110,8 @@ export interface JobEvent {
   progress: number | null;
   layer: JobLayer | null;
   step: JobStep | null;
+  /** Set on LOG events that come from a process. */
+  stream: LogStream | null;
   /** Set on RESULT events (an addition to the contract's fields). */
   result: JobResult | null;
   /** Set on ERROR events: the code and the engine's or registry's own message. */

@@ -4,6 +4,8 @@ import type { RedisOptions } from 'ioredis';
 export const JOBS_REDIS = Symbol('JOBS_REDIS');
 /** Where handlers get registry logins (the credential vault). */
 export const CREDENTIAL_SOURCE = Symbol('CREDENTIAL_SOURCE');
+/** Where the BUILD handler gets build secrets (the secret store). */
+export const BUILD_SECRET_SOURCE = Symbol('BUILD_SECRET_SOURCE');
 
 /** ioredis takes a URL, BullMQ wants options: one parse for both. */
 export function redisOptionsFromUrl(url: string): RedisOptions {

@@ -1,5 +1,5 @@
 import { DrydockError, ErrorCode, isDrydockError, isTransient, parseReference } from '@drydock/core';
-import { type BuildLimits, type BuildOptions, type DockerEngine } from '@drydock/docker';
+import { type BuildLimits, type BuildOptions, type Builder, type DockerEngine } from '@drydock/docker';
 import type { JobEmit } from '../emitter';
 import { relayBuild } from '../progress';
 import { JobType } from '../model';
@@ -18,6 +18,12 @@ export type BuildJobData = Omit<BuildOptions, 'dockerfile' | 'registryConfig' | 
   /** Images outside the team's namespaces the build may only read as they are here: never pulled. */
   localImages?: string[];
   team: string | null;
+  /** Absent on jobs queued before BuildKit builds: the legacy builder. */
+  builder?: Builder;
+  /** Build secrets by id; the worker fetches each value from the team's secret store when BuildKit asks. */
+  secrets?: string[];
+  /** Images whose inline cache the build may reuse (BuildKit), pulled with the team's logins. */
+  cacheFrom?: string[];
 };
 
 /** The fence of every build: the engine's limits on its RUN containers (the worker holds its deadline, as for every job). */

@@ -17,3 +17,13 @@ export interface ContextSource {
 }
 
 export const NO_CREDENTIALS: CredentialSource = { credentialFor: async () => null };
+
+/**
+ * Build secrets by id, per team, for BuildKit's secrets provider. Job data
+ * holds the ids; the worker asks for each value when BuildKit does.
+ */
+export interface BuildSecretSource {
+  secretFor(team: string | null, id: string): Promise<Buffer | null>;
+}
+
+export const NO_BUILD_SECRETS: BuildSecretSource = { secretFor: async () => null };
