@@ -1,9 +1,10 @@
 import type Dockerode from 'dockerode';
 import type { Readable } from 'node:stream';
-import { ErrorCode } from '@drydock/core';
+import { DrydockError, ErrorCode } from '@drydock/core';
 import { engineCall, toDomainError } from './engine-errors';
 import { decodeProgress, type EngineMessage } from './stream';
 import { imageFromInspect, isoFromUnix, labels, repoDigests, repoTags } from './mapping';
+import type { BuildkitMessage, BuildkitOptions } from './buildkit/trace';
 import type { Image, ImageLayer, Label, PruneResult, RegistryAuth, RemoveImageResult, RepoDigest, RepoTag, SearchResult } from './types';
 
 /** One row of the engine's image list: what /images/json gives without an inspect. */
@@ -219,6 +220,14 @@ export class ImageOperations {
       } as unknown as Dockerode.ImageBuildOptions),
     )) as Readable;
     yield* streamWithAbort(body, ErrorCode.BUILD_FAILED);
+  }
+
+  /** Builds from a tar context stream with BuildKit (`/build?version=2`), the image left untagged; yields the decoded trace. */
+  // eslint-disable-next-line require-yield
+  async *buildKit(context: Readable, options: BuildkitOptions): AsyncGenerator<BuildkitMessage> {
+    void context;
+    void options;
+    throw new DrydockError(ErrorCode.BUILD_FAILED, 'BuildKit builds are not wired yet');
   }
 }
 

@@ -57,6 +57,7 @@ export class FakeEngine {
     push: notFaked('images.push'),
     save: async (references) => this.record('images.save', [references], () => Readable.from([Buffer.from('tar')])),
     build: notFaked('images.build'),
+    buildKit: notFaked('images.buildKit'),
   };
 
   readonly containers: ContainerClient = {

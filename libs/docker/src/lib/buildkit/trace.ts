@@ -46,3 +46,34 @@ export type BuildkitMessage =
   | { kind: 'trace'; vertexes: BuildkitVertex[]; statuses: BuildkitVertexStatus[]; logs: BuildkitVertexLog[] }
   /** `aux` of `moby.image.id`: the built image. */
   | { kind: 'image'; id: string };
+
+/** A registry login BuildKit's session auth provider hands out, for the one host it asked about. */
+export interface BuildkitLogin {
+  username: string;
+  password: string;
+}
+
+/**
+ * A BuildKit build: the legacy options where they mean the same, plus what
+ * only BuildKit has. Credentials and secrets are asked for lazily, by host and
+ * by id, as BuildKit's session asks for them: nothing is sent that no step uses.
+ */
+export interface BuildkitOptions {
+  dockerfile?: string;
+  buildArgs?: Record<string, string>;
+  target?: string;
+  labels?: Record<string, string>;
+  noCache?: boolean;
+  pull?: boolean;
+  platform?: string;
+  /** Images whose inline cache the build may reuse. */
+  cacheFrom?: string[];
+  /** Writes the cache metadata into the image (BUILDKIT_INLINE_CACHE), so a pushed image serves as a cache source. */
+  inlineCache?: boolean;
+  /** The session's auth provider: a login for `host` (`localhost:5002`, `docker.io`), or null for anonymous. */
+  login?: (host: string) => Promise<BuildkitLogin | null>;
+  /** The session's secrets provider: the secret's bytes, or null when there is none by that id. */
+  secret?: (id: string) => Promise<Buffer | null>;
+  /** Cancels at the engine (POST /build/cancel) and closes the session. */
+  signal?: AbortSignal;
+}
