@@ -21,6 +21,7 @@ import { ImagesModule } from './images/images.module';
 import { imagesQueryCache } from './images/images-query-cache';
 import { JobsApiModule } from './jobs/jobs-api.module';
 import { RegistriesModule } from './registries/registries.module';
+import { SecretsModule } from './secrets/secrets.module';
 
 /**
  * What `DRYDOCK_ROLE=api` adds to the common modules: REST controllers, the
@@ -52,6 +53,7 @@ import { RegistriesModule } from './registries/registries.module';
     BuildsModule,
     ContainersModule,
     RegistriesModule,
+    SecretsModule,
   ],
   providers: [GraphQLWsLimits],
 })

@@ -28,6 +28,7 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.CONTAINER_NOT_FOUND:
     case ErrorCode.JOB_NOT_FOUND:
     case ErrorCode.UPLOAD_NOT_FOUND:
+    case ErrorCode.SECRET_NOT_FOUND:
     case ErrorCode.NOT_FOUND:
       return 404;
     case ErrorCode.IMAGE_IN_USE:
@@ -35,6 +36,8 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.TAG_EXISTS:
     case ErrorCode.CONFLICT:
     case ErrorCode.JOB_FINISHED:
+    // A quota of stored things frees up when the caller removes one, not with time: no 429.
+    case ErrorCode.QUOTA_EXCEEDED:
       return 409;
     case ErrorCode.PAYLOAD_TOO_LARGE:
       return 413;

@@ -12,3 +12,7 @@ export const REGISTRY_HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[
 
 /** `os/arch[/variant]`, as the engine's platform parameter. */
 export const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
+
+/** A team name, as the tokens file allows it. */
+export const TEAM = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const TEAM_MESSAGE = 'team must be 1-64 letters, digits, ".", "_" or "-"';

@@ -36,6 +36,8 @@ export interface AppConfig {
   build: BuildLimits;
   /** Jobs one team may have waiting, of every type; past it enqueue answers 429 QUEUE_FULL. */
   teamMaxWaiting: number;
+  /** Build secrets one team may store; past it PUT answers 409 QUOTA_EXCEEDED. */
+  teamMaxSecrets: number;
   /** Jobs of each type one team may run at once, across every worker process. */
   teamMaxRunning: Record<JobType, number>;
   /** Each type's time limit per attempt; a request may ask for less (`timeoutSeconds`), never more. */
@@ -194,6 +196,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       network: oneOf(env, 'DRYDOCK_BUILD_NETWORK', ['none', 'default'] as const, 'none'),
     },
     teamMaxWaiting: integer(env, 'DRYDOCK_TEAM_MAX_WAITING', 100, 1, 1_000_000),
+    teamMaxSecrets: integer(env, 'DRYDOCK_TEAM_MAX_SECRETS', 100, 1, 100_000),
     teamMaxRunning: perType(env, 'DRYDOCK_TEAM_MAX_RUNNING', TEAM_MAX_RUNNING, 1, 1000),
     // DRYDOCK_BUILD_TIMEOUT_SECONDS came first: it is still the BUILD default, which a BUILD= entry overrides.
     jobTimeoutSeconds: perType(

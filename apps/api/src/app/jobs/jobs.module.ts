@@ -8,6 +8,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { watchRedis } from '../redis/redis.module';
 import { RegistryCredentialsModule } from '../registries/registry-credentials.module';
 import { RegistryCredentials } from '../registries/registry-credentials.service';
+import { BuildSecretsModule } from '../secrets/build-secrets.module';
 import { logJobsError } from './jobs-log';
 import { JobsService } from './jobs.service';
 import { CREDENTIAL_SOURCE, JOBS_REDIS, redisOptionsFromUrl } from './jobs.tokens';
@@ -19,7 +20,7 @@ import { CLOSE_GRACE_MS, within } from './within';
  * from the feature modules' worker parts. Redis is the only state the roles share.
  */
 @Module({
-  imports: [AuditModule, RegistryCredentialsModule],
+  imports: [AuditModule, RegistryCredentialsModule, BuildSecretsModule],
   providers: [
     {
       provide: JOBS_REDIS,
@@ -72,7 +73,7 @@ import { CLOSE_GRACE_MS, within } from './within';
     },
     JobsService,
   ],
-  exports: [JobsService, JobQueue, JobRecordStore, JobEventStore, JobEventBus, TeamSlots, JOBS_REDIS, CREDENTIAL_SOURCE],
+  exports: [JobsService, JobQueue, JobRecordStore, JobEventStore, JobEventBus, TeamSlots, JOBS_REDIS, CREDENTIAL_SOURCE, BuildSecretsModule],
 })
 export class JobsModule implements OnApplicationShutdown {
   constructor(

@@ -1,12 +1,10 @@
 import { Field, InputType } from '@nestjs/graphql';
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
-import { REGISTRY_HOST } from '../common/validation';
+import { REGISTRY_HOST, TEAM, TEAM_MESSAGE } from '../common/validation';
 
-const TEAM = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** Printable, no control characters: what a registry login can hold. */
 const PRINTABLE = /^\P{Cc}+$/u;
-const TEAM_MESSAGE = 'team must be 1-64 letters, digits, ".", "_" or "-"';
 
 /** `setRegistryCredential(input:)`; over REST the path names the registry. */
 @InputType('RegistryCredentialInput')

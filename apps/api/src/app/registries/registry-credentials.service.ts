@@ -44,7 +44,7 @@ export interface ResealResult {
 const RECOUNT_AFTER_MS = 60_000;
 
 /** Replaces a hash field only if it still holds what was read: a credential stored meanwhile is not overwritten. */
-const REPLACE_IF_UNCHANGED = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end return -1`;
+export const REPLACE_IF_UNCHANGED = `if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end return -1`;
 
 /** What a job hands the engine as X-Registry-Auth. */
 export type EngineCredential = RegistryAuth;
