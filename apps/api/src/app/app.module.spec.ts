@@ -10,7 +10,7 @@ import { GraphQLWsLimits } from './graphql-ws-limits';
 import { HealthController } from './health/health.controller';
 import { JobHandlerProvider } from './jobs/job-handler.decorator';
 import { JobWorkerHost } from './jobs/job-worker.host';
-import { JOBS_REDIS } from './jobs/jobs.tokens';
+import { BUILD_SECRET_SOURCE, JOBS_REDIS } from './jobs/jobs.tokens';
 import { REDIS } from './redis/redis.module';
 
 /**
@@ -61,6 +61,11 @@ describe('the module graph of each role', () => {
     expect(providerTypes(worker)).not.toContain(GraphQLWsLimits);
     expect(providerTypes(worker)).not.toContain(TokenService);
     expect(providerTypes(worker)).toContain(JobWorkerHost);
+  });
+
+  it('gives a worker the build secret store as the BUILD handler\'s secret source', async () => {
+    const worker = await boot('worker');
+    expect(worker.get(BUILD_SECRET_SOURCE, { strict: false })).toEqual({ secretFor: expect.any(Function) });
   });
 
   it('gives the API its controllers and schema but no job handler and no worker host', async () => {

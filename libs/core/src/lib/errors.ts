@@ -37,7 +37,7 @@ export enum ErrorCode {
   UNSUPPORTED_MEDIA_TYPE = 'UNSUPPORTED_MEDIA_TYPE',
   RATE_LIMITED = 'RATE_LIMITED',
   QUEUE_FULL = 'QUEUE_FULL',
-  /** A stored-object quota reached (e.g. DRYDOCK_TEAM_MAX_SECRETS): remove one before adding another. */
+  /** A quota of stored things (DRYDOCK_TEAM_MAX_SECRETS) reached: 409, not 429, since waiting frees nothing; remove one first. */
   QUOTA_EXCEEDED = 'QUOTA_EXCEEDED',
   INTERNAL = 'INTERNAL',
 }

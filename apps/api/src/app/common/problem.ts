@@ -36,7 +36,6 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.TAG_EXISTS:
     case ErrorCode.CONFLICT:
     case ErrorCode.JOB_FINISHED:
-    // A quota of stored things frees up when the caller removes one, not with time: no 429.
     case ErrorCode.QUOTA_EXCEEDED:
       return 409;
     case ErrorCode.PAYLOAD_TOO_LARGE:
