@@ -83,6 +83,7 @@ describe('build secrets', () => {
   });
 
   it('lets only admins list, store or remove secrets', async () => {
+    expectProblem(seen(await api(running, 'not-a-token').put('/v1/secrets/npm-token').send({ value: 'x' })), 401, 'UNAUTHENTICATED');
     for (const name of ['viewer-a', 'builder-a']) {
       expectProblem(seen(await api(running, token(name)).get('/v1/secrets')), 403, 'FORBIDDEN');
       expectProblem(seen(await api(running, token(name)).put('/v1/secrets/npm-token').send({ value: 'x' })), 403, 'FORBIDDEN');
