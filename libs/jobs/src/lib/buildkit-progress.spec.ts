@@ -129,6 +129,15 @@ describe('translateBuildkit', () => {
     ]);
   });
 
+  it('ends a finished step\'s last line without its newline when the step completes, not at the end of the build', () => {
+    const { emits } = run([
+      trace([vertex('a', '[a 1/1] RUN x', { startedAt: T0 })], [out('a', 'no newline')]),
+      trace([vertex('a', '[a 1/1] RUN x', { startedAt: T0, completedAt: T1 })]),
+      trace([vertex('b', '[b 1/1] RUN y', { startedAt: T1 })]),
+    ], false);
+    expect(emits.map((e) => e.kind === 'log' ? e.message : e.kind)).toEqual(['step', 'step', '#1 no newline', 'step']);
+  });
+
   it('ends a last line without its newline at the end of the trace', () => {
     const { emits } = run([trace([vertex('a', '[a 1/1] RUN x')], [out('a', 'no newline')])]);
     expect(logs(emits).map((e) => e.message)).toEqual(['#1 no newline']);

@@ -18,8 +18,12 @@ import { applyEmits, type ProgressEmit } from './progress';
 /** Lines of a vertex kept to describe its failure, and the bytes kept of each. */
 export const TAIL_LINES = 10;
 export const TAIL_LINE_BYTES = 1024;
-/** A hostile build could declare vertices without end: past this, new ones are not followed. */
-export const MAX_VERTICES = 4096;
+/**
+ * A hostile build could declare vertices without end: past this, new ones are
+ * not followed. With the tail ring, what the trace holds stays near 10 MiB;
+ * partial lines are held only for vertices still running.
+ */
+export const MAX_VERTICES = 1024;
 
 interface VertexTally {
   readonly index: number;
@@ -190,23 +194,32 @@ export function translateBuildkit(state: BuildkitState, message: BuildkitMessage
     const stream = log.stream === 'STDERR' ? LogStream.STDERR : LogStream.STDOUT;
     for (const line of lines) emits.push({ kind: 'log', message: `#${tally.index} ${line}`, stream });
   }
+  // A finished vertex prints no more: its last line without a newline goes out now, not held to the build's end.
+  const touched = new Set([...changes.map((change) => change.vertex.digest), ...message.logs.map((log) => log.vertex)]);
+  for (const digest of touched) {
+    const tally = vertices.get(digest);
+    if (tally?.completedAt) flushVertex(vertices, tally, emits);
+  }
   return [next, emits];
+}
+
+/** Ends a vertex's partial lines as lines of their own. */
+function flushVertex(vertices: Map<string, VertexTally>, tally: VertexTally, emits: ProgressEmit[]): void {
+  const lines: string[] = [];
+  for (const [stream, assembler] of [[LogStream.STDOUT, tally.lines.stdout], [LogStream.STDERR, tally.lines.stderr]] as const) {
+    for (const line of assembler.end()) {
+      lines.push(line);
+      emits.push({ kind: 'log', message: `#${tally.index} ${line}`, stream });
+    }
+  }
+  if (lines.length) vertices.set(tally.digest, { ...tally, tail: withTail(tally.tail, lines) });
 }
 
 /** The end of the trace: each vertex's last line without its newline is still a line. */
 export function finishBuildkit(state: BuildkitState): [BuildkitState, ProgressEmit[]] {
   const vertices = new Map(state.vertices);
   const emits: ProgressEmit[] = [];
-  for (const tally of state.vertices.values()) {
-    const lines: string[] = [];
-    for (const [stream, assembler] of [[LogStream.STDOUT, tally.lines.stdout], [LogStream.STDERR, tally.lines.stderr]] as const) {
-      for (const line of assembler.end()) {
-        lines.push(line);
-        emits.push({ kind: 'log', message: `#${tally.index} ${line}`, stream });
-      }
-    }
-    if (lines.length) vertices.set(tally.digest, { ...tally, tail: withTail(tally.tail, lines) });
-  }
+  for (const tally of state.vertices.values()) flushVertex(vertices, tally, emits);
   return [{ ...state, vertices }, emits];
 }
 
