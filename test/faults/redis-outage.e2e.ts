@@ -57,7 +57,7 @@ describe('Redis killed under running and queued jobs', () => {
     try {
       const jobs: JobJson[] = [];
       for (let i = 0; i < BUILDS; i++) {
-        jobs.push(await post(app, '/v1/builds', { dockerfile: dockerfile(i), tags: [`${namespace}/fault:${i}`] }));
+        jobs.push(await post(app, '/v1/builds', { dockerfile: dockerfile(i), tags: [`${namespace}/fault:${i}`], builder: 'LEGACY' }));
       }
       const watched = jobs[0];
       if (!watched) throw new Error('no job');

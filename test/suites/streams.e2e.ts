@@ -96,7 +96,7 @@ describe('hostile streams: bounded job output, paged replays, capped websockets 
       const dockerfile = `FROM ${testEnv.fixture}\nRUN head -c 3000000 /dev/zero | tr '\\0' a && seq 1 5000 && echo done`;
       const context = await tarContext({ Dockerfile: dockerfile });
       const res = await admin()
-        .post(`/v1/builds?t=${encodeURIComponent(`${testEnv.registry}/${ns}/flood:1`)}&nocache=true`)
+        .post(`/v1/builds?t=${encodeURIComponent(`${testEnv.registry}/${ns}/flood:1`)}&nocache=true&builder=legacy`)
         .set('content-type', 'application/x-tar')
         .send(context)
         .expect(202);

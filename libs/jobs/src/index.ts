@@ -9,3 +9,4 @@ export * from './lib/runner';
 export * from './lib/progress';
 export * from './lib/handlers';
 export * from './lib/redis-outage';
+export * from './lib/buildkit-progress';

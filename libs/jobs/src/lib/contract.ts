@@ -21,7 +21,7 @@ export type TransferJobResult = Required<Pick<JobResult, 'imageId' | 'tags'>> & 
 export interface JobDataMap {
   [JobType.PULL]: { data: PullJobData; result: TransferJobResult };
   [JobType.PUSH]: { data: PushJobData; result: TransferJobResult };
-  [JobType.BUILD]: { data: BuildJobData; result: Required<Pick<JobResult, 'imageId' | 'tags'>> };
+  [JobType.BUILD]: { data: BuildJobData; result: Required<Pick<JobResult, 'imageId' | 'tags'>> & Pick<JobResult, 'steps' | 'cachedSteps'> };
   [JobType.RUN]: { data: RunJobData; result: Required<Pick<JobResult, 'containerId' | 'exitCode'>> };
   [JobType.EXPORT]: { data: ExportJobData; result: Required<Pick<JobResult, 'tags' | 'artifactBytes'>> };
 }

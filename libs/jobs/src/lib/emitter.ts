@@ -10,7 +10,8 @@ export interface JobEmit {
   log(message: string, stream?: LogStream): void;
   /** Overall progress 0..1 (null if unknown) and, for pulls and pushes, the layer that moved. */
   progress(progress: number | null, layer?: JobLayer): void;
-  step(step: JobStep, message: string): void;
+  /** A build step; `progress` overrides the one its index over count gives. */
+  step(step: JobStep, message: string, progress?: number): void;
   /** Resolves once everything emitted so far is stored. */
   drain(): Promise<void>;
   /**
@@ -140,10 +141,10 @@ export class ThrottledEmitter implements JobEmit {
     await this.drain();
   }
 
-  step(step: JobStep, message: string): void {
+  step(step: JobStep, message: string, progress?: number): void {
     if (this.closed) return;
     this.flushPending();
-    this.send({ kind: JobEventKind.PROGRESS, progress: stepProgress(step), step, message });
+    this.send({ kind: JobEventKind.PROGRESS, progress: progress ?? stepProgress(step), step, message });
   }
 
   progress(progress: number | null, layer?: JobLayer): void {

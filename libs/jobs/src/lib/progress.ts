@@ -1,6 +1,6 @@
 import { capLine, MAX_LINE_BYTES, type EngineMessage } from '@drydock/docker';
 import { keepUp, type JobEmit } from './emitter';
-import type { JobLayer, JobStep } from './model';
+import type { JobLayer, JobStep, LogStream } from './model';
 
 /**
  * Translation of the engine's JSON progress streams into job emits, as pure
@@ -9,9 +9,10 @@ import type { JobLayer, JobStep } from './model';
  */
 
 export type ProgressEmit =
-  | { kind: 'log'; message: string }
+  | { kind: 'log'; message: string; stream?: LogStream }
   | { kind: 'progress'; progress: number | null; layer: JobLayer }
-  | { kind: 'step'; step: JobStep; message: string };
+  /** `progress` where the step's own index over count does not say it (BuildKit: completed over known vertices). */
+  | { kind: 'step'; step: JobStep; message: string; progress?: number };
 
 interface LayerTally {
   /** Compressed size once the engine reported it; layers without one do not count. */
@@ -197,8 +198,8 @@ export function streamLines(text: string): string[] {
 
 export function applyEmits(emit: JobEmit, emits: readonly ProgressEmit[]): void {
   for (const item of emits) {
-    if (item.kind === 'log') emit.log(item.message);
-    else if (item.kind === 'step') emit.step(item.step, item.message);
+    if (item.kind === 'log') emit.log(item.message, item.stream);
+    else if (item.kind === 'step') emit.step(item.step, item.message, item.progress);
     else emit.progress(item.progress, item.layer);
   }
 }

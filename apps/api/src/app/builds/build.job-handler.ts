@@ -1,9 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DockerEngine } from '@drydock/docker';
-import { BuildJob, type CredentialSource } from '@drydock/jobs';
+import { BuildJob, NO_BUILD_SECRETS, type BuildSecretSource, type CredentialSource } from '@drydock/jobs';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { JobHandlerProvider } from '../jobs/job-handler.decorator';
-import { CREDENTIAL_SOURCE } from '../jobs/jobs.tokens';
+import { BUILD_SECRET_SOURCE, CREDENTIAL_SOURCE } from '../jobs/jobs.tokens';
 import { ContextStore } from './context-store';
 
 /** The BUILD handler, found by the jobs module: fenced by the configured limits. */
@@ -15,7 +15,9 @@ export class BuildJobHandler extends BuildJob {
     @Inject(CREDENTIAL_SOURCE) credentials: CredentialSource,
     @Inject(ContextStore) contexts: ContextStore,
     @Inject(APP_CONFIG) config: AppConfig,
+    // Optional until the secret store provides it: without one, every secret a build asks for is absent.
+    @Optional() @Inject(BUILD_SECRET_SOURCE) secrets?: BuildSecretSource,
   ) {
-    super(engine, credentials, contexts, { limits: config.build });
+    super(engine, credentials, contexts, { limits: config.build }, secrets ?? NO_BUILD_SECRETS);
   }
 }

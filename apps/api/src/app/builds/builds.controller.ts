@@ -29,6 +29,9 @@ async function queryOptions(raw: unknown): Promise<BuildOptions> {
     pull: query.pull,
     platform: query.platform,
     timeoutSeconds: query.timeoutSeconds,
+    builder: query.builder,
+    secrets: query.secret,
+    cacheFrom: query.cachefrom,
   };
 }
 

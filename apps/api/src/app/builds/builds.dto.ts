@@ -5,6 +5,7 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsBoolean,
+  IsEnum,
   IsObject,
   IsOptional,
   IsString,
@@ -13,6 +14,7 @@ import {
   MinLength,
 } from 'class-validator';
 import GraphQLJSON from 'graphql-type-json';
+import { Builder } from '@drydock/docker';
 import { QueryArray, QueryBoolean, PLATFORM } from '../common/validation';
 import { TimeoutSecondsField } from '../jobs/timeout-seconds';
 
@@ -30,6 +32,9 @@ const JsonQuery = () =>
     }
   });
 
+/** `builder=buildkit` as well as `BUILDKIT`: the issue and the docker CLI spell it in lower case. */
+const UpperCase = () => Transform(({ value }) => (typeof value === 'string' ? value.toUpperCase() : value));
+
 /** `POST /v1/builds` with a tar body: the Engine API's own query parameters. */
 export class BuildQuery {
   @TimeoutSecondsField() timeoutSeconds?: number;
@@ -43,6 +48,12 @@ export class BuildQuery {
   @ApiPropertyOptional() @IsOptional() @QueryBoolean() @IsBoolean() nocache?: boolean;
   @ApiPropertyOptional() @IsOptional() @QueryBoolean() @IsBoolean() pull?: boolean;
   @ApiPropertyOptional({ example: 'linux/amd64' }) @IsOptional() @Matches(PLATFORM, { message: 'platform must be os/arch[/variant]' }) platform?: string;
+  @ApiPropertyOptional({ enum: ['buildkit', 'legacy'], description: 'BuildKit where the engine has it unless asked otherwise' })
+  @IsOptional() @UpperCase() @IsEnum(Builder) builder?: Builder;
+  @ApiPropertyOptional({ type: [String], description: 'a build secret id, repeated (`RUN --mount=type=secret,id=<id>`)' })
+  @IsOptional() @QueryArray() @IsString({ each: true }) @MaxLength(128, { each: true }) secret?: string[];
+  @ApiPropertyOptional({ type: [String], description: 'an image whose inline cache the build may reuse, repeated' })
+  @IsOptional() @QueryArray() @IsString({ each: true }) @MaxLength(512, { each: true }) cachefrom?: string[];
 }
 
 /** A build from an inline Dockerfile and small files (JSON), or from a context uploaded before (GraphQL). */
@@ -74,6 +85,12 @@ export class BuildImageInput {
   @Field({ nullable: true }) @ApiPropertyOptional() @IsOptional() @IsBoolean() pull?: boolean;
   @Field({ nullable: true }) @ApiPropertyOptional() @IsOptional() @Matches(PLATFORM, { message: 'platform must be os/arch[/variant]' }) platform?: string;
   @TimeoutSecondsField() timeoutSeconds?: number;
+  @Field(() => Builder, { nullable: true, description: 'BUILDKIT where the engine has it unless asked otherwise' })
+  @ApiPropertyOptional({ enum: Builder }) @IsOptional() @IsEnum(Builder) builder?: Builder;
+  @Field(() => [String], { nullable: true, description: 'build secret ids, for RUN --mount=type=secret,id=<id> (BuildKit)' })
+  @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsString({ each: true }) @MaxLength(128, { each: true }) secrets?: string[];
+  @Field(() => [String], { nullable: true, description: 'images whose inline cache the build may reuse (BuildKit)' })
+  @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsString({ each: true }) @MaxLength(512, { each: true }) cacheFrom?: string[];
 }
 
 export { CONTEXT_PATH };

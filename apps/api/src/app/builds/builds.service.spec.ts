@@ -1,10 +1,11 @@
 import { ErrorCode } from '@drydock/core';
+import { Builder } from '@drydock/docker';
 import { JobType, type BuildJobData } from '@drydock/jobs';
 import { Readable } from 'node:stream';
 import { pack } from 'tar-stream';
 import { refusalOf } from '../testing/refusal';
 import { newTestService, teamA, viewerA, type TestService } from '../testing/test-service';
-import { BuildsService } from './builds.service';
+import { BuildsService, type BuildOptions } from './builds.service';
 
 async function tarOf(files: Record<string, string>): Promise<Readable> {
   const archive = pack();
@@ -102,6 +103,43 @@ describe('BuildsService', () => {
       expect(await refusalOf(t.sut.fromTar(await tarOf({ Dockerfile: 'FROM team-b/base\n' }), { tags: ['team-a/app'] }, teamA))).toBe(ErrorCode.FORBIDDEN);
       expect(t.jobs.enqueued).toEqual([]);
       expect(t.spooled()).toEqual([]);
+    });
+  });
+
+  describe('the builder', () => {
+    it('builds on BuildKit by default, and queues the secret ids and cache sources, never a value', async () => {
+      const options = { tags: ['team-a/app:1'], secrets: ['npm-token'], cacheFrom: ['team-a/app:cache'] };
+      await t.sut.fromTar(await tarOf({ Dockerfile: 'FROM scratch\n' }), options, teamA);
+      expect(built()).toMatchObject({ builder: Builder.BUILDKIT, secrets: ['npm-token'], cacheFrom: ['docker.io/team-a/app:cache'] });
+    });
+
+    it('builds on the legacy builder when asked, or when the engine offers nothing else', async () => {
+      await t.sut.fromBody({ dockerfile: 'FROM scratch\n', tags: ['team-a/app'], builder: Builder.LEGACY }, teamA);
+      expect(built().builder).toBe(Builder.LEGACY);
+      const other = await newTestService(BuildsService);
+      other.engine.builders = [Builder.LEGACY];
+      await other.sut.fromBody({ dockerfile: 'FROM scratch\n', tags: ['team-a/app'] }, teamA);
+      expect((other.jobs.only().data as BuildJobData).builder).toBe(Builder.LEGACY);
+      await other.close();
+    });
+
+    it('refuses BuildKit asked of an engine without it, bad secret ids and foreign cache sources, before the tar is read', async () => {
+      const other = await newTestService(BuildsService);
+      other.engine.builders = [Builder.LEGACY];
+      const refusals: [TestService<BuildsService>, BuildOptions, ErrorCode][] = [
+        [other, { tags: ['team-a/app'], builder: Builder.BUILDKIT }, ErrorCode.VALIDATION_FAILED],
+        [t, { tags: ['team-a/app'], secrets: ['../etc/passwd'] }, ErrorCode.VALIDATION_FAILED],
+        [t, { tags: ['team-a/app'], secrets: ['npm', 'npm'] }, ErrorCode.VALIDATION_FAILED],
+        [t, { tags: ['team-a/app'], cacheFrom: ['team-b/app:cache'] }, ErrorCode.FORBIDDEN],
+      ];
+      for (const [service, options, code] of refusals) {
+        const body = await tarOf({ Dockerfile: 'FROM scratch\n' });
+        expect(await refusalOf(() => service.sut.fromTar(body, options, teamA))).toBe(code);
+        expect(body.readableEnded).toBe(false);
+        expect(service.spooled()).toEqual([]);
+        expect(service.jobs.enqueued).toEqual([]);
+      }
+      await other.close();
     });
   });
 

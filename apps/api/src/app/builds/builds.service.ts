@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DrydockError, ErrorCode, parseReference } from '@drydock/core';
-import { checkDockerfile, DockerEngine } from '@drydock/docker';
+import { type Builder, checkDockerfile, DockerEngine } from '@drydock/docker';
 import { JobType, type BuildJobData, type JobRecord } from '@drydock/jobs';
 import type { Readable } from 'node:stream';
 import { JobsService } from '../jobs/jobs.service';
@@ -9,6 +9,7 @@ import type { Principal } from '../auth/principal';
 import { requesterOf, type Requester } from '../auth/requester';
 import { ContextStore, type StoredContext } from './context-store';
 import { checkSourceImages } from './source-images';
+import { chooseBuilder, offeredBuilders } from './builder-choice';
 import { CONTEXT_PATH, type BuildImageInput } from './builds.dto';
 
 /** What a caller may ask of a build; the rest of the job data is the service's to fill in. */
@@ -18,6 +19,9 @@ export type BuildOptions = Omit<BuildJobData, 'contextId' | 'dockerfile' | 'base
   /** The job's time limit, capped by the BUILD limit. */
   timeoutSeconds?: number;
 };
+
+/** How long the engine's builders are taken as known: an engine changes them only when upgraded. */
+const BUILDERS_TTL_MS = 60_000;
 
 /** Inline files are for small contexts; larger ones are uploaded as a tar. */
 const INLINE_FILES_MAX_BYTES = 4 * 1024 * 1024;
@@ -37,6 +41,8 @@ function stringMap(value: Record<string, unknown> | undefined, what: string): Re
 /** Builds: the context is spooled and the Dockerfile checked before anything is queued. */
 @Injectable()
 export class BuildsService {
+  private offered?: { at: number; value: Promise<Builder[]> };
+
   constructor(
     private readonly jobs: JobsService,
     private readonly namespaces: NamespacePolicy,
@@ -45,10 +51,11 @@ export class BuildsService {
   ) {}
 
   /** The JSON (and GraphQL) form: an inline Dockerfile with small files, or a context uploaded before. */
-  fromBody(body: BuildImageInput, principal: Principal, idempotencyKey?: string): Promise<JobRecord> {
+  async fromBody(body: BuildImageInput, principal: Principal, idempotencyKey?: string): Promise<JobRecord> {
     const requester = this.authorise(principal, body.tags, idempotencyKey);
-    const { tags, dockerfilePath, buildArgs, target, labels, noCache, pull, platform, timeoutSeconds } = body;
-    const options: BuildOptions = { tags, dockerfilePath, buildArgs, target, labels, noCache, pull, platform, timeoutSeconds };
+    const { tags, dockerfilePath, buildArgs, target, labels, noCache, pull, platform, timeoutSeconds, builder, secrets, cacheFrom } = body;
+    const asked: BuildOptions = { tags, dockerfilePath, buildArgs, target, labels, noCache, pull, platform, timeoutSeconds, builder, secrets, cacheFrom };
+    const options = await this.withBuilder(asked, principal);
     if (body.contextUploadId !== undefined) {
       if (body.dockerfile !== undefined || body.files !== undefined) {
         throw new DrydockError(ErrorCode.VALIDATION_FAILED, 'give either contextUploadId or dockerfile (+ files), not both');
@@ -65,8 +72,9 @@ export class BuildsService {
   async fromTar(body: Readable, options: BuildOptions, principal: Principal, idempotencyKey?: string): Promise<JobRecord> {
     const requester = this.authorise(principal, options.tags, idempotencyKey);
     this.checkOptions(options);
+    const chosen = await this.withBuilder(options, principal);
     const stored = await this.contexts.receive(body, options.dockerfilePath ?? 'Dockerfile', requester);
-    return this.queue(stored, options, principal, requester);
+    return this.queue(stored, chosen, principal, requester);
   }
 
   /** A context uploaded before, to build later (GraphQL cannot carry a tar); only the uploader's team may build from it. */
@@ -107,6 +115,26 @@ export class BuildsService {
     await checkSourceImages(principal, summary.images, options.pull ?? false, this.namespaces, this.engine);
     const stored = await this.contexts.fromFiles(dockerfile, options.dockerfilePath ?? 'Dockerfile', decoded, requester);
     return this.queue(stored, options, principal, requester);
+  }
+
+  /** The builder resolved and its options checked, before any context is read or written. */
+  private async withBuilder(options: BuildOptions, principal: Principal): Promise<BuildOptions> {
+    const { builder, secrets, cacheFrom, ...rest } = options;
+    const choice = await chooseBuilder({ builder, secrets, cacheFrom }, principal, this.namespaces, () => this.builders());
+    return { ...rest, ...choice };
+  }
+
+  private builders(): Promise<Builder[]> {
+    const now = Date.now();
+    if (!this.offered || now - this.offered.at > BUILDERS_TTL_MS) {
+      const value = offeredBuilders(this.engine);
+      this.offered = { at: now, value };
+      // A failed look-up is not kept: the next build asks again.
+      value.catch(() => {
+        if (this.offered?.value === value) this.offered = undefined;
+      });
+    }
+    return this.offered.value;
   }
 
   /** Every `-t` must be a tag the caller may write, checked before the context is even read. */
@@ -152,6 +180,9 @@ export class BuildsService {
       baseRegistries: [...new Set([...summary.baseImages, ...summary.copyFromImages].map((image) => parseReference(image).domain))],
       localImages,
       team: requester.team,
+      builder: options.builder,
+      secrets: options.secrets,
+      cacheFrom: options.cacheFrom,
     };
     // Build args can carry secrets: the record shows their names only.
     const request = { ...data, buildArgs: Object.keys(options.buildArgs ?? {}), steps: summary.steps };

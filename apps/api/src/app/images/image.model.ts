@@ -1,5 +1,6 @@
 import { Field, Float, ID, Int, ObjectType } from '@nestjs/graphql';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Builder } from '@drydock/docker';
 
 /** Shapes shared by REST (OpenAPI) and GraphQL, so the two answers cannot drift apart. */
 
@@ -100,4 +101,5 @@ export class EngineInfo {
   @Field(() => Int) containersRunning!: number;
   @Field() storageDriver!: string;
   @Field() rootDir!: string;
+  @Field(() => [Builder], { description: 'the builders a build may ask for; BuildKit is the default where offered' }) builders!: Builder[];
 }

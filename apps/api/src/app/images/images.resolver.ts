@@ -2,6 +2,7 @@ import { Args, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { Inject } from '@nestjs/common';
 import { DockerEngine, ImageCatalog } from '@drydock/docker';
 import { iteratorFromListener } from '../common/async-queue';
+import { buildersOf } from '../builds/builder-choice';
 import { EngineInfo, Image, ImageEvent, ImageLayer, PruneResult, RemoveImageResult, SearchResult } from './image.model';
 import { ListImagesQuery, PruneImagesInput, SearchImagesQuery, TagImageArgs } from './images.dto';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
@@ -42,8 +43,9 @@ export class ImagesResolver {
 
   @Query(() => EngineInfo)
   @RequireRole('viewer')
-  engine(): Promise<EngineInfo> {
-    return this.docker.system.info();
+  async engine(): Promise<EngineInfo> {
+    const info = await this.docker.system.info();
+    return { ...info, builders: buildersOf(info) };
   }
 
   @Mutation(() => Image)

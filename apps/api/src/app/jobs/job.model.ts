@@ -1,11 +1,14 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { JobEventKind, JobState, JobType } from '@drydock/jobs';
+import { JobEventKind, JobState, JobType, LogStream } from '@drydock/jobs';
+import { Builder } from '@drydock/docker';
 import GraphQLJSON from 'graphql-type-json';
 
 registerEnumType(JobType, { name: 'JobType' });
 registerEnumType(JobState, { name: 'JobState' });
 registerEnumType(JobEventKind, { name: 'JobEventKind' });
+registerEnumType(LogStream, { name: 'LogStream' });
+registerEnumType(Builder, { name: 'Builder' });
 
 @ObjectType('JobResult')
 export class JobResultModel {
@@ -16,6 +19,10 @@ export class JobResultModel {
   @Field(() => Int, { nullable: true }) @ApiPropertyOptional() exitCode?: number;
   @Field(() => Float, { nullable: true, description: 'EXPORT: bytes of the tar at GET /v1/jobs/{id}/artifact' })
   @ApiPropertyOptional() artifactBytes?: number;
+  @Field(() => Int, { nullable: true, description: 'BUILD on BuildKit: the steps (vertices) the build ran' })
+  @ApiPropertyOptional() steps?: number;
+  @Field(() => Int, { nullable: true, description: 'BUILD on BuildKit: how many of the steps came from cache' })
+  @ApiPropertyOptional() cachedSteps?: number;
 }
 
 @ObjectType('JobError')
@@ -57,6 +64,13 @@ export class JobStepModel {
   @Field(() => Int) @ApiProperty() index!: number;
   @Field(() => Int) @ApiProperty() count!: number;
   @Field() @ApiProperty({ example: 'RUN gem install sinatra' }) instruction!: string;
+  @Field(() => String, { nullable: true, description: "BuildKit: the vertex's digest" }) @ApiPropertyOptional({ nullable: true }) id?: string | null;
+  @Field(() => String, { nullable: true, description: 'BuildKit: the step as it prints it, `[build 2/3] RUN npm ci`' })
+  @ApiPropertyOptional({ nullable: true }) name?: string | null;
+  @Field(() => Boolean, { nullable: true }) @ApiPropertyOptional({ nullable: true }) cached?: boolean | null;
+  @Field(() => String, { nullable: true }) @ApiPropertyOptional({ nullable: true, format: 'date-time' }) startedAt?: string | null;
+  @Field(() => String, { nullable: true }) @ApiPropertyOptional({ nullable: true, format: 'date-time' }) completedAt?: string | null;
+  @Field(() => String, { nullable: true }) @ApiPropertyOptional({ nullable: true }) error?: string | null;
 }
 
 @ObjectType('JobEvent')
@@ -70,6 +84,8 @@ export class JobEventModel {
   @Field(() => Float, { nullable: true }) @ApiProperty({ nullable: true }) progress!: number | null;
   @Field(() => JobLayerModel, { nullable: true }) @ApiProperty({ type: JobLayerModel, nullable: true }) layer!: JobLayerModel | null;
   @Field(() => JobStepModel, { nullable: true }) @ApiProperty({ type: JobStepModel, nullable: true }) step!: JobStepModel | null;
+  @Field(() => LogStream, { nullable: true, description: 'LOG lines of a process (a run, a BuildKit step): the stream they came from' })
+  @ApiProperty({ enum: LogStream, nullable: true }) stream!: LogStream | null;
   @Field(() => JobResultModel, { nullable: true }) @ApiProperty({ type: JobResultModel, nullable: true }) result!: JobResultModel | null;
   @Field(() => JobErrorModel, { nullable: true }) @ApiProperty({ type: JobErrorModel, nullable: true }) error!: JobErrorModel | null;
 }

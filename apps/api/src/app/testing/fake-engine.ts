@@ -1,5 +1,5 @@
 import { DrydockError, ErrorCode, parseReference } from '@drydock/core';
-import type { CommitOptions, ContainerClient, ContainerDetail, Image, ImageClient, ListOptions } from '@drydock/docker';
+import type { Builder, CommitOptions, ContainerClient, ContainerDetail, Image, ImageClient, ListOptions } from '@drydock/docker';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 
@@ -32,6 +32,8 @@ function stored(name: string): { repository: string; tag: string } {
  */
 export class FakeEngine {
   readonly calls: EngineCall[] = [];
+  /** The builders `system.info` says the engine offers; undefined as an engine that does not say. */
+  builders: Builder[] | undefined = undefined;
   private readonly imageStore = new Map<string, Image>();
   private readonly containerStore = new Map<string, ContainerDetail>();
 
@@ -58,6 +60,10 @@ export class FakeEngine {
     save: async (references) => this.record('images.save', [references], () => Readable.from([Buffer.from('tar')])),
     build: notFaked('images.build'),
     buildKit: notFaked('images.buildKit'),
+  };
+
+  readonly system = {
+    info: async () => ({ version: '20.10', apiVersion: '1.41', ...(this.builders ? { builders: this.builders } : {}) }),
   };
 
   readonly containers: ContainerClient = {

@@ -1,5 +1,5 @@
-import { ErrorCode } from '@drydock/core';
-import type { DockerEngine, EngineMessage } from '@drydock/docker';
+import { DrydockError, ErrorCode } from '@drydock/core';
+import { Builder, type BuildkitMessage, type BuildkitOptions, type DockerEngine, type EngineMessage } from '@drydock/docker';
 import { Readable } from 'node:stream';
 import type { JobEmit } from '../emitter';
 import { JobType } from '../model';
@@ -55,5 +55,96 @@ describe('BuildJob', () => {
     await expect(done).rejects.toMatchObject({ code: ErrorCode.WORKER_LOST });
     expect(calls.tagged).toEqual([]);
     expect(removed).toEqual(['ctx']);
+  });
+});
+
+/** A BuildKit engine: it asks the session for what the test names, then runs the trace it is given. */
+function buildkitEngine(trace: BuildkitMessage[], failure?: Error, ask: { hosts?: string[]; secrets?: string[] } = {}) {
+  const seen = { options: undefined as BuildkitOptions | undefined, logins: {} as Record<string, unknown>, secrets: {} as Record<string, string | null>, legacy: 0 };
+  const engine = {
+    images: {
+      async *build(): AsyncGenerator<EngineMessage> {
+        seen.legacy++;
+        yield { aux: { ID: IMAGE_ID } };
+      },
+      async *buildKit(_context: Readable, options: BuildkitOptions): AsyncGenerator<BuildkitMessage> {
+        seen.options = options;
+        for (const host of ask.hosts ?? []) seen.logins[host] = await options.login?.(host);
+        for (const id of ask.secrets ?? []) seen.secrets[id] = (await options.secret?.(id))?.toString() ?? null;
+        yield* trace;
+        if (failure) throw failure;
+      },
+      tag: async () => undefined,
+      inspect: async () => ({}),
+    },
+    system: { ping: async () => undefined },
+  } as unknown as DockerEngine;
+  return { engine, seen };
+}
+
+const BUILT: BuildkitMessage[] = [
+  { kind: 'trace', vertexes: [{ digest: 'a', inputs: [], name: '[1/2] FROM localhost:5002/team-a/base:1', cached: true, startedAt: null, completedAt: 'now', error: null }], statuses: [], logs: [] },
+  { kind: 'trace', vertexes: [{ digest: 'b', inputs: [], name: '[2/2] RUN make', cached: false, startedAt: 'then', completedAt: 'now', error: null }], statuses: [], logs: [] },
+  { kind: 'image', id: IMAGE_ID },
+];
+
+function handleKit(engine: DockerEngine, jobData: Partial<BuildJobData>) {
+  const vault: Record<string, { username: string; password: string; serveraddress: string }> = {
+    'localhost:5002': { username: 'team-a', password: 'base-pw', serveraddress: 'localhost:5002' },
+    'cache.example': { username: 'team-a', password: 'cache-pw', serveraddress: 'cache.example' },
+    'other.example': { username: 'team-a', password: 'other-pw', serveraddress: 'other.example' },
+  };
+  const credentials = { credentialFor: async (team: string | null, registry: string) => (team === 'team-a' ? vault[registry] ?? null : null) };
+  const secrets = { secretFor: async (team: string | null, id: string) => (team === 'team-a' ? Buffer.from(`value of ${id}`) : null) };
+  const contexts = { open: async () => Readable.from([]), remove: async () => undefined };
+  const job = new BuildJob(engine, credentials, contexts, { limits: {} as never }, secrets);
+  const lines: string[] = [];
+  const done = job.handle({
+    jobId: 'j', type: JobType.BUILD, data: { ...data, ...jobData }, signal: new AbortController().signal, attempt: 1, emit: emitter(lines), stillOwned: async () => true,
+  });
+  return { done, lines };
+}
+
+describe('BuildJob on BuildKit', () => {
+  const kit = { builder: Builder.BUILDKIT, baseRegistries: ['localhost:5002'], cacheFrom: ['cache.example/team-a/app:cache'], secrets: ['npm-token'] };
+
+  it('builds with inline cache and the cache sources asked, and reports how many steps ran and came from cache', async () => {
+    const { engine, seen } = buildkitEngine(BUILT);
+    await expect(handleKit(engine, kit).done).resolves.toEqual({ imageId: IMAGE_ID, tags: data.tags, steps: 2, cachedSteps: 1 });
+    expect(seen.options).toMatchObject({ dockerfile: 'Dockerfile', inlineCache: true, cacheFrom: ['cache.example/team-a/app:cache'], noCache: false, pull: false });
+    expect(seen.legacy).toBe(0);
+  });
+
+  it("answers a login only for the registries the build reads, with the team's own", async () => {
+    const { engine, seen } = buildkitEngine(BUILT, undefined, { hosts: ['localhost:5002', 'cache.example', 'other.example'] });
+    await handleKit(engine, kit).done;
+    expect(seen.logins).toEqual({
+      'localhost:5002': { username: 'team-a', password: 'base-pw' },
+      'cache.example': { username: 'team-a', password: 'cache-pw' },
+      'other.example': null,
+    });
+  });
+
+  it('hands out only the secrets the job names', async () => {
+    const { engine, seen } = buildkitEngine(BUILT, undefined, { secrets: ['npm-token', 'someone-elses'] });
+    await handleKit(engine, kit).done;
+    expect(seen.secrets).toEqual({ 'npm-token': 'value of npm-token', 'someone-elses': null });
+  });
+
+  it('fails BUILD_FAILED naming the failing step and ending with its output', async () => {
+    const failing: BuildkitMessage[] = [
+      { kind: 'trace', vertexes: [{ digest: 'r', inputs: [], name: '[build 2/3] RUN false', cached: false, startedAt: 'then', completedAt: 'now', error: 'exit code: 1' }], statuses: [], logs: [{ vertex: 'r', stream: 'STDERR', data: Buffer.from('no such thing\n') }] },
+    ];
+    const { engine } = buildkitEngine(failing, new DrydockError(ErrorCode.BUILD_FAILED, 'failed to solve: exit code: 1'));
+    const { done, lines } = handleKit(engine, kit);
+    await expect(done).rejects.toMatchObject({ code: ErrorCode.BUILD_FAILED, message: '[build 2/3] RUN false: exit code: 1\nno such thing' });
+    expect(lines).toContain('#1 no such thing');
+  });
+
+  it('builds a job queued before BuildKit builds (no builder) on the legacy builder', async () => {
+    const { engine, seen } = buildkitEngine(BUILT);
+    await expect(handleKit(engine, { builder: undefined }).done).resolves.toEqual({ imageId: IMAGE_ID, tags: data.tags });
+    expect(seen.legacy).toBe(1);
+    expect(seen.options).toBeUndefined();
   });
 });

@@ -1,12 +1,14 @@
+import type { Readable } from 'node:stream';
 import { DrydockError, ErrorCode, isDrydockError, isTransient, parseReference } from '@drydock/core';
-import { type BuildLimits, type BuildOptions, type Builder, type DockerEngine } from '@drydock/docker';
+import { type BuildkitLogin, type BuildLimits, type BuildOptions, Builder, type DockerEngine } from '@drydock/docker';
 import type { JobEmit } from '../emitter';
 import { relayBuild } from '../progress';
+import { relayBuildkit } from '../buildkit-progress';
 import { JobType } from '../model';
 import type { JobResultOf } from '../contract';
 import type { JobContext, JobHandler } from '../runner/handler';
 import { classifyFailure } from './engine-gone';
-import type { ContextSource, CredentialSource } from './sources';
+import { type BuildSecretSource, type ContextSource, type CredentialSource, NO_BUILD_SECRETS } from './sources';
 
 /** The engine's build options as job data: no credentials (the worker fetches them) and no signal. */
 export type BuildJobData = Omit<BuildOptions, 'dockerfile' | 'registryConfig' | 'limits' | 'signal'> & {
@@ -31,7 +33,11 @@ export interface BuildFence {
   limits: BuildLimits;
 }
 
-/** `docker build` with the legacy builder: `Step i/N` steps and every output line become events. */
+/**
+ * `docker build`: on BuildKit (what the API asks for where the engine has it)
+ * each vertex becomes a step and its output LOG lines; on the legacy builder,
+ * which jobs queued before BuildKit builds also get, `Step i/N` steps.
+ */
 export class BuildJob implements JobHandler<JobType.BUILD> {
   readonly type = JobType.BUILD;
 
@@ -40,38 +46,19 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
     private readonly credentials: CredentialSource,
     private readonly contexts: ContextSource,
     private readonly fence: BuildFence,
+    private readonly secrets: BuildSecretSource = NO_BUILD_SECRETS,
   ) {}
 
-  async handle({ data, emit, signal, stillOwned }: JobContext<JobType.BUILD>): Promise<JobResultOf<JobType.BUILD>> {
-    const registryConfig: Record<string, { username: string; password: string }> = {};
-    for (const registry of data.baseRegistries) {
-      const auth = await this.credentials.credentialFor(data.team, registry);
-      if (auth) registryConfig[auth.serveraddress] = { username: auth.username, password: auth.password };
-    }
+  async handle(job: JobContext<JobType.BUILD>): Promise<JobResultOf<JobType.BUILD>> {
+    const { data, emit, stillOwned } = job;
     let keepContext = false;
     try {
       await this.assertLocal(data.localImages ?? []);
       const context = await this.contexts.open(data.contextId);
-      // Built untagged, tagged after: an attempt that lost the job on the way (a worker taken
-      // for dead and its job retried or ended) must not move a tag once the job says otherwise.
-      const messages = this.engine.images.build(context, {
-        tags: [],
-        dockerfile: data.dockerfile,
-        ...(data.buildArgs ? { buildArgs: data.buildArgs } : {}),
-        ...(data.target ? { target: data.target } : {}),
-        ...(data.labels ? { labels: data.labels } : {}),
-        ...(data.platform ? { platform: data.platform } : {}),
-        noCache: data.noCache ?? false,
-        pull: data.pull ?? false,
-        ...(Object.keys(registryConfig).length ? { registryConfig } : {}),
-        limits: this.fence.limits,
-        // Cancel and deadline alike abort the engine call: the engine stops the build and removes its container.
-        signal,
-      });
-      const { imageId } = await relayBuild(messages, emit);
-      if (!imageId) throw new DrydockError(ErrorCode.BUILD_FAILED, 'the engine finished the build without naming an image');
-      await this.tag(imageId, data.tags, emit, stillOwned);
-      return { imageId, tags: data.tags };
+      const built = data.builder === Builder.BUILDKIT ? await this.buildKit(context, job) : await this.legacy(context, job);
+      if (!built.imageId) throw new DrydockError(ErrorCode.BUILD_FAILED, 'the engine finished the build without naming an image');
+      await this.tag(built.imageId, data.tags, emit, stillOwned);
+      return { ...built, imageId: built.imageId, tags: data.tags };
     } catch (caught) {
       const error = await classifyFailure(this.engine, caught);
       // A transient failure is retried and needs the context again.
@@ -80,6 +67,52 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
     } finally {
       if (!keepContext) await this.contexts.remove(data.contextId).catch(() => undefined);
     }
+  }
+
+  /**
+   * BuildKit asks for logins by host and secrets by id as steps need them:
+   * only the registries the build reads (FROM, COPY --from, cacheFrom) get the
+   * team's login, and only the ids the job names get a secret.
+   */
+  private buildKit(context: Readable, { data, emit, signal }: JobContext<JobType.BUILD>) {
+    const registries = new Set([...data.baseRegistries, ...(data.cacheFrom ?? []).map((ref) => parseReference(ref).domain)]);
+    const secretIds = new Set(data.secrets ?? []);
+    const messages = this.engine.images.buildKit(context, {
+      ...passedThrough(data),
+      ...(data.cacheFrom?.length ? { cacheFrom: data.cacheFrom } : {}),
+      // The cache metadata goes into the image, so the image pushed serves as cache to the next build elsewhere.
+      inlineCache: true,
+      login: (host) => this.login(data.team, registries, host),
+      secret: async (id) => (secretIds.has(id) ? this.secrets.secretFor(data.team, id) : null),
+      signal,
+    });
+    return relayBuildkit(messages, emit);
+  }
+
+  private async login(team: string | null, registries: ReadonlySet<string>, host: string): Promise<BuildkitLogin | null> {
+    const registry = registryOf(host);
+    if (!registries.has(registry)) return null;
+    const auth = await this.credentials.credentialFor(team, registry);
+    return auth ? { username: auth.username, password: auth.password } : null;
+  }
+
+  private async legacy(context: Readable, { data, emit, signal }: JobContext<JobType.BUILD>): Promise<{ imageId: string | null }> {
+    const registryConfig: Record<string, { username: string; password: string }> = {};
+    for (const registry of data.baseRegistries) {
+      const auth = await this.credentials.credentialFor(data.team, registry);
+      if (auth) registryConfig[auth.serveraddress] = { username: auth.username, password: auth.password };
+    }
+    // Built untagged, tagged after: an attempt that lost the job on the way (a worker taken
+    // for dead and its job retried or ended) must not move a tag once the job says otherwise.
+    const messages = this.engine.images.build(context, {
+      tags: [],
+      ...passedThrough(data),
+      ...(Object.keys(registryConfig).length ? { registryConfig } : {}),
+      limits: this.fence.limits,
+      // Cancel and deadline alike abort the engine call: the engine stops the build and removes its container.
+      signal,
+    });
+    return relayBuild(messages, emit);
   }
 
   /** `docker build -t`'s last step, done here so that only the attempt holding the job does it. */
@@ -106,4 +139,22 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
       }
     }
   }
+}
+
+/** BuildKit's resolver asks Docker Hub's login for the host it dials; the vault keeps it under `docker.io`. */
+function registryOf(host: string): string {
+  return host === 'registry-1.docker.io' || host === 'index.docker.io' ? 'docker.io' : host;
+}
+
+/** What both builders take as the job gives it. Undefined options are left out: the engine call would send them. */
+function passedThrough(data: BuildJobData) {
+  return {
+    dockerfile: data.dockerfile,
+    ...(data.buildArgs ? { buildArgs: data.buildArgs } : {}),
+    ...(data.target ? { target: data.target } : {}),
+    ...(data.labels ? { labels: data.labels } : {}),
+    ...(data.platform ? { platform: data.platform } : {}),
+    noCache: data.noCache ?? false,
+    pull: data.pull ?? false,
+  };
 }

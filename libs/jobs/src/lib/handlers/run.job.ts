@@ -1,7 +1,7 @@
 import { DrydockError, ErrorCode, isTransient } from '@drydock/core';
-import { toDomainError, type ContainerSpec, type DockerEngine } from '@drydock/docker';
+import { toDomainError, type ContainerSpec, type DockerEngine, type OutputLine } from '@drydock/docker';
 import { keepUp } from '../emitter';
-import { JobType } from '../model';
+import { JobType, LogStream } from '../model';
 import type { JobResultOf } from '../contract';
 import { type JobContext, type JobHandler, TIMEOUT_REASON } from '../runner/handler';
 import { FailedWithResult } from '../runner/ending';
@@ -100,7 +100,7 @@ export class RunJob implements JobHandler<JobType.RUN> {
     signal.addEventListener('abort', stop, { once: true });
     if (signal.aborted) stop();
     try {
-      let output: AsyncIterable<{ line: string }>;
+      let output: AsyncIterable<OutputLine>;
       if (leftover) {
         emit.log(`Following container ${shortId}, started by attempt ${leftover.attempt}, instead of running the command again`);
         // Only what the earlier run had not stored yet.
@@ -113,8 +113,8 @@ export class RunJob implements JobHandler<JobType.RUN> {
       }
       // emit.log only queues the write: a container printing faster than Redis stores would queue
       // without bound, so reading stops while the store catches up.
-      for await (const { line } of output) {
-        emit.log(line);
+      for await (const { line, stream } of output) {
+        emit.log(line, stream === 'stderr' ? LogStream.STDERR : LogStream.STDOUT);
         await keepUp(emit);
       }
       const exitCode = await this.engine.containers.wait(containerId);
