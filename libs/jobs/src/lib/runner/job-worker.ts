@@ -240,7 +240,8 @@ export class JobWorker {
     if (exclusive && !(await this.takeLease(exclusive, id))) return this.park(job, token);
     const limit = this.maxRunning[type];
     if (slots && limit !== undefined && !(await slots.acquireRunning(owner, limit))) {
-      if (exclusive) await this.giveLease(type, exclusive, id);
+      // Not woken: a job waiting for this work would only find the team full too, and wake this one in turn.
+      if (exclusive) await this.leases?.release(exclusive.key, id);
       return this.park(job, token);
     }
     const renewal = exclusive ? this.keepLease(exclusive, id) : undefined;
