@@ -80,9 +80,11 @@ async function redisCensus(redis) {
       group.count++;
       group.bytes += bytes;
       groups.set(patternOf(key), group);
-      if (type === 'stream') lengths.xlen(key), measured.push(group);
-      else if (type === 'list') lengths.llen(key), measured.push(group);
-      else if (type === 'zset') lengths.zcard(key), measured.push(group);
+      const length = { stream: 'xlen', list: 'llen', zset: 'zcard' }[type];
+      if (length) {
+        lengths[length](key);
+        measured.push(group);
+      }
     });
     if (measured.length) {
       const counted = await lengths.exec();
