@@ -252,6 +252,7 @@ module.exports = {
   engineTarget,
   sleep,
   waitFor,
+  freePort,
   startServer,
   startDrydock,
   measure,

@@ -61,6 +61,11 @@ export class JobKeys {
     return `${this.team(team)}:running:${type}`;
   }
 
+  /** Work only one job may do at a time (a push of one repository): who holds it, and `:waiting` who waits. */
+  lease(key: string): string {
+    return `${this.prefix}:lease:${key}`;
+  }
+
   remembered(key: string): string {
     return `${this.prefix}:key:${key}`;
   }

@@ -148,4 +148,18 @@ describe('JobRecordStore', () => {
     await records.requestCancel('c1');
     expect(await records.isCancelRequested('c1')).toBe(true);
   });
+
+  it("drops expired jobs from the index as new ones are created, so it holds the retention's jobs and not a week's", async () => {
+    const short = new JobRecordStore(redis, { prefix: `${prefix}:short`, retentionMs: 100 });
+    const open = await short.create({ id: 'still-open', type: JobType.PULL, request: {} });
+    for (let i = 0; i < 5; i++) {
+      const job = await short.create({ id: `ended-${i}`, type: JobType.PULL, request: {} });
+      await short.transition(job.id, JobState.SUCCEEDED);
+    }
+    const deadline = Date.now() + 5_000;
+    while ((await redis.exists(short.keys.record('ended-4'))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+
+    await short.create({ id: 'new', type: JobType.PULL, request: {} });
+    expect((await redis.zrange(short.keys.index, 0, -1)).sort()).toEqual(['new', open.id]);
+  });
 });

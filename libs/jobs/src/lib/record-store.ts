@@ -61,6 +61,30 @@ return 0
 const MAX_CAS_ATTEMPTS = 50;
 /** Index entries older than this are trimmed on create; their records are long gone. */
 const INDEX_HORIZON_EXTRA_MS = 7 * 24 * 60 * 60 * 1000;
+/**
+ * Index entries each create looks at past the retention: more than the one it
+ * adds, so the index shrinks back after a burst. Entries of jobs still open
+ * that long stay (they are looked at again next time); only past this many
+ * of them does the 7-day horizon above become what trims.
+ */
+const INDEX_PRUNE_BATCH = 20;
+
+/**
+ * Drops the oldest index entries whose record has expired (a record that has
+ * not ended never expires, so a missing one is gone for good): without it the
+ * index keeps every job of the last week. KEYS: index. ARGV: created before
+ * (ms), batch, record key prefix.
+ */
+const PRUNE_INDEX = new LuaScript(`
+local removed = 0
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))) do
+  if redis.call('EXISTS', ARGV[3] .. id) == 0 then
+    redis.call('ZREM', KEYS[1], id)
+    removed = removed + 1
+  end
+end
+return removed
+`);
 
 /**
  * Job records as JSON at `{prefix}:job:{id}`, indexed newest-first, with every
@@ -110,6 +134,8 @@ export class JobRecordStore {
     if (replies?.[0]?.[1] !== 'OK') {
       throw new DrydockError(ErrorCode.CONFLICT, `job ${job.id} already exists`);
     }
+    // Housekeeping: a failure here leaves entries for the next create (or list) to drop.
+    await PRUNE_INDEX.run(this.redis, [this.keys.index], [now - this.retentionMs, INDEX_PRUNE_BATCH, this.keys.record('')]).catch(() => undefined);
     return record;
   }
 

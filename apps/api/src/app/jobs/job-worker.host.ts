@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { ImageCatalog } from '@drydock/docker';
-import { JOB_TYPES, JobEventBus, JobEventStore, JobRecordStore, JobWorker, RedisOutage, TeamSlots, type JobHandler, type JobType } from '@drydock/jobs';
+import { ExclusiveLeases, JOB_TYPES, JobEventBus, JobEventStore, JobRecordStore, JobWorker, RedisOutage, TeamSlots, type JobHandler, type JobType } from '@drydock/jobs';
 import type Redis from 'ioredis';
 import { AuditLog } from '../audit/audit.service';
 import { jobEndingEntry } from '../audit/job-ending';
@@ -43,9 +43,10 @@ export class JobWorkerHost implements OnModuleInit, OnModuleDestroy {
     this.redis.on('close', () => outage.markUnreachable());
     this.redis.on('ready', () => outage.markReachable());
     const stores = { prefix: this.config.keyPrefix, retentionMs: this.config.jobRetentionSeconds * 1000, ride: outage.ride };
+    const records = new JobRecordStore(this.redis, stores);
     this.current = new JobWorker({
       connection: redisOptionsFromUrl(this.config.redisUrl),
-      records: new JobRecordStore(this.redis, stores),
+      records,
       events: new JobEventStore(this.redis, stores),
       outage,
       // Every job's end goes to the audit trail. Nest shuts modules down in reverse order of start,
@@ -54,6 +55,8 @@ export class JobWorkerHost implements OnModuleInit, OnModuleDestroy {
       bus: this.bus,
       handlers,
       slots: this.slots,
+      // Pushes of one repository, one at a time (PushJob.exclusive).
+      leases: new ExclusiveLeases(this.redis, records),
       maxRunningPerTeam: this.config.teamMaxRunning,
       concurrency: workerConcurrency(this.config.teamMaxRunning),
       timeoutMs: perTypeMs(this.config.jobTimeoutSeconds),

@@ -1,8 +1,9 @@
+import { parseReference } from '@drydock/core';
 import { type DockerEngine } from '@drydock/docker';
 import { relayTransfer } from '../progress';
 import { JobType } from '../model';
 import type { TransferJobResult } from '../contract';
-import type { JobContext, JobHandler } from '../runner/handler';
+import type { ExclusiveWork, JobContext, JobHandler } from '../runner/handler';
 import { classifyFailure } from './engine-gone';
 import { untilEngineRetries } from './registry-retries';
 import type { CredentialSource } from './sources';
@@ -25,6 +26,15 @@ export class PushJob implements JobHandler<JobType.PUSH> {
     private readonly engine: DockerEngine,
     private readonly credentials: CredentialSource,
   ) {}
+
+  /**
+   * One push of a repository at a time: two at once upload the same blobs and
+   * put the same manifest, and the registry may fail one of them. Keyed by the
+   * registry host and path, so `ubuntu` and `docker.io/library/ubuntu` are one.
+   */
+  exclusive(data: PushJobData): ExclusiveWork {
+    return { key: `push:${parseReference(data.repository).name}`, label: `the push of ${data.repository}` };
+  }
 
   async handle({ data, emit, signal }: JobContext<JobType.PUSH>): Promise<TransferJobResult> {
     const auth = await this.credentials.credentialFor(data.team, data.registry);

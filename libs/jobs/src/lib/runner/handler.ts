@@ -44,4 +44,16 @@ export interface JobHandler<T extends JobType = JobType> {
    * by the process that wrote the ending, which may not be the one that ran it.
    */
   release?(jobId: string, data: JobDataOf<T>): Promise<void>;
+  /**
+   * Work that must not run twice at once (a push of one repository: two
+   * uploads of the same blobs or manifest race at the registry). A job whose
+   * key another job holds waits, QUEUED, until that one ends. `label` names the
+   * work for the job's log: "the push of localhost:5001/team/app".
+   */
+  exclusive?(data: JobDataOf<T>): ExclusiveWork | null;
+}
+
+export interface ExclusiveWork {
+  key: string;
+  label: string;
 }

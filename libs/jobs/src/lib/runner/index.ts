@@ -4,3 +4,4 @@ export * from './job-queue';
 export * from './job-worker';
 export { FailedWithResult } from './ending';
 export * from './team-slots';
+export * from './exclusive-leases';

@@ -3,6 +3,7 @@ import { JobState, JobType } from '../model';
 import { buildData, closeHarnesses, harness, kinds, pullData, pushData, started } from '../../testing/runner-harness';
 import type { JobHandler } from './handler';
 import type { JobQueue } from './job-queue';
+import { queueNameFor } from './queue-name';
 
 jest.setTimeout(30_000);
 
@@ -86,5 +87,13 @@ describe('the job contract', () => {
       return pull;
     };
     expect(typeof wrongUses).toBe('function');
+  });
+
+  it("keeps BullMQ's own event stream of a queue short, since nothing reads it, instead of 10,000 entries", async () => {
+    const h = harness({ bullEventsMaxLen: 20 });
+    for (let i = 0; i < 300; i++) await h.queue.enqueue(JobType.PULL, pullData(`many-${i}`));
+    const stream = `${h.records.keys.bullPrefix}:${queueNameFor(JobType.PULL)}:events`;
+    // Trimmed approximately (whole stream nodes of 100 entries), never to the 300 jobs' worth.
+    expect(await h.redis.xlen(stream)).toBeLessThan(200);
   });
 });

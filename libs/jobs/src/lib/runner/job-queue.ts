@@ -33,6 +33,13 @@ export interface JobQueueOptions extends JobStores {
   /** Finished BullMQ jobs kept (our records live on regardless). Default 1000 of each. */
   keepCompleted?: number;
   keepFailed?: number;
+  /**
+   * Entries BullMQ keeps in each queue's `events` stream (approximately; Redis
+   * trims by whole nodes). Drydock reads none of them (its own events are its
+   * records' lists), so BullMQ's default of 10,000 per queue is only memory.
+   * Default DEFAULT_BULL_EVENTS_MAX_LEN.
+   */
+  bullEventsMaxLen?: number;
   /** How long cancel() waits for a running job to reach CANCELLED. Default 5000 ms. */
   cancelWaitMs?: number;
   onError?: (error: Error) => void;
@@ -41,6 +48,8 @@ export interface JobQueueOptions extends JobStores {
 }
 
 export const DEFAULT_MAX_WAITING_PER_TEAM = 100;
+/** Enough to look at the last few jobs' BullMQ events with redis-cli when debugging. */
+export const DEFAULT_BULL_EVENTS_MAX_LEN = 100;
 
 /** The producer side: accepts jobs and cancels them. */
 export class JobQueue {
@@ -62,6 +71,7 @@ export class JobQueue {
       const queue = new Queue(queueNameFor(type, options.queueBase), {
         connection: { ...options.connection, enableOfflineQueue: false },
         prefix: records.keys.bullPrefix,
+        streams: { events: { maxLen: options.bullEventsMaxLen ?? DEFAULT_BULL_EVENTS_MAX_LEN } },
         defaultJobOptions: {
           attempts: options.attempts ?? 3,
           backoff: { type: 'exponential', delay: options.backoffMs ?? 2000 },

@@ -15,7 +15,8 @@ import {
 } from '../model';
 import type { RedisOutage } from '../redis-outage';
 import { type JobStores, FailedWithResult, endJob, errorMessage, toJobError } from './ending';
-import { type JobHandler, TIMEOUT_REASON } from './handler';
+import type { ExclusiveLeases } from './exclusive-leases';
+import { type ExclusiveWork, type JobHandler, TIMEOUT_REASON } from './handler';
 import type { JobDataOf } from '../contract';
 import { indexHandlers } from './handler-index';
 import { queueNameFor } from './queue-name';
@@ -53,7 +54,13 @@ export interface JobWorkerOptions extends JobStores {
   /** Jobs of one team and type that run at once, across every worker process (needs `slots`). Default: no limit. */
   maxRunningPerTeam?: Partial<Record<JobType, number>>;
   /**
-   * How long a job whose team is at its running limit waits before it is
+   * Where handlers' exclusive work is held (see JobHandler.exclusive), for as
+   * long as a job's lock: a lease outlives an outage the job rides through.
+   * Without it no work is exclusive.
+   */
+  leases?: ExclusiveLeases;
+  /**
+   * How long a job whose team is at its running limit (or whose exclusive work another job holds) waits before it is
    * looked at again, unless a slot of its team frees first (the oldest is then
    * woken at once). Default 5000 ms.
    */
@@ -69,7 +76,7 @@ export interface JobWorkerOptions extends JobStores {
 }
 
 /** The LOG lines the runner writes about a job's runs, as opposed to the job's own output. */
-const RUNNER_NOTE = /^(The worker running this job stopped responding|Restarting attempt \d+|Attempt \d+ of \d+)/;
+const RUNNER_NOTE = /^(The worker running this job stopped responding|Restarting attempt \d+|Attempt \d+ of \d+|waiting for .* by job )/;
 const RUNNER_NOTES_LOOKBACK = 10;
 
 /** How long a job fetched while jobs cannot run waits before it is looked at again. */
@@ -104,6 +111,8 @@ export class JobWorker {
   private readonly stopListening: () => void;
   private readonly outage: RedisOutage | undefined;
   private readonly outageCheck: NodeJS.Timeout | undefined;
+  private readonly leases: ExclusiveLeases | undefined;
+  private readonly leaseMs: number;
   private gaveUp = false;
   private closing: Promise<void> | undefined;
 
@@ -120,6 +129,8 @@ export class JobWorker {
     this.outage = options.outage;
     const lockDuration = options.lockDurationMs ?? (this.outage ? Math.max(15_000, this.outage.graceMs + LOCK_MARGIN_MS) : 15_000);
     this.canRun = options.canRun ?? (() => true);
+    this.leases = options.leases;
+    this.leaseMs = lockDuration;
     for (const type of JOB_TYPES) {
       // The data is what enqueue() took for this queue's type: the contract held it when it was queued.
       const worker = new Worker<JobDataOf<JobType>, JobResult | undefined>(
@@ -224,30 +235,80 @@ export class JobWorker {
       throw new UnrecoverableError(CANCEL_REASON);
     }
     const owner = { id, type, team: before.team };
+    // Exclusive work first: a job waiting for it keeps its place among its team's waiting jobs.
+    const exclusive = this.leases ? (handler.exclusive?.(job.data) ?? null) : null;
+    if (exclusive && !(await this.takeLease(exclusive, id))) return this.park(job, token);
     const limit = this.maxRunning[type];
     if (slots && limit !== undefined && !(await slots.acquireRunning(owner, limit))) {
-      // Its team runs as many of these as it may: back to the delayed set, without using an attempt
-      // and without holding this worker's slot, so other teams' jobs behind it start now.
-      await job.moveToDelayed(Date.now() + this.parkMs, token);
-      throw new DelayedError();
+      // Not woken: a job waiting for this work would only find the team full too, and wake this one in turn.
+      if (exclusive) await this.leases?.release(exclusive.key, id);
+      return this.park(job, token);
     }
+    const renewal = exclusive ? this.keepLease(exclusive, id) : undefined;
     try {
       return await this.run(handler, job, before, attempt, signal);
     } finally {
       // After every attempt: a job waiting for its retry holds no running slot (an ended one was released already).
+      clearInterval(renewal);
       if (slots && limit !== undefined) {
         await slots.releaseRunning(owner).catch(() => undefined);
         await this.wakeNext(owner).catch((error: unknown) => this.report(error));
       }
+      // Unreleased (Redis away), the lease lapses on its own.
+      if (exclusive) await this.giveLease(type, exclusive, id).catch((error: unknown) => this.report(error));
     }
+  }
+
+  /**
+   * Back to the delayed set, without using an attempt and without holding
+   * this worker's slot, so the jobs behind it start now. It stays QUEUED.
+   */
+  private async park(job: Job, token: string | undefined): Promise<never> {
+    await job.moveToDelayed(Date.now() + this.parkMs, token);
+    throw new DelayedError();
+  }
+
+  /** True once the job holds the work; false (said in its log on the first refusal) while another job does. */
+  private async takeLease(work: ExclusiveWork, id: string): Promise<boolean> {
+    if (!this.leases) return true;
+    const taken = await this.leases.acquire(work.key, id, this.leaseMs);
+    if (taken.held) return true;
+    if (taken.firstRefusal) {
+      await this.stores.events.append(id, { kind: JobEventKind.LOG, message: `waiting for ${work.label} by job ${taken.holder}` });
+    }
+    return false;
+  }
+
+  /** Renews the lease while the job runs; one that lapsed and was taken is reported, since two jobs now do the same work. */
+  private keepLease(work: ExclusiveWork, id: string): NodeJS.Timeout {
+    const leases = this.leases;
+    const timer = setInterval(() => {
+      leases?.renew(work.key, id, this.leaseMs).then(
+        (kept) => kept === false && this.onError(new Error(`job ${id} lost its hold on ${work.label} (the lease lapsed)`)),
+        // Redis away: the next renewal tries again, within the lease.
+        () => undefined,
+      );
+    }, Math.max(1, Math.floor(this.leaseMs / 3)));
+    timer.unref();
+    return timer;
+  }
+
+  /** Gives the work up and wakes the job that has waited longest for it. */
+  private async giveLease(type: JobType, work: ExclusiveWork, id: string): Promise<void> {
+    const next = await this.leases?.release(work.key, id);
+    if (next) await this.promoteIfParked(type, next);
   }
 
   /** A slot of the team is free: its longest-waiting job of the type, if parked, goes back to the queue now. */
   private async wakeNext({ type, team }: { type: JobType; team: string | null }): Promise<void> {
     const next = await this.stores.slots?.oldestWaiting(team, type);
+    if (next) await this.promoteIfParked(type, next);
+  }
+
+  private async promoteIfParked(type: JobType, id: string): Promise<void> {
     const worker = this.workers[JOB_TYPES.indexOf(type)];
-    if (!next || !worker) return;
-    const parked = await Job.fromId(worker, next);
+    if (!worker) return;
+    const parked = await Job.fromId(worker, id);
     // Not parked (still in the queue, or taken meanwhile) is fine: it starts when its turn comes.
     if (parked && (await parked.isDelayed())) await parked.promote().catch(() => undefined);
   }
