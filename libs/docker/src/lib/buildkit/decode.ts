@@ -1,17 +1,9 @@
 import type { Readable } from 'node:stream';
 import { DrydockError, ErrorCode } from '@drydock/core';
 import { classifyMessage } from '../engine-errors';
-import { LineAssembler } from '../lines';
+import { decodeJsonLines, MAX_JSON_LINE_BYTES, type EngineMessage } from '../stream';
 import { StatusResponse } from './proto';
 import type { BuildkitMessage, BuildkitVertex, BuildkitVertexLog, BuildkitVertexStatus } from './trace';
-
-/**
- * The longest line of the build stream Drydock reads. BuildKit splits a
- * status once its logs pass 1 MiB (control/control.go), which base64 makes
- * about 1.4 MiB of JSON: 4 MiB leaves room for the vertexes around them. A
- * longer line is dropped, never held whole.
- */
-export const MAX_TRACE_LINE_BYTES = 4 * 1024 * 1024;
 
 const TRACE_ID = 'moby.buildkit.trace';
 const IMAGE_ID = 'moby.image.id';
@@ -64,22 +56,8 @@ export function decodeTrace(aux: string): Extract<BuildkitMessage, { kind: 'trac
   return { kind: 'trace', vertexes, statuses, logs };
 }
 
-interface Line {
-  id?: string;
-  aux?: unknown;
-  error?: string;
-  errorDetail?: { message?: string };
-}
-
-function parse(line: string): Line | null {
-  try {
-    const value: unknown = JSON.parse(line);
-    return typeof value === 'object' && value !== null ? (value as Line) : null;
-  } catch {
-    // Also where a line cut at the cap ends up: it is not JSON any more.
-    return null;
-  }
-}
+/** A line of the build stream: EngineMessage's shape, but BuildKit's trace aux is a string. */
+type Line = Omit<EngineMessage, 'aux'> & { aux?: unknown };
 
 function message(line: Line): BuildkitMessage | null {
   const text = line.errorDetail?.message ?? line.error;
@@ -100,20 +78,12 @@ function message(line: Line): BuildkitMessage | null {
 /**
  * The messages of a `/build?version=2` response; throws the stream's error
  * line as the legacy path does (BUILD_FAILED unless the text says more).
- * A line that is not one of BuildKit's messages is skipped.
+ * Lines are split and capped as every engine stream is (decodeJsonLines); a
+ * line that is not one of BuildKit's messages is skipped.
  */
-export async function* decodeBuildkitStream(body: Readable, maxLineBytes = MAX_TRACE_LINE_BYTES): AsyncGenerator<BuildkitMessage> {
-  const lines = new LineAssembler(maxLineBytes);
-  for await (const chunk of body) {
-    yield* messagesOf(lines.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer)));
-  }
-  yield* messagesOf(lines.end());
-}
-
-function* messagesOf(texts: Iterable<string>): Generator<BuildkitMessage> {
-  for (const text of texts) {
-    const parsed = text.trim() ? parse(text) : null;
-    const decoded = parsed && message(parsed);
+export async function* decodeBuildkitStream(body: Readable, maxLineBytes = MAX_JSON_LINE_BYTES): AsyncGenerator<BuildkitMessage> {
+  for await (const line of decodeJsonLines(body, maxLineBytes)) {
+    const decoded = message(line as Line);
     if (decoded) yield decoded;
   }
 }
