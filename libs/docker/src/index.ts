@@ -11,3 +11,4 @@ export * from './lib/catalog';
 export * from './lib/glob';
 export * from './lib/dockerfile';
 export * from './lib/buildkit/trace';
+export { MAX_SECRET_BYTES } from './lib/buildkit/session';

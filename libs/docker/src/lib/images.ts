@@ -1,10 +1,11 @@
 import type Dockerode from 'dockerode';
 import type { Readable } from 'node:stream';
-import { DrydockError, ErrorCode } from '@drydock/core';
+import { ErrorCode } from '@drydock/core';
 import { engineCall, toDomainError } from './engine-errors';
 import { decodeProgress, type EngineMessage } from './stream';
 import { imageFromInspect, isoFromUnix, labels, repoDigests, repoTags } from './mapping';
 import type { BuildkitMessage, BuildkitOptions } from './buildkit/trace';
+import { buildWithBuildkit } from './buildkit/build';
 import type { Image, ImageLayer, Label, PruneResult, RegistryAuth, RemoveImageResult, RepoDigest, RepoTag, SearchResult } from './types';
 
 /** One row of the engine's image list: what /images/json gives without an inspect. */
@@ -223,11 +224,8 @@ export class ImageOperations {
   }
 
   /** Builds from a tar context stream with BuildKit (`/build?version=2`), the image left untagged; yields the decoded trace. */
-  // eslint-disable-next-line require-yield
-  async *buildKit(context: Readable, options: BuildkitOptions): AsyncGenerator<BuildkitMessage> {
-    void context;
-    void options;
-    throw new DrydockError(ErrorCode.BUILD_FAILED, 'BuildKit builds are not wired yet');
+  buildKit(context: Readable, options: BuildkitOptions): AsyncGenerator<BuildkitMessage> {
+    return buildWithBuildkit(this.docker, context, options);
   }
 }
 

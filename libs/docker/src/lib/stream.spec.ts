@@ -32,4 +32,11 @@ describe('decoding the engine\'s JSON progress streams', () => {
     const body = Readable.from(['{"errorDetail":{"message":"unauthorized: authentication required"},"error":"unauthorized: authentication required"}\n']);
     await expect(all(decodeProgress(body, ErrorCode.REGISTRY_ERROR))).rejects.toMatchObject({ code: ErrorCode.REGISTRY_UNAUTHORIZED });
   });
+
+  it('drops a line over the cap instead of holding it whole, and reads on', async () => {
+    const huge = Buffer.from(`{"stream":"${'x'.repeat(64 * 1024)}"}\n{"status":"after"}\n`);
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < huge.length; at += 4096) chunks.push(huge.subarray(at, at + 4096));
+    expect(await all(decodeJsonLines(Readable.from(chunks), 16 * 1024))).toEqual([{ status: 'after' }]);
+  });
 });

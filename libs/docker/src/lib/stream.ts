@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import { DrydockError, ErrorCode } from '@drydock/core';
 import { classifyMessage } from './engine-errors';
+import { LineAssembler, TRUNCATED_MARK } from './lines';
 
 /**
  * One line of the engine's JSON progress stream (pull, push, build, commit).
@@ -20,22 +20,29 @@ export interface EngineMessage {
   errorDetail?: { code?: number; message?: string };
 }
 
+/**
+ * The longest JSON line read from the engine. BuildKit splits a trace once its
+ * logs pass 1 MiB (control/control.go), about 1.4 MiB once base64'd; legacy
+ * output lines are far shorter. A longer line is dropped, never held whole.
+ */
+export const MAX_JSON_LINE_BYTES = 4 * 1024 * 1024;
+
 /** Yields each JSON message of the stream; a line that is not JSON becomes a `stream` message. */
-export async function* decodeJsonLines(body: Readable): AsyncGenerator<EngineMessage> {
-  let buffered = '';
-  // A multi-byte character may be cut at a chunk boundary: the decoder holds its first bytes back.
-  const decoder = new StringDecoder('utf8');
+export async function* decodeJsonLines(body: Readable, maxLineBytes = MAX_JSON_LINE_BYTES): AsyncGenerator<EngineMessage> {
+  // Holds a partial line as bytes, so a character cut across chunks stays whole, and never more than the cap.
+  const lines = new LineAssembler(maxLineBytes);
   for await (const chunk of body) {
-    buffered += typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline).trim();
-      buffered = buffered.slice(newline + 1);
-      if (line) yield parseLine(line);
-    }
+    yield* parsedLines(lines.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer)));
   }
-  const rest = (buffered + decoder.end()).trim();
-  if (rest) yield parseLine(rest);
+  yield* parsedLines(lines.end());
+}
+
+function* parsedLines(lines: Iterable<string>): Generator<EngineMessage> {
+  for (const raw of lines) {
+    const line = raw.trim();
+    // A line cut at the cap is no message any more.
+    if (line && !line.endsWith(TRUNCATED_MARK)) yield parseLine(line);
+  }
 }
 
 function parseLine(line: string): EngineMessage {

@@ -3,6 +3,14 @@ import type { Readable } from 'node:stream';
 import { engineCall } from './engine-errors';
 import { decodeJsonLines } from './stream';
 import type { EngineEvent, EngineInfo } from './types';
+import { Builder } from './buildkit/trace';
+
+/** BuildKit came to the Engine API (`version=2`, /session) in 1.39, on Linux engines only. */
+export function engineBuilders(apiVersion: string, os: string): Builder[] {
+  const [major = 0, minor = 0] = apiVersion.split('.').map(Number);
+  const buildkit = os.toLowerCase() === 'linux' && (major > 1 || (major === 1 && minor >= 39));
+  return buildkit ? [Builder.BUILDKIT, Builder.LEGACY] : [Builder.LEGACY];
+}
 
 export class SystemOperations {
   constructor(private readonly docker: Dockerode) {}
@@ -24,6 +32,7 @@ export class SystemOperations {
       containersRunning: info.ContainersRunning,
       storageDriver: info.Driver,
       rootDir: info.DockerRootDir,
+      builders: engineBuilders(version.ApiVersion, version.Os),
     };
   }
 

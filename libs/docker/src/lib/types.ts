@@ -1,4 +1,5 @@
 /** Domain types of the engine adapter. Nothing outside libs/docker sees a dockerode type. */
+import type { Builder } from './buildkit/trace';
 
 export interface RepoTag {
   repository: string;
@@ -80,6 +81,8 @@ export interface EngineInfo {
   containersRunning: number;
   storageDriver: string;
   rootDir: string;
+  /** The builders this engine runs builds with: BuildKit from API 1.39 on Linux, the legacy one always. */
+  builders: Builder[];
 }
 
 export type ImageEventAction = 'pull' | 'push' | 'tag' | 'untag' | 'delete' | 'import' | 'save' | 'load' | 'build';

@@ -1,0 +1,110 @@
+import type Dockerode from 'dockerode';
+import { randomUUID } from 'node:crypto';
+import { addAbortSignal, type Readable } from 'node:stream';
+import { DrydockError, ErrorCode } from '@drydock/core';
+import { toDomainError } from '../engine-errors';
+import { decodeBuildkitStream } from './decode';
+import { openSession, type BuildkitSession } from './session';
+import type { BuildkitMessage, BuildkitOptions } from './trace';
+
+/** The query of `POST /build?version=2`, every value already a string. */
+export function buildkitQuery(options: BuildkitOptions, buildId: string, sessionId: string): Record<string, string> {
+  const buildArgs = { ...(options.buildArgs ?? {}), ...(options.inlineCache ? { BUILDKIT_INLINE_CACHE: '1' } : {}) };
+  const query: Record<string, string> = {
+    version: '2',
+    buildid: buildId,
+    session: sessionId,
+    // The engine here has no bridge: steps run without a network, as containers do.
+    networkmode: 'none',
+    nocache: String(options.noCache ?? false),
+    pull: options.pull ? '1' : '',
+  };
+  if (options.dockerfile) query['dockerfile'] = options.dockerfile;
+  if (Object.keys(buildArgs).length) query['buildargs'] = JSON.stringify(buildArgs);
+  if (options.target) query['target'] = options.target;
+  if (options.labels && Object.keys(options.labels).length) query['labels'] = JSON.stringify(options.labels);
+  if (options.platform) query['platform'] = options.platform;
+  if (options.cacheFrom?.length) query['cachefrom'] = JSON.stringify(options.cacheFrom);
+  return query;
+}
+
+interface Modem {
+  dial(options: object, callback: (error: unknown, result: unknown) => void): void;
+}
+
+function dial(docker: Dockerode, options: object): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    (docker.modem as unknown as Modem).dial(options, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+function cancelled(signal: AbortSignal): DrydockError {
+  return toDomainError(Object.assign(new Error('The operation was aborted'), { name: 'AbortError', cause: signal.reason }), 'engine');
+}
+
+/**
+ * A build on the engine's BuildKit, dialed directly (dockerode's buildImage
+ * opens a session of its own and overwrites ours). The session lives exactly
+ * as long as the build: it is closed on success, failure, abort, a broken
+ * context or when the consumer stops iterating. The caller owns `context`.
+ */
+export async function* buildWithBuildkit(docker: Dockerode, context: Readable, options: BuildkitOptions): AsyncGenerator<BuildkitMessage> {
+  const signal = options.signal;
+  if (signal?.aborted) throw cancelled(signal);
+  const buildId = randomUUID();
+  // Ends the request on the caller's abort and on a broken context alike.
+  const stop = new AbortController();
+  let session: BuildkitSession | undefined;
+  let body: Readable | undefined;
+  let contextError: unknown;
+  let ended = false;
+  let built = false;
+  const cancelAtEngine = () => {
+    // Stops the steps at the engine, whether or not it would notice its client going.
+    dial(docker, { method: 'POST', path: '/build/cancel?', options: { _query: { id: buildId }, _body: {} }, statusCodes: { 200: true, 500: 'server error' } }).catch(
+      () => undefined,
+    );
+  };
+  const onAbort = () => {
+    cancelAtEngine();
+    session?.close();
+    stop.abort(signal?.reason);
+  };
+  // Left attached: the context may still fail after the build, with nobody else listening.
+  context.on('error', (error) => {
+    contextError ??= error;
+    stop.abort(error);
+  });
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    session = await openSession(docker, { login: options.login, secret: options.secret });
+    if (stop.signal.aborted) throw stop.signal.reason;
+    body = (await dial(docker, {
+      method: 'POST',
+      path: '/build?',
+      options: buildkitQuery(options, buildId, session.id),
+      file: context,
+      isStream: true,
+      abortSignal: stop.signal,
+      statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
+    })) as Readable;
+    addAbortSignal(stop.signal, body);
+    for await (const message of decodeBuildkitStream(body)) {
+      if (message.kind === 'image') built = true;
+      yield message;
+    }
+    ended = true;
+    if (!built) throw new DrydockError(ErrorCode.ENGINE_ERROR, 'the engine ended the build without an image');
+  } catch (error) {
+    // Whatever the stream said once the caller cancelled ("context canceled", a reset), the build was cancelled.
+    if (signal?.aborted && !built) throw cancelled(signal);
+    throw toDomainError(contextError ?? error, 'engine');
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    // The consumer stopped early, or the stream broke: nothing may keep running for a build nobody follows.
+    if (!ended && !signal?.aborted) cancelAtEngine();
+    stop.abort();
+    body?.destroy();
+    session?.close();
+  }
+}
