@@ -63,22 +63,33 @@ describe('builds are fenced like runs, and read only what the team may read', ()
     expect(job.state).toBe('FAILED');
   });
 
-  it("runs each RUN step under the build fence: memory, CPU, ulimits and no network", async () => {
-    const dockerfile = [
-      `FROM ${testEnv.fixture}`,
-      'RUN echo "memory=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max)"' +
-        ' && echo "cpu=$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup/cpu.max)"' +
-        ' && echo "nproc=$(ulimit -u) nofile=$(ulimit -n)" && echo "net=$(ls /sys/class/net | tr "\\n" " ")"',
-    ].join('\n');
-    const accepted = await api(running, builderA).post('/v1/builds').send({ dockerfile, tags: [`${own}/fenced:1`], noCache: true }).expect(202);
+  const FENCE_PROBE = [
+    `FROM ${testEnv.fixture}`,
+    'RUN echo "memory=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max)"' +
+      ' && echo "cpu=$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup/cpu.max)"' +
+      ' && echo "nproc=$(ulimit -u) nofile=$(ulimit -n)" && echo "net=$(ls /sys/class/net | tr "\\n" " ")"',
+  ].join('\n');
+
+  async function probeFence(builder: 'LEGACY' | 'BUILDKIT', tag: string): Promise<string> {
+    const accepted = await api(running, builderA).post('/v1/builds').send({ dockerfile: FENCE_PROBE, tags: [`${own}/${tag}`], noCache: true, builder }).expect(202);
     const job = await waitForJob(running.url, builderA, accepted.body.id);
     const { events } = await readSse(running.url, builderA, accepted.body.id);
-    const log = events.map((event) => event.message ?? '').join('\n');
     expect(job.state).toBe('SUCCEEDED');
+    return events.map((event) => event.message ?? '').join('\n');
+  }
+
+  it('runs each RUN step of a legacy build under the build fence: memory, CPU, ulimits and no network', async () => {
+    const log = await probeFence('LEGACY', 'fenced:1');
     expect(log).toContain(`memory=${MEMORY}`);
     expect(log).toMatch(/cpu=(50000|50000 100000)\b/);
     expect(log).toContain('nproc=77 nofile=1234');
     expect(log).toMatch(/net=lo\s*$/m);
+  });
+
+  // The engine's embedded BuildKit (20.10) takes no memory, CPU or ulimit per build: the network is what it fences.
+  it('runs each RUN step of a BuildKit build without a network', async () => {
+    const log = await probeFence('BUILDKIT', 'fenced:2');
+    expect(log).toMatch(/^#\d+ net=lo\s*$/m);
   });
 
   it('stops a build past its time limit: FAILED JOB_TIMEOUT, and no build container left', async () => {

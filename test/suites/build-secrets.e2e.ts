@@ -8,6 +8,9 @@ import { bearer, dropRedisKeys, startApp, type RunningApp } from '../support/app
 import { testEnv } from '../support/env';
 import { gql, type GraphQLResponse } from '../support/graphql';
 import { api } from '../support/http';
+import { execFileSync } from 'node:child_process';
+import { docker, removeImagesUnder, uniqueNamespace } from '../support/engine';
+import { readSse, waitForJob } from '../support/jobs';
 import { captureOutput, dumpRedis } from '../support/leaks';
 import { expectProblem } from '../support/problem';
 
@@ -16,6 +19,9 @@ const KIB = 1024;
 describe('build secrets', () => {
   const value = `npm_${randomBytes(24).toString('hex')}`;
   const replaced = `npm_${randomBytes(24).toString('hex')}`;
+  /** A value, a piece of it and its base64 forms: none may show up anywhere but in the build's RUN step. */
+  const forms = [value, replaced].flatMap((secret) => [secret, secret.slice(4, 28), Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('base64url')]);
+  const ns = uniqueNamespace('e2e-secret-build');
   const output = captureOutput();
   const answers: string[] = [];
   let running: RunningApp;
@@ -45,6 +51,7 @@ describe('build secrets', () => {
     await dropRedisKeys(running.config.keyPrefix);
     redis.disconnect();
     output.restore();
+    removeImagesUnder(ns);
   });
 
   it('stores a secret for a team and lists its id, team and update time, never its value', async () => {
@@ -158,6 +165,35 @@ describe('build secrets', () => {
     expect(audit.body).toContainEqual(expect.objectContaining({ action: 'PUT /v1/secrets/:id', outcome: 'FORBIDDEN' }));
   });
 
+  it('mounts a secret in a BuildKit RUN step, readable there, and leaves its bytes in no layer, history, job or event', async () => {
+    const tag = `team-a/${ns}:1`;
+    const dockerfile = `FROM ${testEnv.fixture}\nRUN --mount=type=secret,id=npm-token,required echo "length=$(cat /run/secrets/npm-token | wc -c | tr -d ' ')"`;
+    const builder = token('builder-a');
+    const accepted = seen(await api(running, builder).post('/v1/builds').send({ dockerfile, tags: [tag], secrets: ['npm-token'], noCache: true }).expect(202));
+    expect(accepted.body.request).not.toHaveProperty('secretValues');
+    const job = await waitForJob(running.url, builder, accepted.body.id);
+    const { events } = await readSse(running.url, builder, accepted.body.id);
+    answers.push(JSON.stringify(job), JSON.stringify(events));
+    expect(job.state).toBe('SUCCEEDED');
+    expect(events.map((event) => event.message)).toContainEqual(expect.stringMatching(new RegExp(`^#\\d+ length=${Buffer.byteLength(value)}$`)));
+
+    const history = docker('history', '--no-trunc', tag);
+    const saved = execFileSync('/usr/bin/docker', ['save', tag], { maxBuffer: 256 * 1024 * 1024 });
+    expect(saved.length).toBeGreaterThan(100_000);
+    for (const form of forms) {
+      expect(history).not.toContain(form);
+      expect(saved.includes(form)).toBe(false);
+    }
+  });
+
+  it('refuses a build naming a secret its team does not have, 404 SECRET_NOT_FOUND, before anything is queued', async () => {
+    const refused = seen(
+      await api(running, token('builder-a')).post('/v1/builds').send({ dockerfile: `FROM ${testEnv.fixture}\n`, tags: [`team-a/${ns}:2`], secrets: ['no-such-secret'] }),
+    );
+    expectProblem(refused, 404, 'SECRET_NOT_FOUND');
+    expect(refused.body.detail).toContain('no-such-secret');
+  });
+
   it('documents the endpoints in the OpenAPI document, the value as write-only', async () => {
     const doc = seen(await api(running).get('/docs-json').expect(200));
     expect(Object.keys(doc.body.paths['/v1/secrets'])).toEqual(expect.arrayContaining(['get']));
@@ -167,7 +203,6 @@ describe('build secrets', () => {
   });
 
   it('leaves the values nowhere: not in any answer, any Redis key or value, the audit trail, or any log line', async () => {
-    const forms = [value, replaced].flatMap((secret) => [secret, secret.slice(4, 28), Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('base64url')]);
     expect(answers.length).toBeGreaterThan(30);
     const everyAnswer = answers.join('\n');
     for (const form of forms) expect(everyAnswer).not.toContain(form);

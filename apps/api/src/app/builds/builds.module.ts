@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { EngineModule } from '../engine/engine.module';
 import { JobsModule } from '../jobs/jobs.module';
+import { BuildSecretsModule } from '../secrets/build-secrets.module';
 import { BuildsController } from './builds.controller';
 import { BuildsResolver } from './builds.resolver';
 import { BuildsService } from './builds.service';
@@ -9,7 +10,7 @@ import { ContextStoreModule } from './context-store.module';
 
 /** Builds over REST and GraphQL: checks the request, spools its context and queues a BUILD job. */
 @Module({
-  imports: [AuthModule, EngineModule, JobsModule, ContextStoreModule],
+  imports: [AuthModule, EngineModule, JobsModule, ContextStoreModule, BuildSecretsModule],
   controllers: [BuildsController],
   providers: [BuildsService, BuildsResolver],
 })

@@ -108,6 +108,7 @@ describe('BuildsService', () => {
 
   describe('the builder', () => {
     it('builds on BuildKit by default, and queues the secret ids and cache sources, never a value', async () => {
+      t.buildSecrets.stored.add('team-a/npm-token');
       const options = { tags: ['team-a/app:1'], secrets: ['npm-token'], cacheFrom: ['team-a/app:cache'] };
       await t.sut.fromTar(await tarOf({ Dockerfile: 'FROM scratch\n' }), options, teamA);
       expect(built()).toMatchObject({ builder: Builder.BUILDKIT, secrets: ['npm-token'], cacheFrom: ['docker.io/team-a/app:cache'] });
@@ -123,7 +124,7 @@ describe('BuildsService', () => {
       await other.close();
     });
 
-    it('refuses BuildKit asked of an engine without it, bad secret ids and foreign cache sources, before the tar is read', async () => {
+    it('refuses BuildKit asked of an engine without it, bad or unknown secret ids and foreign cache sources, before the tar is read', async () => {
       const other = await newTestService(BuildsService);
       other.engine.builders = [Builder.LEGACY];
       const refusals: [TestService<BuildsService>, BuildOptions, ErrorCode][] = [
@@ -131,7 +132,10 @@ describe('BuildsService', () => {
         [t, { tags: ['team-a/app'], secrets: ['../etc/passwd'] }, ErrorCode.VALIDATION_FAILED],
         [t, { tags: ['team-a/app'], secrets: ['npm', 'npm'] }, ErrorCode.VALIDATION_FAILED],
         [t, { tags: ['team-a/app'], cacheFrom: ['team-b/app:cache'] }, ErrorCode.FORBIDDEN],
+        // team-b has one by that name; team-a has none.
+        [t, { tags: ['team-a/app'], secrets: ['deploy-key'] }, ErrorCode.SECRET_NOT_FOUND],
       ];
+      t.buildSecrets.stored.add('team-b/deploy-key');
       for (const [service, options, code] of refusals) {
         const body = await tarOf({ Dockerfile: 'FROM scratch\n' });
         expect(await refusalOf(() => service.sut.fromTar(body, options, teamA))).toBe(code);

@@ -9,6 +9,7 @@ import type { Principal } from '../auth/principal';
 import { requesterOf, type Requester } from '../auth/requester';
 import { ContextStore, type StoredContext } from './context-store';
 import { checkSourceImages } from './source-images';
+import { BuildSecrets } from '../secrets/build-secrets.service';
 import { chooseBuilder, offeredBuilders } from './builder-choice';
 import { CONTEXT_PATH, type BuildImageInput } from './builds.dto';
 
@@ -48,6 +49,7 @@ export class BuildsService {
     private readonly namespaces: NamespacePolicy,
     @Inject(ContextStore) private readonly contexts: ContextStore,
     @Inject(DockerEngine) private readonly engine: DockerEngine,
+    private readonly secrets: BuildSecrets,
   ) {}
 
   /** The JSON (and GraphQL) form: an inline Dockerfile with small files, or a context uploaded before. */
@@ -121,7 +123,17 @@ export class BuildsService {
   private async withBuilder(options: BuildOptions, principal: Principal): Promise<BuildOptions> {
     const { builder, secrets, cacheFrom, ...rest } = options;
     const choice = await chooseBuilder({ builder, secrets, cacheFrom }, principal, this.namespaces, () => this.builders());
+    await this.assertSecretsExist(choice.secrets ?? [], principal);
     return { ...rest, ...choice };
+  }
+
+  /** A secret the team lacks would mount nothing (or fail a `required` mount) deep into the build: refused here. */
+  private async assertSecretsExist(ids: readonly string[], principal: Principal): Promise<void> {
+    if (ids.length === 0) return;
+    const missing = await this.secrets.exists(principal.team, ids);
+    if (missing.length > 0) {
+      throw new DrydockError(ErrorCode.SECRET_NOT_FOUND, `team ${principal.team} has no build secret ${missing.join(', ')}`);
+    }
   }
 
   private builders(): Promise<Builder[]> {

@@ -83,3 +83,12 @@ export class FakeVault {
     return null;
   }
 }
+
+/** The build secret store: ids only, as `team/id`; values never reach a spec of the API side. */
+export class FakeBuildSecrets {
+  readonly stored = new Set<string>();
+
+  async exists(team: string, ids: readonly string[]): Promise<string[]> {
+    return [...new Set(ids)].filter((id) => !this.stored.has(`${team}/${id}`));
+  }
+}

@@ -12,7 +12,8 @@ import { ImagesService } from '../images/images.service';
 import { JobsService } from '../jobs/jobs.service';
 import { RegistryCredentials } from '../registries/registry-credentials.service';
 import { FakeEngine } from './fake-engine';
-import { FakeCatalog, FakeJobs, FakeVault } from './fakes';
+import { BuildSecrets } from '../secrets/build-secrets.service';
+import { FakeBuildSecrets, FakeCatalog, FakeJobs, FakeVault } from './fakes';
 
 export const teamA: Principal = { name: 'builder-a', team: 'team-a', role: 'builder', namespaces: ['team-a/**'] };
 export const viewerA: Principal = { name: 'viewer-a', team: 'team-a', role: 'viewer', namespaces: ['team-a/**'] };
@@ -23,6 +24,7 @@ export interface TestService<T> {
   engine: FakeEngine;
   catalog: FakeCatalog;
   jobs: FakeJobs;
+  buildSecrets: FakeBuildSecrets;
   config: AppConfig;
   /** The build contexts spooled so far (a refused build leaves none). */
   spooled(): string[];
@@ -40,6 +42,7 @@ export async function newTestService<T>(Service: new (...args: never[]) => T, en
   const engine = new FakeEngine();
   const catalog = new FakeCatalog(engine);
   const jobs = new FakeJobs();
+  const buildSecrets = new FakeBuildSecrets();
   const contexts = join(dir, 'contexts');
   const module = await Test.createTestingModule({
     providers: [
@@ -49,6 +52,7 @@ export async function newTestService<T>(Service: new (...args: never[]) => T, en
       { provide: ImageCatalog, useValue: catalog },
       { provide: JobsService, useValue: jobs },
       { provide: RegistryCredentials, useValue: new FakeVault() },
+      { provide: BuildSecrets, useValue: buildSecrets },
       { provide: ContextStore, useValue: new ContextStore(contexts, config.buildContextMaxBytes, config.teamContextMaxBytes) },
       { provide: ArtifactStore, useValue: new ArtifactStore(join(dir, 'artifacts')) },
     ],
@@ -58,6 +62,7 @@ export async function newTestService<T>(Service: new (...args: never[]) => T, en
     engine,
     catalog,
     jobs,
+    buildSecrets,
     config,
     spooled: () => (existsSync(contexts) ? readdirSync(contexts) : []),
     close: async () => {
