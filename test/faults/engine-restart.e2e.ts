@@ -131,7 +131,7 @@ describe('the engine restarting', () => {
     const marker = `step-${ns}`;
     const accepted = await api(running)
       .post('/v1/builds')
-      .send({ dockerfile: `FROM ${testEnv.fixture}\nRUN echo ${marker} && sleep 8 && echo finished`, tags: [`${ns}/built:1`], noCache: true })
+      .send({ dockerfile: `FROM ${testEnv.fixture}\nRUN echo ${marker} && sleep 8 && echo finished`, tags: [`${ns}/built:1`], noCache: true, builder: 'LEGACY' })
       .expect(202);
     const id = accepted.body.id as string;
     await eventually(

@@ -1,5 +1,6 @@
 import { DockerEngine } from '@drydock/docker';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { dropRedisKeys, startApp, type RunningApp } from '../support/app';
 import { docker, removeImagesUnder, uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
@@ -147,6 +148,25 @@ describe('builds on BuildKit: steps, logs per step, logins, cache and failures',
     const refused = await events(await build(`t=${encodeURIComponent(`${privateRepo}/app:2`)}&pull=true&nocache=true`, { Dockerfile: dockerfile }));
     expect(refused.at(-1)?.state).toBe('FAILED');
     expect(refused.find((e) => e.kind === 'ERROR')?.error?.code).toBe('REGISTRY_UNAUTHORIZED');
+  });
+
+  it("reuses a pushed image's inline cache (cachefrom) once the engine's own build cache is gone", async () => {
+    const marker = randomBytes(6).toString('hex');
+    const dockerfile = `FROM ${testEnv.fixture}\nRUN echo ${marker} > /marker && sleep 1\nCMD ["cat", "/marker"]`;
+    const ref = `${repo}/cached:${marker}`;
+    const first = await events(await build(`t=${encodeURIComponent(ref)}`, { Dockerfile: dockerfile }));
+    expect(first.at(-1)?.state).toBe('SUCCEEDED');
+    const push = await api(running, builderA()).post(`/v1/images/${encodeURIComponent(ref)}/push`).send({}).expect(202);
+    expect((await waitForJob(running.url, builderA(), push.body.id)).state).toBe('SUCCEEDED');
+
+    // As on another engine: neither the image nor the build cache is here any more.
+    docker('rmi', ref);
+    docker('builder', 'prune', '--all', '--force');
+    const second = await events(await build(`t=${encodeURIComponent(`${ref}-again`)}&cachefrom=${encodeURIComponent(ref)}`, { Dockerfile: dockerfile }));
+    expect(second.at(-1)?.state).toBe('SUCCEEDED');
+    const run = [...finalSteps(second).values()].find((step) => step.name?.startsWith('[2/2] RUN'));
+    expect(run).toMatchObject({ cached: true });
+    expect(docker('run', '--rm', '--network', 'none', `${ref}-again`)).toBe(marker);
   });
 
   it('fails a failing RUN BUILD_FAILED naming the step, ending with its output', async () => {

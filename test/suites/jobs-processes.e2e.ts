@@ -45,7 +45,8 @@ describe('jobs across processes', () => {
     const response = await fetch(`${api.url}/v1/builds`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ dockerfile, tags: [`${ns}/app:${tag}`], noCache: true }),
+      // The legacy builder: its RUN steps are containers, which these tests watch for.
+      body: JSON.stringify({ dockerfile, tags: [`${ns}/app:${tag}`], noCache: true, builder: 'LEGACY' }),
     });
     expect(response.status).toBe(202);
     return ((await response.json()) as { id: string }).id;

@@ -113,7 +113,8 @@ describe('pull, push and build as jobs, with live and replayable progress', () =
   });
 
   it('ends a build whose RUN fails FAILED with BUILD_FAILED, the engine\'s message and the step\'s output', async () => {
-    const accepted = await submitBuild(`t=${encodeURIComponent(`${repo}:broken`)}`, {
+    // The legacy builder's message; buildkit.e2e.ts fails a RUN on BuildKit.
+    const accepted = await submitBuild(`t=${encodeURIComponent(`${repo}:broken`)}&builder=legacy`, {
       Dockerfile: `FROM ${testEnv.fixture}\nRUN echo "about to fail" && exit 3`,
     });
     expect(accepted.status).toBe(202);
@@ -280,7 +281,7 @@ describe('pull, push and build as jobs, with live and replayable progress', () =
   it('cancels a running build at the engine: CANCELLED within 5 s and no build container left behind', async () => {
     const accepted = await api(running)
       .post('/v1/builds')
-      .send({ dockerfile: `FROM ${testEnv.fixture}\nRUN echo sleeping && sleep 60`, tags: [`${repo}:sleepy`], noCache: true })
+      .send({ dockerfile: `FROM ${testEnv.fixture}\nRUN echo sleeping && sleep 60`, tags: [`${repo}:sleepy`], noCache: true, builder: 'LEGACY' })
       .expect(202);
     const id = accepted.body.id as string;
     // Wait until the RUN step's container is really running.

@@ -96,13 +96,14 @@ function handleKit(engine: DockerEngine, jobData: Partial<BuildJobData>) {
   };
   const credentials = { credentialFor: async (team: string | null, registry: string) => (team === 'team-a' ? vault[registry] ?? null : null) };
   const secrets = { secretFor: async (team: string | null, id: string) => (team === 'team-a' ? Buffer.from(`value of ${id}`) : null) };
-  const contexts = { open: async () => Readable.from([]), remove: async () => undefined };
+  const context = Readable.from([Buffer.alloc(16)]);
+  const contexts = { open: async () => context, remove: async () => undefined };
   const job = new BuildJob(engine, credentials, contexts, { limits: {} as never }, secrets);
   const lines: string[] = [];
   const done = job.handle({
     jobId: 'j', type: JobType.BUILD, data: { ...data, ...jobData }, signal: new AbortController().signal, attempt: 1, emit: emitter(lines), stillOwned: async () => true,
   });
-  return { done, lines };
+  return { done, lines, context };
 }
 
 describe('BuildJob on BuildKit', () => {
@@ -136,9 +137,11 @@ describe('BuildJob on BuildKit', () => {
       { kind: 'trace', vertexes: [{ digest: 'r', inputs: [], name: '[build 2/3] RUN false', cached: false, startedAt: 'then', completedAt: 'now', error: 'exit code: 1' }], statuses: [], logs: [{ vertex: 'r', stream: 'STDERR', data: Buffer.from('no such thing\n') }] },
     ];
     const { engine } = buildkitEngine(failing, new DrydockError(ErrorCode.BUILD_FAILED, 'failed to solve: exit code: 1'));
-    const { done, lines } = handleKit(engine, kit);
+    const { done, lines, context } = handleKit(engine, kit);
     await expect(done).rejects.toMatchObject({ code: ErrorCode.BUILD_FAILED, message: '[build 2/3] RUN false: exit code: 1\nno such thing' });
     expect(lines).toContain('#1 no such thing');
+    // The engine never read the context: the spool file is closed all the same.
+    expect(context.destroyed).toBe(true);
   });
 
   it('builds a job queued before BuildKit builds (no builder) on the legacy builder', async () => {

@@ -52,9 +52,10 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
   async handle(job: JobContext<JobType.BUILD>): Promise<JobResultOf<JobType.BUILD>> {
     const { data, emit, stillOwned } = job;
     let keepContext = false;
+    let context: Readable | undefined;
     try {
       await this.assertLocal(data.localImages ?? []);
-      const context = await this.contexts.open(data.contextId);
+      context = await this.contexts.open(data.contextId);
       const built = data.builder === Builder.BUILDKIT ? await this.buildKit(context, job) : await this.legacy(context, job);
       if (!built.imageId) throw new DrydockError(ErrorCode.BUILD_FAILED, 'the engine finished the build without naming an image');
       await this.tag(built.imageId, data.tags, emit, stillOwned);
@@ -65,6 +66,9 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
       keepContext = isDrydockError(error) && isTransient(error.code);
       throw error;
     } finally {
+      // A build that ends before reading its context to the end (a failed step, a cancel) leaves
+      // the spool file open: the engine side unpipes it and the file is this handler's to close.
+      context?.destroy();
       if (!keepContext) await this.contexts.remove(data.contextId).catch(() => undefined);
     }
   }
