@@ -6,12 +6,12 @@ import { BUILD_SECRET_SOURCE } from '../../apps/api/src/app/jobs/jobs.tokens';
 import type { BuildSecretSource } from '@drydock/jobs';
 import { bearer, dropRedisKeys, startApp, type RunningApp } from '../support/app';
 import { testEnv } from '../support/env';
-import { gql, type GraphQLResponse } from '../support/graphql';
+import { gql } from '../support/graphql';
 import { api } from '../support/http';
 import { execFileSync } from 'node:child_process';
 import { docker, removeImagesUnder, uniqueNamespace } from '../support/engine';
 import { readSse, waitForJob } from '../support/jobs';
-import { captureOutput, dumpRedis } from '../support/leaks';
+import { captureOutput, dumpRedis, keepAnswers } from '../support/leaks';
 import { expectProblem } from '../support/problem';
 
 const KIB = 1024;
@@ -23,15 +23,10 @@ describe('build secrets', () => {
   const forms = [value, replaced].flatMap((secret) => [secret, secret.slice(4, 28), Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('base64url')]);
   const ns = uniqueNamespace('e2e-secret-build');
   const output = captureOutput();
-  const answers: string[] = [];
+  const { seen, add: keep, all: answers } = keepAnswers();
   let running: RunningApp;
   let redis: Redis;
 
-  /** Every answer is kept, to be searched for the values at the end. */
-  const seen = <T extends Response | GraphQLResponse<unknown>>(answer: T): T => {
-    answers.push('text' in answer ? `${answer.status} ${JSON.stringify(answer.headers)} ${answer.text}` : JSON.stringify(answer));
-    return answer;
-  };
   const token = (name: string): string => running.tokens[name] as string;
 
   beforeAll(async () => {
@@ -173,7 +168,7 @@ describe('build secrets', () => {
     expect(accepted.body.request).not.toHaveProperty('secretValues');
     const job = await waitForJob(running.url, builder, accepted.body.id);
     const { events } = await readSse(running.url, builder, accepted.body.id);
-    answers.push(JSON.stringify(job), JSON.stringify(events));
+    keep(JSON.stringify(job), JSON.stringify(events));
     expect(job.state).toBe('SUCCEEDED');
     expect(events.map((event) => event.message)).toContainEqual(expect.stringMatching(new RegExp(`^#\\d+ length=${Buffer.byteLength(value)}$`)));
 

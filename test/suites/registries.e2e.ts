@@ -1,14 +1,13 @@
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import type { Response } from 'supertest';
 import { DockerEngine, type EngineMessage } from '@drydock/docker';
 import { RegistryCredentials } from '../../apps/api/src/app/registries/registry-credentials.service';
 import { bearer, dropRedisKeys, startApp, type RunningApp, type TokenSpec } from '../support/app';
 import { docker, removeImagesUnder, uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
-import { gql, type GraphQLResponse } from '../support/graphql';
+import { gql } from '../support/graphql';
 import { api } from '../support/http';
-import { captureOutput, dumpRedis } from '../support/leaks';
+import { captureOutput, dumpRedis, keepAnswers } from '../support/leaks';
 
 const TOKENS: TokenSpec[] = [
   { name: 'viewer-a', team: 'team-a', role: 'viewer' },
@@ -27,15 +26,10 @@ describe('registry credential vault', () => {
   const host = testEnv.authRegistry;
   const ns = uniqueNamespace('vault');
   const output = captureOutput();
-  const answers: string[] = [];
+  const { seen, all: answers } = keepAnswers();
   let running: RunningApp;
   let redis: Redis;
 
-  /** Every answer the suite gets is kept, to be searched for the password at the end. */
-  const seen = <T extends Response | GraphQLResponse<unknown>>(answer: T): T => {
-    answers.push('text' in answer ? `${answer.status} ${JSON.stringify(answer.headers)} ${answer.text}` : JSON.stringify(answer));
-    return answer;
-  };
   const token = (name: string): string => running.tokens[name] as string;
 
   beforeAll(async () => {

@@ -1,4 +1,6 @@
 import type Redis from 'ioredis';
+import type { Response } from 'supertest';
+import type { GraphQLResponse } from './graphql';
 
 /**
  * Everything the process writes to stdout/stderr while the suite runs: pino
@@ -62,4 +64,17 @@ export async function dumpRedis(redis: Redis, prefix: string): Promise<Map<strin
     }
   } while (cursor !== '0');
   return dump;
+}
+
+/** Every answer a suite gets, kept as text (status, headers, body) to be searched for a secret at the end. */
+export function keepAnswers(): { seen<T extends Response | GraphQLResponse<unknown>>(answer: T): T; add(...texts: string[]): void; all: string[] } {
+  const all: string[] = [];
+  return {
+    all,
+    seen: (answer) => {
+      all.push('text' in answer ? `${answer.status} ${JSON.stringify(answer.headers)} ${answer.text}` : JSON.stringify(answer));
+      return answer;
+    },
+    add: (...texts) => void all.push(...texts),
+  };
 }
