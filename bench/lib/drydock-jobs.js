@@ -5,7 +5,7 @@
 // Loopback only, and every wait is bounded.
 
 const { createHash, randomBytes } = require('node:crypto');
-const { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statfsSync, statSync, writeFileSync } = require('node:fs');
+const { createReadStream, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statfsSync, statSync, writeFileSync } = require('node:fs');
 const http = require('node:http');
 const { tmpdir } = require('node:os');
 const { join, relative, resolve } = require('node:path');
@@ -108,7 +108,10 @@ async function dropRedisKeys(prefix) {
   }
 }
 
-/** A tar stream of every file under `dir` (names relative to it), read one file at a time. */
+/**
+ * A tar stream of every file under `dir` (names relative to it), each file streamed from disk
+ * as the reader takes it: a 1 GiB file never sits in this process's memory.
+ */
 function packDir(dir) {
   const tar = pack();
   const files = [];
@@ -123,8 +126,13 @@ function packDir(dir) {
   files.sort();
   (async () => {
     for (const path of files) {
-      const content = readFileSync(path);
-      await new Promise((done, fail) => tar.entry({ name: relative(dir, path), mode: statSync(path).mode & 0o777 }, content, (e) => (e ? fail(e) : done())));
+      const stats = statSync(path);
+      await new Promise((done, fail) => {
+        const entry = tar.entry({ name: relative(dir, path), mode: stats.mode & 0o777, size: stats.size }, (e) => (e ? fail(e) : done()));
+        const source = createReadStream(path);
+        source.on('error', (e) => entry.destroy(e));
+        source.pipe(entry);
+      });
     }
     tar.finalize();
   })().catch((error) => tar.destroy(error));
@@ -292,8 +300,9 @@ function subscribeJobEvents(client, jobId, fields, onEvent, { timeoutMs = 600_00
 }
 
 /**
- * `POST /build` on the engine itself (the classic builder, as Drydock and `DOCKER_BUILDKIT=0`
- * use it), with a tar body; `onLine(line, receivedAtMs)` for each output line of the stream.
+ * `POST /build` on the engine itself, with a tar body: the classic builder, or BuildKit with
+ * `version: '2'` in `query` (no session: the tar is the context); `onLine(line, receivedAtMs)`
+ * for each classic output line (BuildKit's trace lines are protobuf and not read here).
  * Resolves with the image id; rejects on an error inside the stream.
  */
 function engineBuild(body, query, onLine = () => undefined, { timeoutMs = 600_000 } = {}) {
@@ -386,6 +395,13 @@ function sampleRss(pid, intervalMs = 50) {
   };
 }
 
+/** Median of the process's VmRSS over `ms`, sampled every 50 ms: its idle footprint. */
+async function idleRss(pid, ms = 2_000) {
+  const sampler = sampleRss(pid, 50);
+  await new Promise((done) => setTimeout(done, ms));
+  return median(sampler.stop().map((s) => s.rss));
+}
+
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -420,6 +436,7 @@ module.exports = {
   cpuMsOf,
   memoryOf,
   sampleRss,
+  idleRss,
   percentile,
   median,
   mib,
