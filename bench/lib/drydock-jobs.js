@@ -16,6 +16,7 @@ const { createClient } = require('graphql-ws');
 const WebSocket = require('ws');
 const Redis = require('ioredis');
 const { ROOT, engineTarget, startServer } = require('./common');
+const { traceLineReader } = require('./buildkit-trace');
 
 const DRYDOCK_MAIN = resolve(process.env.BENCH_DRYDOCK_MAIN || join(ROOT, 'dist/apps/api/main.js'));
 const FIXTURE = process.env.E2E_FIXTURE || 'localhost:5001/drydock-fixture/busybox:1';
@@ -302,7 +303,8 @@ function subscribeJobEvents(client, jobId, fields, onEvent, { timeoutMs = 600_00
 /**
  * `POST /build` on the engine itself, with a tar body: the classic builder, or BuildKit with
  * `version: '2'` in `query` (no session: the tar is the context); `onLine(line, receivedAtMs)`
- * for each classic output line (BuildKit's trace lines are protobuf and not read here).
+ * for each output line of the build's steps (classic: the `stream` messages; BuildKit: the
+ * logs of its `moby.buildkit.trace` messages, without the `#N ` Drydock puts in front).
  * Resolves with the image id; rejects on an error inside the stream.
  */
 function engineBuild(body, query, onLine = () => undefined, { timeoutMs = 600_000 } = {}) {
@@ -315,6 +317,7 @@ function engineBuild(body, query, onLine = () => undefined, { timeoutMs = 600_00
       // The engine cuts its `stream` messages wherever its reads of the container's output
       // ended, mid-line too: a line is whole once its newline has come.
       let partial = '';
+      const trace = traceLineReader();
       let imageId = null;
       let error = null;
       response.setEncoding('utf8');
@@ -332,6 +335,13 @@ function engineBuild(body, query, onLine = () => undefined, { timeoutMs = 600_00
             continue;
           }
           if (message.aux?.ID) imageId = message.aux.ID;
+          if (message.id === 'moby.buildkit.trace' && typeof message.aux === 'string') {
+            try {
+              for (const line of trace.push(message.aux)) if (line) onLine(line, at);
+            } catch (decodeError) {
+              error ??= `undecodable BuildKit trace: ${decodeError.message}`;
+            }
+          }
           if (message.error) error ??= message.error;
           if (typeof message.stream === 'string') {
             const lines = (partial + message.stream).split('\n');
@@ -342,6 +352,7 @@ function engineBuild(body, query, onLine = () => undefined, { timeoutMs = 600_00
       });
       response.on('end', () => {
         if (partial) onLine(partial.replace(/\r$/, ''), nowMs());
+        for (const line of trace.end()) onLine(line, nowMs());
         if (response.statusCode !== 200) fail(new Error(`engine POST /build: ${response.statusCode} ${pending.slice(0, 500)}`));
         else if (error) fail(new Error(`engine build failed: ${error}`));
         else done(imageId);
