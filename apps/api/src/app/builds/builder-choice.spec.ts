@@ -3,7 +3,7 @@ import { Builder } from '@drydock/docker';
 import { NamespacePolicy } from '../auth/namespace.policy';
 import type { Principal } from '../auth/principal';
 import { refusalOf } from '../testing/refusal';
-import { buildersOf, chooseBuilder, MAX_BUILD_SECRETS, MAX_CACHE_FROM } from './builder-choice';
+import { chooseBuilder, MAX_BUILD_SECRETS, MAX_CACHE_FROM } from './builder-choice';
 
 const builderA = { name: 'builder-a', team: 'team-a', role: 'builder', namespaces: ['localhost:5001/team-a/**'] } as unknown as Principal;
 const policy = new NamespacePolicy();
@@ -48,12 +48,5 @@ describe('chooseBuilder', () => {
 
   it("refuses a cache source in another team's namespace: the build would fetch it", async () => {
     expect(await refusalOf(chooseBuilder({ cacheFrom: ['localhost:5001/team-b/app:cache'] }, builderA, policy, both))).toBe(ErrorCode.FORBIDDEN);
-  });
-});
-
-describe('buildersOf', () => {
-  it("takes the engine's word, and assumes both builders where the engine does not say", () => {
-    expect(buildersOf({ builders: [Builder.LEGACY] })).toEqual([Builder.LEGACY]);
-    expect(buildersOf({})).toEqual([Builder.BUILDKIT, Builder.LEGACY]);
   });
 });

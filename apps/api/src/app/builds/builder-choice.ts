@@ -21,17 +21,8 @@ export interface BuilderChoice {
   cacheFrom?: string[];
 }
 
-/**
- * The builders the engine offers. The engine's info will say (the BuildKit
- * engine work adds `builders`); until it does, every engine Drydock supports
- * (20.10+, API 1.41) has its embedded BuildKit, and that is assumed.
- */
-export function buildersOf(info: object): Builder[] {
-  return (info as { builders?: Builder[] }).builders ?? [Builder.BUILDKIT, Builder.LEGACY];
-}
-
 export async function offeredBuilders(engine: DockerEngine): Promise<Builder[]> {
-  return buildersOf(await engine.system.info());
+  return (await engine.system.info()).builders;
 }
 
 function refuse(message: string): never {

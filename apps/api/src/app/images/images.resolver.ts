@@ -2,7 +2,6 @@ import { Args, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { Inject } from '@nestjs/common';
 import { DockerEngine, ImageCatalog } from '@drydock/docker';
 import { iteratorFromListener } from '../common/async-queue';
-import { buildersOf } from '../builds/builder-choice';
 import { EngineInfo, Image, ImageEvent, ImageLayer, PruneResult, RemoveImageResult, SearchResult } from './image.model';
 import { ListImagesQuery, PruneImagesInput, SearchImagesQuery, TagImageArgs } from './images.dto';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
@@ -44,8 +43,7 @@ export class ImagesResolver {
   @Query(() => EngineInfo)
   @RequireRole('viewer')
   async engine(): Promise<EngineInfo> {
-    const info = await this.docker.system.info();
-    return { ...info, builders: buildersOf(info) };
+    return this.docker.system.info();
   }
 
   @Mutation(() => Image)

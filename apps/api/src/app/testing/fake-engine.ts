@@ -1,5 +1,5 @@
 import { DrydockError, ErrorCode, parseReference } from '@drydock/core';
-import type { Builder, CommitOptions, ContainerClient, ContainerDetail, Image, ImageClient, ListOptions } from '@drydock/docker';
+import { Builder, type CommitOptions, type ContainerClient, type ContainerDetail, type Image, type ImageClient, type ListOptions } from '@drydock/docker';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 
@@ -32,8 +32,8 @@ function stored(name: string): { repository: string; tag: string } {
  */
 export class FakeEngine {
   readonly calls: EngineCall[] = [];
-  /** The builders `system.info` says the engine offers; undefined as an engine that does not say. */
-  builders: Builder[] | undefined = undefined;
+  /** The builders `system.info` says the engine offers. */
+  builders: Builder[] = [Builder.BUILDKIT, Builder.LEGACY];
   private readonly imageStore = new Map<string, Image>();
   private readonly containerStore = new Map<string, ContainerDetail>();
 
@@ -63,7 +63,7 @@ export class FakeEngine {
   };
 
   readonly system = {
-    info: async () => ({ version: '20.10', apiVersion: '1.41', ...(this.builders ? { builders: this.builders } : {}) }),
+    info: async () => ({ version: '20.10', apiVersion: '1.41', builders: this.builders }),
   };
 
   readonly containers: ContainerClient = {
