@@ -215,7 +215,8 @@ export async function* demuxLines(chunks: AsyncIterable<Buffer | Uint8Array | st
   }
 
   for await (const chunk of chunks) {
-    let bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk);
+    // A view, not a copy: what is held past this chunk is copied by the line assembler.
+    let bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (raw) {
       yield* feed('stdout', bytes);
       continue;

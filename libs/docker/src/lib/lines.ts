@@ -39,37 +39,51 @@ export function capLine(line: string, max = MAX_LINE_BYTES): string {
  * and marked, and its remainder is skipped up to the next newline.
  */
 export class LineAssembler {
-  private held: Buffer = Buffer.alloc(0);
+  /**
+   * The partial line, in the pieces it came in: joined once, when its newline
+   * or the cap arrives. Joining on every chunk copied a line that grows to the
+   * cap over and over (tens of MB of garbage for one 1 MiB line).
+   */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
   private skipping = false;
 
   constructor(private readonly maxBytes = MAX_LINE_BYTES) {}
 
   *push(chunk: Buffer): Generator<string> {
-    let bytes = this.held.length ? Buffer.concat([this.held, chunk]) : chunk;
+    let start = 0;
     let newline: number;
-    while ((newline = bytes.indexOf(0x0a)) >= 0) {
-      const line = bytes.subarray(0, newline);
-      bytes = bytes.subarray(newline + 1);
+    while ((newline = chunk.indexOf(0x0a, start)) >= 0) {
+      const end = chunk.subarray(start, newline);
+      start = newline + 1;
       if (this.skipping) this.skipping = false;
-      else yield this.whole(line);
+      else yield this.whole(this.take(end));
     }
-    if (this.skipping) {
-      bytes = Buffer.alloc(0);
-    } else if (bytes.length > this.maxBytes) {
-      yield this.cut(bytes);
-      this.skipping = true;
-      bytes = Buffer.alloc(0);
-    }
+    if (start >= chunk.length || this.skipping) return;
     // Copy, so a held remainder does not pin the whole chunk it was cut from.
-    this.held = Buffer.from(bytes);
+    const rest = Buffer.from(chunk.subarray(start));
+    this.held.push(rest);
+    this.heldBytes += rest.length;
+    if (this.heldBytes > this.maxBytes) {
+      yield this.cut(this.take());
+      this.skipping = true;
+    }
   }
 
   /** The last line, if the output did not end with a newline. */
   *end(): Generator<string> {
-    const rest = this.held;
-    this.held = Buffer.alloc(0);
+    const rest = this.take();
     if (rest.length && !this.skipping) yield this.whole(rest);
     this.skipping = false;
+  }
+
+  /** The held pieces and `last` as one line; nothing is held after. */
+  private take(last?: Buffer): Buffer {
+    const pieces = last ? [...this.held, last] : this.held;
+    const line = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
+    this.held = [];
+    this.heldBytes = 0;
+    return line;
   }
 
   private whole(line: Buffer): string {
