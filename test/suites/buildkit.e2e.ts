@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { dropRedisKeys, startApp, type RunningApp } from '../support/app';
 import { docker, removeImagesUnder, uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
+import { SEED_DOCKERFILE } from '../support/seed';
 import { eventually, gql } from '../support/graphql';
 import { api } from '../support/http';
 import { expectGapless, readSse, readSseInto, tarContext, waitForJob, type JobEventJson, type JobJson } from '../support/jobs';
@@ -15,15 +16,6 @@ interface BuildkitEvent extends Omit<JobEventJson, 'step' | 'result'> {
   result: { imageId?: string; tags?: string[]; steps?: number; cachedSteps?: number } | null;
 }
 
-const SEED_DOCKERFILE = (base: string) =>
-  [
-    '# This is a comment',
-    `FROM ${base}`,
-    'MAINTAINER Kate Smith <ksmith@example.com>',
-    'RUN echo "installing ruby" && mkdir -p /app',
-    'RUN echo "gem install sinatra" > /app/Gemfile',
-    'CMD ["cat", "/app/Gemfile"]',
-  ].join('\n');
 
 /** The last state of every step, by vertex. */
 function finalSteps(events: BuildkitEvent[]): Map<string, NonNullable<BuildkitEvent['step']>> {

@@ -4,19 +4,11 @@ import { join } from 'node:path';
 import { startApp, type RunningApp } from '../support/app';
 import { docker, dockerBuild, removeImagesUnder, uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
+import { SEED_DOCKERFILE } from '../support/seed';
 import { collect, eventually, gql, wsClient } from '../support/graphql';
 import { api } from '../support/http';
 import { expectGapless, JOB_EVENT_FIELDS, readSse, tarContext, waitForJob, type JobEventJson, type JobJson } from '../support/jobs';
 
-const SEED_DOCKERFILE = (base: string) =>
-  [
-    '# This is a comment',
-    `FROM ${base}`,
-    'MAINTAINER Kate Smith <ksmith@example.com>',
-    'RUN echo "installing ruby" && mkdir -p /app',
-    'RUN echo "gem install sinatra" > /app/Gemfile',
-    'CMD ["cat", "/app/Gemfile"]',
-  ].join('\n');
 
 describe('pull, push and build as jobs, with live and replayable progress', () => {
   let running: RunningApp;

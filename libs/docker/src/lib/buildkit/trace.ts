@@ -1,3 +1,5 @@
+import type { BuildOptions } from '../images';
+
 /**
  * BuildKit's build trace as Drydock reads it: the `moby.buildkit.trace` aux
  * messages of `POST /build?version=2` decoded from protobuf (`StatusResponse`
@@ -54,18 +56,13 @@ export interface BuildkitLogin {
 }
 
 /**
- * A BuildKit build: the legacy options where they mean the same, plus what
+ * A BuildKit build: the legacy options where they mean the same (its `signal`
+ * cancels at the engine, POST /build/cancel, and closes the session), plus what
  * only BuildKit has. Credentials and secrets are asked for lazily, by host and
  * by id, as BuildKit's session asks for them: nothing is sent that no step uses.
  */
-export interface BuildkitOptions {
-  dockerfile?: string;
-  buildArgs?: Record<string, string>;
-  target?: string;
-  labels?: Record<string, string>;
-  noCache?: boolean;
-  pull?: boolean;
-  platform?: string;
+export interface BuildkitOptions
+  extends Pick<BuildOptions, 'dockerfile' | 'buildArgs' | 'target' | 'labels' | 'noCache' | 'pull' | 'platform' | 'signal'> {
   /** Images whose inline cache the build may reuse. */
   cacheFrom?: string[];
   /** Writes the cache metadata into the image (BUILDKIT_INLINE_CACHE), so a pushed image serves as a cache source. */
@@ -74,6 +71,4 @@ export interface BuildkitOptions {
   login?: (host: string) => Promise<BuildkitLogin | null>;
   /** The session's secrets provider: the secret's bytes, or null when there is none by that id. */
   secret?: (id: string) => Promise<Buffer | null>;
-  /** Cancels at the engine (POST /build/cancel) and closes the session. */
-  signal?: AbortSignal;
 }
