@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   logger.log(`listening on ${await app.getUrl()} (role ${config.role})`);
   if (config.role !== 'worker') return;
   // Tests wait for this line: jobs are taken from here on. (`all` does not wait: it serves requests even with Redis away.)
-  await app.get(JobWorkerHost).worker?.whenReady();
+  await app.get(JobWorkerHost).whenReady();
   logger.log('worker ready');
 }
 

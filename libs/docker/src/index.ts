@@ -8,6 +8,7 @@ export * from './lib/system';
 export * from './lib/engine';
 export * from './lib/registry';
 export * from './lib/catalog';
+export * from './lib/engines';
 export * from './lib/glob';
 export * from './lib/dockerfile';
 export * from './lib/buildkit/trace';

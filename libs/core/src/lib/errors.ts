@@ -39,16 +39,24 @@ export enum ErrorCode {
   QUEUE_FULL = 'QUEUE_FULL',
   /** A quota of stored things (DRYDOCK_TEAM_MAX_SECRETS) reached: 409, not 429, since waiting frees nothing; remove one first. */
   QUOTA_EXCEEDED = 'QUOTA_EXCEEDED',
+  /** A request named an engine that is not configured (`engine=`). */
+  UNKNOWN_ENGINE = 'UNKNOWN_ENGINE',
+  /** The image a request names is on several engines and the request named none: `details.engines` lists them. */
+  AMBIGUOUS_ENGINE = 'AMBIGUOUS_ENGINE',
   INTERNAL = 'INTERNAL',
 }
 
 export class DrydockError extends Error {
+  /** What a client needs to act on the refusal (the candidate engines of AMBIGUOUS_ENGINE); sent with the problem. */
+  readonly details: Record<string, unknown> | undefined;
+
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; details?: Record<string, unknown> },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.details = options?.details;
     this.name = 'DrydockError';
   }
 }

@@ -6,18 +6,31 @@ import { SystemOperations } from './system';
 import type { RegistryAuth } from './types';
 import { engineCall } from './engine-errors';
 
+/** The client side of an engine's TLS, as the Docker CLI finds it in DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem). */
+export interface EngineTls {
+  ca: Buffer;
+  cert: Buffer;
+  key: Buffer;
+}
+
 export interface EngineConnection {
   /** `unix:///var/run/docker.sock` or `tcp://host:port`. */
   dockerHost: string;
+  /** With a tcp:// host: speak TLS and verify the engine against `ca` (DOCKER_TLS_VERIFY=1). */
+  tls?: EngineTls | null;
 }
 
-/** Turns DOCKER_HOST into dockerode's connection options. */
-export function connectionOptions(dockerHost: string): Dockerode.DockerOptions {
+/** Turns DOCKER_HOST (and the CLI's TLS files) into dockerode's connection options. */
+export function connectionOptions(dockerHost: string, tls?: EngineTls | null): Dockerode.DockerOptions {
   const url = new URL(dockerHost);
   switch (url.protocol) {
     case 'unix:':
       return { socketPath: url.pathname };
     case 'tcp:':
+      // The CLI's default ports: 2376 where TLS is on, 2375 where it is not.
+      return tls
+        ? { host: url.hostname, port: Number(url.port || 2376), protocol: 'https', ca: tls.ca, cert: tls.cert, key: tls.key }
+        : { host: url.hostname, port: Number(url.port || 2375), protocol: 'http' };
     case 'http:':
       return { host: url.hostname, port: Number(url.port || 2375), protocol: 'http' };
     case 'https:':
@@ -35,7 +48,7 @@ export class DockerEngine {
   private readonly docker: Dockerode;
 
   constructor(connection: EngineConnection) {
-    this.docker = new Dockerode(connectionOptions(connection.dockerHost));
+    this.docker = new Dockerode(connectionOptions(connection.dockerHost, connection.tls));
     this.images = new ImageOperations(this.docker);
     this.containers = new ContainerOperations(this.docker);
     this.system = new SystemOperations(this.docker);

@@ -65,6 +65,8 @@ export interface JobRecord {
   attempts: number;
   /** The job's time limit, the type's or a lower one the request asked for; absent on jobs queued before limits existed. */
   timeoutSeconds?: number | null;
+  /** The engine the job runs on (its queues are that engine's); absent on jobs queued before there were several. */
+  engine?: string | null;
 }
 
 /** Per-layer progress of a pull or push, as the engine reports it. */

@@ -15,6 +15,7 @@ export interface NewJob {
   /** A key from `findOrRemember` that this job holds until it ends. */
   dedupKey?: string | null;
   timeoutSeconds?: number | null;
+  engine?: string | null;
 }
 
 export interface JobFilter {
@@ -122,6 +123,7 @@ export class JobRecordStore {
       owner: job.owner ?? null,
       attempts: 0,
       timeoutSeconds: job.timeoutSeconds ?? null,
+      engine: job.engine ?? null,
     };
     const json = JSON.stringify(record);
     const tx = this.redis

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { DockerEngine } from '@drydock/docker';
+import { EnginePool } from '@drydock/docker';
 import { BuildJob, NO_BUILD_SECRETS, type BuildSecretSource, type CredentialSource } from '@drydock/jobs';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { JobHandlerProvider } from '../jobs/job-handler.decorator';
@@ -11,13 +11,13 @@ import { ContextStore } from './context-store';
 @Injectable()
 export class BuildJobHandler extends BuildJob {
   constructor(
-    @Inject(DockerEngine) engine: DockerEngine,
+    @Inject(EnginePool) engines: EnginePool,
     @Inject(CREDENTIAL_SOURCE) credentials: CredentialSource,
     @Inject(ContextStore) contexts: ContextStore,
     @Inject(APP_CONFIG) config: AppConfig,
     // Optional until the secret store provides it: without one, every secret a build asks for is absent.
     @Optional() @Inject(BUILD_SECRET_SOURCE) secrets?: BuildSecretSource,
   ) {
-    super(engine, credentials, contexts, { limits: config.build }, secrets ?? NO_BUILD_SECRETS);
+    super(engines, credentials, contexts, { limits: config.build }, secrets ?? NO_BUILD_SECRETS);
   }
 }

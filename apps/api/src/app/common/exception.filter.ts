@@ -23,7 +23,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (host.getType<string>() === 'graphql') {
       const retryAfterSeconds = (exception as { retryAfterSeconds?: number }).retryAfterSeconds;
       return new GraphQLError(error.message, {
-        extensions: { code: error.code, status, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) },
+        extensions: { ...error.details, code: error.code, status, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) },
       });
     }
     const http = host.switchToHttp();

@@ -8,6 +8,8 @@ export interface Problem {
   code: ErrorCode;
   instance?: string;
   requestId?: string;
+  /** The error's details (RFC 9457 extension members), e.g. `engines` of AMBIGUOUS_ENGINE. */
+  [extension: string]: unknown;
 }
 
 /**
@@ -19,6 +21,7 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.INVALID_REFERENCE:
     case ErrorCode.VALIDATION_FAILED:
     case ErrorCode.DOCKERFILE_INVALID:
+    case ErrorCode.UNKNOWN_ENGINE:
       return 400;
     case ErrorCode.UNAUTHENTICATED:
       return 401;
@@ -37,6 +40,7 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.CONFLICT:
     case ErrorCode.JOB_FINISHED:
     case ErrorCode.QUOTA_EXCEEDED:
+    case ErrorCode.AMBIGUOUS_ENGINE:
       return 409;
     case ErrorCode.PAYLOAD_TOO_LARGE:
       return 413;
@@ -91,6 +95,7 @@ export function statusOfError(error: DrydockError): number {
 export function problemOf(error: DrydockError, requestId?: string): Problem {
   const status = statusOfError(error);
   return {
+    ...error.details,
     type: `https://drydock.dev/problems/${error.code.toLowerCase().replace(/_/g, '-')}`,
     title: title(error.code),
     status,

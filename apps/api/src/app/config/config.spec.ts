@@ -42,3 +42,41 @@ describe('loadConfig: team limits and job time limits', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
 });
+
+describe('loadConfig: engines', () => {
+  it('makes one engine named default from DOCKER_HOST when DRYDOCK_ENGINES is unset, served by the worker', () => {
+    const config = loadConfig({ DOCKER_HOST: 'tcp://127.0.0.1:2375' });
+    expect(config.engines).toEqual([{ name: 'default', host: 'tcp://127.0.0.1:2375', labels: {}, concurrency: null, tls: null }]);
+    expect(config.workerEngines).toEqual(['default']);
+  });
+
+  it('reads DRYDOCK_ENGINES in order, and DRYDOCK_WORKER_ENGINES as the names this worker serves', () => {
+    const engines = JSON.stringify([
+      { name: 'a', host: 'unix:///var/run/docker.sock', labels: { arch: 'amd64' } },
+      { name: 'b', host: 'tcp://10.0.0.2:2375', concurrency: 4 },
+    ]);
+    const config = loadConfig({ DRYDOCK_ENGINES: engines, DRYDOCK_WORKER_ENGINES: 'b' });
+    expect(config.engines.map((engine) => [engine.name, engine.labels, engine.concurrency])).toEqual([
+      ['a', { arch: 'amd64' }, null],
+      ['b', {}, 4],
+    ]);
+    expect(config.workerEngines).toEqual(['b']);
+    expect(loadConfig({ DRYDOCK_ENGINES: engines }).workerEngines).toEqual(['a', 'b']);
+  });
+
+  it.each([
+    ['not JSON', '{', 'expected a JSON array'],
+    ['an empty list', '[]', 'expected a JSON array of 1 to'],
+    ['a name twice', '[{"name":"a","host":"unix:///x"},{"name":"a","host":"unix:///y"}]', 'named twice'],
+    ['a name with a colon', '[{"name":"a:b","host":"unix:///x"}]', 'name "a:b"'],
+    ['a host that is no DOCKER_HOST', '[{"name":"a","host":"ssh://box"}]', 'expected unix:// or tcp://'],
+    ['a field it does not know', '[{"name":"a","host":"unix:///x","hots":"y"}]', 'unknown field hots'],
+    ['TLS files that are not there', '[{"name":"a","host":"tcp://h:2376","tlsVerify":true,"certPath":"/nonexistent"}]', 'cannot read /nonexistent/ca.pem'],
+  ])('refuses DRYDOCK_ENGINES with %s at boot', (_, value, message) => {
+    expect(() => loadConfig({ DRYDOCK_ENGINES: value })).toThrow(message);
+  });
+
+  it('refuses a DRYDOCK_WORKER_ENGINES name that is not an engine', () => {
+    expect(() => loadConfig({ DRYDOCK_WORKER_ENGINES: 'b' })).toThrow('"b" is not an engine of DRYDOCK_ENGINES (default)');
+  });
+});

@@ -1,9 +1,10 @@
 import { DrydockError, ErrorCode } from '@drydock/core';
-import { type BuildLimits } from '@drydock/docker';
+import { type BuildLimits, type EngineSpec } from '@drydock/docker';
 import { JOB_TYPES, JobType } from '@drydock/jobs';
 import { resolve } from 'node:path';
 import { readTokensFile, type TokenEntry } from '../auth/tokens-file';
 import { REGISTRY_HOST } from '../common/validation';
+import { enginesOf, workerEnginesOf } from './engines';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -11,7 +12,10 @@ export type Role = 'all' | 'api' | 'worker';
 export interface AppConfig {
   host: string;
   port: number;
-  dockerHost: string;
+  /** Every engine, in configuration order (DRYDOCK_ENGINES, or DOCKER_HOST as `default`). */
+  engines: EngineSpec[];
+  /** The engines this process's worker serves (DRYDOCK_WORKER_ENGINES). */
+  workerEngines: string[];
   redisUrl: string;
   role: Role;
   dataDir: string;
@@ -165,15 +169,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (!/^rediss?:\/\//.test(redisUrl)) {
     throw new DrydockError(ErrorCode.VALIDATION_FAILED, `REDIS_URL=${redisUrl}: expected redis:// or rediss://`);
   }
-  const dockerHost = env['DOCKER_HOST'] || 'unix:///var/run/docker.sock';
-  if (!/^(unix|tcp|http|https):\/\//.test(dockerHost)) {
-    throw new DrydockError(ErrorCode.VALIDATION_FAILED, `DOCKER_HOST=${dockerHost}: expected unix:// or tcp://`);
-  }
+  const engines = enginesOf(env);
   const tokensFile = env['DRYDOCK_TOKENS_FILE'] || null;
   return {
     host: env['HOST'] || '127.0.0.1',
     port: integer(env, 'PORT', 3000, 0, 65535),
-    dockerHost,
+    engines,
+    workerEngines: workerEnginesOf(env, engines),
     redisUrl,
     role: oneOf(env, 'DRYDOCK_ROLE', ['all', 'api', 'worker'] as const, 'all'),
     dataDir: resolve(env['DRYDOCK_DATA_DIR'] || '.data'),

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DockerEngine } from '@drydock/docker';
+import { EnginePool } from '@drydock/docker';
 import { RunJob } from '@drydock/jobs';
 import { JobHandlerProvider } from '../jobs/job-handler.decorator';
 
@@ -7,7 +7,7 @@ import { JobHandlerProvider } from '../jobs/job-handler.decorator';
 @JobHandlerProvider()
 @Injectable()
 export class RunJobHandler extends RunJob {
-  constructor(@Inject(DockerEngine) engine: DockerEngine) {
-    super(engine);
+  constructor(@Inject(EnginePool) engines: EnginePool) {
+    super(engines);
   }
 }

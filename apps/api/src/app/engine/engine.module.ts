@@ -1,31 +1,40 @@
 import { Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { DockerEngine, ImageCatalog } from '@drydock/docker';
+import { DockerEngine, EnginePool, ImageCatalog } from '@drydock/docker';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 
-/** The engine adapter and the cached image catalogue, one of each per process. */
+/**
+ * Every configured engine, each with its adapter and the catalogue that
+ * follows its events, one pool per process. DockerEngine and ImageCatalog
+ * alone are the first engine's, for what concerns one engine only.
+ */
 @Module({
   providers: [
     {
-      provide: DockerEngine,
+      provide: EnginePool,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => new DockerEngine({ dockerHost: config.dockerHost }),
+      useFactory: (config: AppConfig) => new EnginePool(config.engines),
+    },
+    {
+      provide: DockerEngine,
+      inject: [EnginePool],
+      useFactory: (pool: EnginePool) => pool.first.engine,
     },
     {
       provide: ImageCatalog,
-      inject: [DockerEngine],
-      useFactory: (engine: DockerEngine) => new ImageCatalog(engine),
+      inject: [EnginePool],
+      useFactory: (pool: EnginePool) => pool.first.catalog,
     },
   ],
-  exports: [DockerEngine, ImageCatalog],
+  exports: [EnginePool, DockerEngine, ImageCatalog],
 })
 export class EngineModule implements OnModuleInit, OnApplicationShutdown {
-  constructor(@Inject(ImageCatalog) private readonly catalog: ImageCatalog) {}
+  constructor(@Inject(EnginePool) private readonly pool: EnginePool) {}
 
   onModuleInit(): void {
-    this.catalog.start();
+    this.pool.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.catalog.stop();
+    await this.pool.stop();
   }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ErrorCode } from '@drydock/core';
-import { type DockerEngine } from '@drydock/docker';
+import { type DockerEngine, type EnginePool } from '@drydock/docker';
 import { JobType, type JobContext, type JobEmit } from '@drydock/jobs';
 import { ArtifactStore } from './artifact-store';
 import { ExportJobHandler } from './export.job-handler';
@@ -18,8 +18,8 @@ describe('ExportJobHandler', () => {
 
   const run = (tar: Readable, signal = new AbortController().signal) => {
     const engine = { images: { save: jest.fn(async () => tar) } } as unknown as DockerEngine;
-    const handler = new ExportJobHandler(engine, new ArtifactStore(dir));
-    const ctx: JobContext<JobType.EXPORT> = { jobId: JOB, type: JobType.EXPORT, data: { references: ['team-a/app:1'], team: 'team-a' }, signal, attempt: 1, emit, stillOwned: async () => true };
+    const handler = new ExportJobHandler({ engine: () => engine } as unknown as EnginePool, new ArtifactStore(dir));
+    const ctx: JobContext<JobType.EXPORT> = { jobId: JOB, type: JobType.EXPORT, data: { references: ['team-a/app:1'], team: 'team-a' }, engine: 'default', signal, attempt: 1, emit, stillOwned: async () => true };
     return handler.handle(ctx);
   };
 

@@ -3,7 +3,7 @@ import { createWriteStream, promises as fs } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DrydockError, ErrorCode } from '@drydock/core';
-import { DockerEngine, toDomainError } from '@drydock/docker';
+import { EnginePool, toDomainError } from '@drydock/docker';
 import { JobType, type JobContext, type JobHandler, type JobResultOf } from '@drydock/jobs';
 import { JobHandlerProvider } from '../jobs/job-handler.decorator';
 import { ArtifactStore } from './artifact-store';
@@ -22,11 +22,11 @@ export class ExportJobHandler implements JobHandler<JobType.EXPORT> {
   readonly type = JobType.EXPORT;
 
   constructor(
-    @Inject(DockerEngine) private readonly engine: DockerEngine,
+    @Inject(EnginePool) private readonly engines: EnginePool,
     @Inject(ArtifactStore) private readonly artifacts: ArtifactStore,
   ) {}
 
-  async handle({ jobId, data, emit, signal, attempt }: JobContext<JobType.EXPORT>): Promise<JobResultOf<JobType.EXPORT>> {
+  async handle({ jobId, data, emit, signal, attempt, engine }: JobContext<JobType.EXPORT>): Promise<JobResultOf<JobType.EXPORT>> {
     emit.log(`Saving ${data.references.join(', ')}`);
     const part = await this.artifacts.partPath(jobId, attempt);
     let bytes = 0;
@@ -42,7 +42,7 @@ export class ExportJobHandler implements JobHandler<JobType.EXPORT> {
       },
     });
     try {
-      const tar = await this.engine.images.save(data.references);
+      const tar = await this.engines.engine(engine).images.save(data.references);
       // pipeline destroys every stream on error or abort: the engine's response is let go with them.
       await pipeline(tar, count, createWriteStream(part, { flags: 'wx' }), { signal });
       await fs.rename(part, this.artifacts.path(jobId));

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DockerEngine } from '@drydock/docker';
+import { EnginePool } from '@drydock/docker';
 import { PullJob, PushJob, type CredentialSource } from '@drydock/jobs';
 import { JobHandlerProvider } from '../jobs/job-handler.decorator';
 import { CREDENTIAL_SOURCE } from '../jobs/jobs.tokens';
@@ -8,8 +8,8 @@ import { CREDENTIAL_SOURCE } from '../jobs/jobs.tokens';
 @JobHandlerProvider()
 @Injectable()
 export class PullJobHandler extends PullJob {
-  constructor(@Inject(DockerEngine) engine: DockerEngine, @Inject(CREDENTIAL_SOURCE) credentials: CredentialSource) {
-    super(engine, credentials);
+  constructor(@Inject(EnginePool) engines: EnginePool, @Inject(CREDENTIAL_SOURCE) credentials: CredentialSource) {
+    super(engines, credentials);
   }
 }
 
@@ -17,7 +17,7 @@ export class PullJobHandler extends PullJob {
 @JobHandlerProvider()
 @Injectable()
 export class PushJobHandler extends PushJob {
-  constructor(@Inject(DockerEngine) engine: DockerEngine, @Inject(CREDENTIAL_SOURCE) credentials: CredentialSource) {
-    super(engine, credentials);
+  constructor(@Inject(EnginePool) engines: EnginePool, @Inject(CREDENTIAL_SOURCE) credentials: CredentialSource) {
+    super(engines, credentials);
   }
 }

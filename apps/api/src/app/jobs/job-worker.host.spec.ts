@@ -1,8 +1,8 @@
 import { Injectable, type Type } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import { ImageCatalog } from '@drydock/docker';
-import { JOB_TYPES, JobEventBus, JobEventStore, JobRecordStore, JobType, TeamSlots } from '@drydock/jobs';
+import { EnginePool } from '@drydock/docker';
+import { JOB_TYPES, JobEventBus, JobEventStore, JobQueue, JobRecordStore, JobType, TeamSlots } from '@drydock/jobs';
 import { AuditLog } from '../audit/audit.service';
 import { APP_CONFIG } from '../config/config';
 import { JobHandlerProvider } from './job-handler.decorator';
@@ -29,14 +29,15 @@ async function boot(handlers: Type<unknown>[]): Promise<void> {
     providers: [
       JobWorkerHost,
       ...handlers,
-      { provide: APP_CONFIG, useValue: { role: 'worker', redisUrl: 'redis://127.0.0.1:1', keyPrefix: 'spec', jobRetentionSeconds: 60, redisGraceSeconds: 60, teamMaxRunning: perType(1), jobTimeoutSeconds: perType(60) } },
+      { provide: APP_CONFIG, useValue: { role: 'worker', redisUrl: 'redis://127.0.0.1:1', keyPrefix: 'spec', jobRetentionSeconds: 60, redisGraceSeconds: 60, teamMaxRunning: perType(1), jobTimeoutSeconds: perType(60), workerEngines: ['default'] } },
       { provide: JOBS_REDIS, useValue: { on: () => undefined } },
       { provide: JobRecordStore, useValue: {} },
       { provide: JobEventStore, useValue: {} },
       { provide: JobEventBus, useValue: {} },
       { provide: TeamSlots, useValue: {} },
       { provide: AuditLog, useValue: {} },
-      { provide: ImageCatalog, useValue: {} },
+      { provide: EnginePool, useValue: { get: () => ({ name: 'default', spec: { concurrency: null }, catalog: {} }) } },
+      { provide: JobQueue, useValue: { limitEngine: async () => undefined } },
     ],
   }).compile();
   await moduleRef.init();

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { ImageCatalog } from '@drydock/docker';
-import { ExclusiveLeases, JOB_TYPES, JobEventBus, JobEventStore, JobRecordStore, JobWorker, RedisOutage, TeamSlots, type JobHandler, type JobType } from '@drydock/jobs';
+import { EnginePool, type EngineMember } from '@drydock/docker';
+import { ExclusiveLeases, JOB_TYPES, JobEventBus, JobEventStore, JobQueue, JobRecordStore, JobWorker, RedisOutage, TeamSlots, type JobHandler, type JobType } from '@drydock/jobs';
 import type Redis from 'ioredis';
 import { AuditLog } from '../audit/audit.service';
 import { jobEndingEntry } from '../audit/job-ending';
@@ -11,14 +11,15 @@ import { logJobsError } from './jobs-log';
 import { JOBS_REDIS, redisOptionsFromUrl } from './jobs.tokens';
 
 /**
- * The worker, with every handler the feature modules' worker parts provide.
- * Built once all providers exist, so that it sees them all; a type with no
- * handler, or two, stops the start-up. Only the job-running roles have one.
+ * The workers, one per engine this process serves (DRYDOCK_WORKER_ENGINES),
+ * with every handler the feature modules' worker parts provide. Built once
+ * all providers exist, so that they see them all; a type with no handler, or
+ * two, stops the start-up. Only the job-running roles have them.
  */
 @Injectable()
 export class JobWorkerHost implements OnModuleInit, OnModuleDestroy {
-  private current: JobWorker | null = null;
-  private stopWatching: (() => void) | null = null;
+  private current: JobWorker[] = [];
+  private readonly stopWatching: (() => void)[] = [];
 
   constructor(
     @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
@@ -27,11 +28,21 @@ export class JobWorkerHost implements OnModuleInit, OnModuleDestroy {
     @Inject(JobEventBus) private readonly bus: JobEventBus,
     @Inject(TeamSlots) private readonly slots: TeamSlots,
     @Inject(AuditLog) private readonly audit: AuditLog,
-    @Inject(ImageCatalog) private readonly catalog: ImageCatalog,
+    @Inject(EnginePool) private readonly engines: EnginePool,
+    @Inject(JobQueue) private readonly queue: JobQueue,
   ) {}
 
-  get worker(): JobWorker | null {
+  get workers(): readonly JobWorker[] {
     return this.current;
+  }
+
+  /** Resolves once every engine's worker takes jobs. */
+  async whenReady(): Promise<void> {
+    await Promise.all(this.current.map((worker) => worker.whenReady()));
+  }
+
+  async close(deadlineMs: number): Promise<void> {
+    await Promise.all(this.current.map((worker) => worker.close(deadlineMs)));
   }
 
   onModuleInit(): void {
@@ -44,10 +55,23 @@ export class JobWorkerHost implements OnModuleInit, OnModuleDestroy {
     this.redis.on('ready', () => outage.markReachable());
     const stores = { prefix: this.config.keyPrefix, retentionMs: this.config.jobRetentionSeconds * 1000, ride: outage.ride };
     const records = new JobRecordStore(this.redis, stores);
-    this.current = new JobWorker({
+    const events = new JobEventStore(this.redis, stores);
+    const leases = new ExclusiveLeases(this.redis, records);
+    this.current = this.config.workerEngines.map((name) => this.workerFor(this.engines.get(name), { handlers, outage, records, events, leases }));
+  }
+
+  private workerFor(
+    member: EngineMember,
+    shared: { handlers: JobHandler[]; outage: RedisOutage; records: JobRecordStore; events: JobEventStore; leases: ExclusiveLeases },
+  ): JobWorker {
+    const { handlers, outage, records, events, leases } = shared;
+    // An engine's own limit holds across every worker that serves it: BullMQ's global concurrency of its queues.
+    this.queue.limitEngine(member.name, member.spec.concurrency).catch((error: unknown) => logJobsError(error as Error));
+    const worker = new JobWorker({
+      engine: member.name,
       connection: redisOptionsFromUrl(this.config.redisUrl),
       records,
-      events: new JobEventStore(this.redis, stores),
+      events,
       outage,
       // Every job's end goes to the audit trail. Nest shuts modules down in reverse order of start,
       // so the requests' Redis connection outlives the worker's drain at SIGTERM.
@@ -56,25 +80,27 @@ export class JobWorkerHost implements OnModuleInit, OnModuleDestroy {
       handlers,
       slots: this.slots,
       // Pushes of one repository, one at a time (PushJob.exclusive).
-      leases: new ExclusiveLeases(this.redis, records),
+      leases,
       maxRunningPerTeam: this.config.teamMaxRunning,
       concurrency: workerConcurrency(this.config.teamMaxRunning),
       timeoutMs: perTypeMs(this.config.jobTimeoutSeconds),
       logBudget: this.config.jobLogBudget,
       onError: logJobsError,
       // The catalogue follows the engine's event stream: while it cannot, the engine is away,
-      // and a job started then would only use up an attempt.
-      canRun: () => this.catalog.isLive,
+      // and a job started then would only use up an attempt. Other engines' workers go on.
+      canRun: () => member.catalog.isLive,
     });
-    const worker = this.current;
-    this.stopWatching = this.catalog.onLiveChange((live) => {
-      if (live) worker.resume();
-      else worker.pause().catch((error: unknown) => logJobsError(error as Error));
-    });
+    this.stopWatching.push(
+      member.catalog.onLiveChange((live) => {
+        if (live) worker.resume();
+        else worker.pause().catch((error: unknown) => logJobsError(error as Error));
+      }),
+    );
+    return worker;
   }
 
   onModuleDestroy(): void {
-    this.stopWatching?.();
+    for (const stop of this.stopWatching.splice(0)) stop();
   }
 }
 

@@ -24,6 +24,6 @@ export class JobWorkerModule implements OnApplicationShutdown {
 
   /** Runs before JobsModule closes the queue, the bus and their Redis: Nest shuts importers down first. */
   async onApplicationShutdown(): Promise<void> {
-    await within(this.host.worker?.close(SHUTDOWN_DEADLINE_MS), SHUTDOWN_DEADLINE_MS + CLOSE_GRACE_MS);
+    await within(this.host.close(SHUTDOWN_DEADLINE_MS), SHUTDOWN_DEADLINE_MS + CLOSE_GRACE_MS);
   }
 }

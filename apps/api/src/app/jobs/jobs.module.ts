@@ -1,7 +1,10 @@
 import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { JobEventBus, JobEventStore, JobQueue, JobRecordStore, TeamSlots, type CredentialSource } from '@drydock/jobs';
 import Redis from 'ioredis';
+import { EnginePool } from '@drydock/docker';
 import { AuditModule } from '../audit/audit.module';
+import { EngineModule } from '../engine/engine.module';
+import { EngineRouter } from '../engine/engine-router';
 import { AuditLog } from '../audit/audit.service';
 import { jobEndingEntry } from '../audit/job-ending';
 import { APP_CONFIG, type AppConfig } from '../config/config';
@@ -20,7 +23,7 @@ import { CLOSE_GRACE_MS, within } from './within';
  * from the feature modules' worker parts. Redis is the only state the roles share.
  */
 @Module({
-  imports: [AuditModule, RegistryCredentialsModule, BuildSecretsModule],
+  imports: [AuditModule, RegistryCredentialsModule, BuildSecretsModule, EngineModule],
   providers: [
     {
       provide: JOBS_REDIS,
@@ -58,6 +61,7 @@ import { CLOSE_GRACE_MS, within } from './within';
           records,
           events,
           slots,
+          engines: config.engines.map((engine) => engine.name),
           maxWaitingPerTeam: config.teamMaxWaiting,
           onError: logJobsError,
           onJobEnded: (job) => audit.record(jobEndingEntry(job)),
@@ -71,9 +75,14 @@ import { CLOSE_GRACE_MS, within } from './within';
         credentialFor: (team, registry) => (team ? vault.credentialFor(team, registry) : Promise.resolve(null)),
       }),
     },
+    {
+      provide: EngineRouter,
+      inject: [EnginePool, JobQueue],
+      useFactory: (pool: EnginePool, queue: JobQueue) => new EngineRouter(pool, (engine) => queue.load(engine)),
+    },
     JobsService,
   ],
-  exports: [JobsService, JobQueue, JobRecordStore, JobEventStore, JobEventBus, TeamSlots, JOBS_REDIS, CREDENTIAL_SOURCE, BuildSecretsModule],
+  exports: [JobsService, EngineRouter, JobQueue, JobRecordStore, JobEventStore, JobEventBus, TeamSlots, JOBS_REDIS, CREDENTIAL_SOURCE, BuildSecretsModule],
 })
 export class JobsModule implements OnApplicationShutdown {
   constructor(

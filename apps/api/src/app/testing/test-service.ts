@@ -1,4 +1,4 @@
-import { DockerEngine, ImageCatalog } from '@drydock/docker';
+import { DockerEngine, EnginePool, ImageCatalog } from '@drydock/docker';
 import { Test } from '@nestjs/testing';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import type { Principal } from '../auth/principal';
 import { NamespacePolicy } from '../auth/namespace.policy';
 import { ContextStore } from '../builds/context-store';
 import { APP_CONFIG, loadConfig, type AppConfig } from '../config/config';
+import { EngineRouter } from '../engine/engine-router';
 import { ArtifactStore } from '../images/artifact-store';
 import { ImagesService } from '../images/images.service';
 import { JobsService } from '../jobs/jobs.service';
@@ -50,6 +51,13 @@ export async function newTestService<T>(Service: new (...args: never[]) => T, en
       { provide: APP_CONFIG, useValue: config },
       { provide: DockerEngine, useValue: engine },
       { provide: ImageCatalog, useValue: catalog },
+      // One engine, the fake: the pool hands out the same fakes the test reads.
+      { provide: EnginePool, useValue: new EnginePool(config.engines, () => engine as unknown as DockerEngine, () => catalog as unknown as ImageCatalog) },
+      {
+        provide: EngineRouter,
+        inject: [EnginePool],
+        useFactory: (pool: EnginePool) => new EngineRouter(pool, async () => ({ waiting: 0, running: 0 })),
+      },
       { provide: JobsService, useValue: jobs },
       { provide: RegistryCredentials, useValue: new FakeVault() },
       { provide: BuildSecrets, useValue: buildSecrets },

@@ -35,9 +35,9 @@ function handle(stillOwned: () => Promise<boolean>) {
   const { engine, calls } = fakeEngine();
   const removed: string[] = [];
   const contexts = { open: async () => Readable.from([]), remove: async (id: string) => void removed.push(id) };
-  const job = new BuildJob(engine, { credentialFor: async () => null }, contexts, { limits: {} as never });
+  const job = new BuildJob({ engine: () => engine }, { credentialFor: async () => null }, contexts, { limits: {} as never });
   const lines: string[] = [];
-  const done = job.handle({ jobId: 'j', type: JobType.BUILD, data, signal: new AbortController().signal, attempt: 1, emit: emitter(lines), stillOwned });
+  const done = job.handle({ jobId: 'j', type: JobType.BUILD, data, engine: 'default', signal: new AbortController().signal, attempt: 1, emit: emitter(lines), stillOwned });
   return { done, calls, lines, removed };
 }
 
@@ -98,10 +98,10 @@ function handleKit(engine: DockerEngine, jobData: Partial<BuildJobData>) {
   const secrets = { secretFor: async (team: string | null, id: string) => (team === 'team-a' ? Buffer.from(`value of ${id}`) : null) };
   const context = Readable.from([Buffer.alloc(16)]);
   const contexts = { open: async () => context, remove: async () => undefined };
-  const job = new BuildJob(engine, credentials, contexts, { limits: {} as never }, secrets);
+  const job = new BuildJob({ engine: () => engine }, credentials, contexts, { limits: {} as never }, secrets);
   const lines: string[] = [];
   const done = job.handle({
-    jobId: 'j', type: JobType.BUILD, data: { ...data, ...jobData }, signal: new AbortController().signal, attempt: 1, emit: emitter(lines), stillOwned: async () => true,
+    jobId: 'j', type: JobType.BUILD, data: { ...data, ...jobData }, engine: 'default', signal: new AbortController().signal, attempt: 1, emit: emitter(lines), stillOwned: async () => true,
   });
   return { done, lines, context };
 }

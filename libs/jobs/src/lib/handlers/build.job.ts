@@ -8,7 +8,7 @@ import { JobType } from '../model';
 import type { JobResultOf } from '../contract';
 import type { JobContext, JobHandler } from '../runner/handler';
 import { classifyFailure } from './engine-gone';
-import { type BuildSecretSource, type ContextSource, type CredentialSource, NO_BUILD_SECRETS } from './sources';
+import { type BuildSecretSource, type ContextSource, type CredentialSource, type EngineSource, NO_BUILD_SECRETS } from './sources';
 
 /** The engine's build options as job data: no credentials (the worker fetches them) and no signal. */
 export type BuildJobData = Omit<BuildOptions, 'dockerfile' | 'registryConfig' | 'limits' | 'signal'> & {
@@ -42,7 +42,7 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
   readonly type = JobType.BUILD;
 
   constructor(
-    private readonly engine: DockerEngine,
+    private readonly engines: EngineSource,
     private readonly credentials: CredentialSource,
     private readonly contexts: ContextSource,
     private readonly fence: BuildFence,
@@ -51,17 +51,18 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
 
   async handle(job: JobContext<JobType.BUILD>): Promise<JobResultOf<JobType.BUILD>> {
     const { data, emit, stillOwned } = job;
+    const engine = this.engines.engine(job.engine);
     let keepContext = false;
     let context: Readable | undefined;
     try {
-      await this.assertLocal(data.localImages ?? []);
+      await this.assertLocal(engine, data.localImages ?? []);
       context = await this.contexts.open(data.contextId);
-      const built = data.builder === Builder.BUILDKIT ? await this.buildKit(context, job) : await this.legacy(context, job);
+      const built = data.builder === Builder.BUILDKIT ? await this.buildKit(engine, context, job) : await this.legacy(engine, context, job);
       if (!built.imageId) throw new DrydockError(ErrorCode.BUILD_FAILED, 'the engine finished the build without naming an image');
-      await this.tag(built.imageId, data.tags, emit, stillOwned);
+      await this.tag(engine, built.imageId, data.tags, emit, stillOwned);
       return { ...built, imageId: built.imageId, tags: data.tags };
     } catch (caught) {
-      const error = await classifyFailure(this.engine, caught);
+      const error = await classifyFailure(engine, caught);
       // A transient failure is retried and needs the context again.
       keepContext = isDrydockError(error) && isTransient(error.code);
       throw error;
@@ -78,10 +79,10 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
    * only the registries the build reads (FROM, COPY --from, cacheFrom) get the
    * team's login, and only the ids the job names get a secret.
    */
-  private buildKit(context: Readable, { data, emit, signal }: JobContext<JobType.BUILD>) {
+  private buildKit(engine: DockerEngine, context: Readable, { data, emit, signal }: JobContext<JobType.BUILD>) {
     const registries = new Set([...data.baseRegistries, ...(data.cacheFrom ?? []).map((ref) => parseReference(ref).domain)]);
     const secretIds = new Set(data.secrets ?? []);
-    const messages = this.engine.images.buildKit(context, {
+    const messages = engine.images.buildKit(context, {
       ...passedThrough(data),
       ...(data.cacheFrom?.length ? { cacheFrom: data.cacheFrom } : {}),
       // The cache metadata goes into the image, so the image pushed serves as cache to the next build elsewhere.
@@ -100,7 +101,7 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
     return auth ? { username: auth.username, password: auth.password } : null;
   }
 
-  private async legacy(context: Readable, { data, emit, signal }: JobContext<JobType.BUILD>): Promise<{ imageId: string | null }> {
+  private async legacy(engine: DockerEngine, context: Readable, { data, emit, signal }: JobContext<JobType.BUILD>): Promise<{ imageId: string | null }> {
     const registryConfig: Record<string, { username: string; password: string }> = {};
     for (const registry of data.baseRegistries) {
       const auth = await this.credentials.credentialFor(data.team, registry);
@@ -108,7 +109,7 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
     }
     // Built untagged, tagged after: an attempt that lost the job on the way (a worker taken
     // for dead and its job retried or ended) must not move a tag once the job says otherwise.
-    const messages = this.engine.images.build(context, {
+    const messages = engine.images.build(context, {
       tags: [],
       ...passedThrough(data),
       ...(Object.keys(registryConfig).length ? { registryConfig } : {}),
@@ -120,23 +121,23 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
   }
 
   /** `docker build -t`'s last step, done here so that only the attempt holding the job does it. */
-  private async tag(imageId: string, tags: string[], emit: JobEmit, stillOwned: () => Promise<boolean>): Promise<void> {
+  private async tag(engine: DockerEngine, imageId: string, tags: string[], emit: JobEmit, stillOwned: () => Promise<boolean>): Promise<void> {
     if (!tags.length) return;
     if (!(await stillOwned())) {
       throw new DrydockError(ErrorCode.WORKER_LOST, `this attempt no longer holds the job: ${imageId} was built and left untagged`);
     }
     for (const tag of tags) {
       const ref = parseReference(tag);
-      await this.engine.images.tag(imageId, ref.repository, ref.tag ?? 'latest');
+      await engine.images.tag(imageId, ref.repository, ref.tag ?? 'latest');
       emit.log(`Successfully tagged ${tag}`);
     }
   }
 
   /** An image the team may not pull must still be here: the engine would pull one removed since the build was queued. */
-  private async assertLocal(images: string[]): Promise<void> {
+  private async assertLocal(engine: DockerEngine, images: string[]): Promise<void> {
     for (const image of images) {
       try {
-        await this.engine.images.inspect(image);
+        await engine.images.inspect(image);
       } catch (error) {
         if (!isDrydockError(error) || error.code !== ErrorCode.IMAGE_NOT_FOUND) throw error;
         throw new DrydockError(ErrorCode.IMAGE_NOT_FOUND, `${image} is no longer here, and the build may not pull it (outside the team's namespaces)`);

@@ -1,12 +1,11 @@
 import { parseReference } from '@drydock/core';
-import { type DockerEngine } from '@drydock/docker';
 import { relayTransfer } from '../progress';
 import { JobType } from '../model';
 import type { TransferJobResult } from '../contract';
 import type { ExclusiveWork, JobContext, JobHandler } from '../runner/handler';
 import { classifyFailure } from './engine-gone';
 import { untilEngineRetries } from './registry-retries';
-import type { CredentialSource } from './sources';
+import type { CredentialSource, EngineSource } from './sources';
 
 export interface PushJobData {
   repository: string;
@@ -23,7 +22,7 @@ export class PushJob implements JobHandler<JobType.PUSH> {
   readonly type = JobType.PUSH;
 
   constructor(
-    private readonly engine: DockerEngine,
+    private readonly engines: EngineSource,
     private readonly credentials: CredentialSource,
   ) {}
 
@@ -36,18 +35,19 @@ export class PushJob implements JobHandler<JobType.PUSH> {
     return { key: `push:${parseReference(data.repository).name}`, label: `the push of ${data.repository}` };
   }
 
-  async handle({ data, emit, signal }: JobContext<JobType.PUSH>): Promise<TransferJobResult> {
+  async handle({ data, emit, signal, engine: engineName }: JobContext<JobType.PUSH>): Promise<TransferJobResult> {
+    const engine = this.engines.engine(engineName);
     const auth = await this.credentials.credentialFor(data.team, data.registry);
     const target = data.tag ? `${data.repository}:${data.tag}` : `${data.repository} (all tags)`;
     emit.log(`Pushing ${target}`);
     const giveUp = new AbortController();
-    const messages = this.engine.images.push(data.repository, data.tag ?? undefined, { ...(auth ? { auth } : {}), signal: AbortSignal.any([signal, giveUp.signal]) });
+    const messages = engine.images.push(data.repository, data.tag ?? undefined, { ...(auth ? { auth } : {}), signal: AbortSignal.any([signal, giveUp.signal]) });
     try {
       const { digest } = await relayTransfer('push', untilEngineRetries(messages, 'push', giveUp), emit);
-      const image = await this.engine.images.inspect(`${data.repository}:${data.tag ?? data.tags[0] ?? 'latest'}`);
+      const image = await engine.images.inspect(`${data.repository}:${data.tag ?? data.tags[0] ?? 'latest'}`);
       return { imageId: image.id, ...(digest ? { digest } : {}), tags: data.tags.map((tag) => `${data.repository}:${tag}`) };
     } catch (error) {
-      throw await classifyFailure(this.engine, error);
+      throw await classifyFailure(engine, error);
     }
   }
 }

@@ -5,6 +5,7 @@ import { JobType, LogStream } from '../model';
 import type { JobResultOf } from '../contract';
 import { type JobContext, type JobHandler, TIMEOUT_REASON } from '../runner/handler';
 import { FailedWithResult } from '../runner/ending';
+import type { EngineSource } from './sources';
 
 /** Labels Drydock sets on a RUN job's container besides DRYDOCK_LABEL. */
 export const RUN_LABELS = {
@@ -81,18 +82,19 @@ interface Leftover {
 export class RunJob implements JobHandler<JobType.RUN> {
   readonly type = JobType.RUN;
 
-  constructor(private readonly engine: DockerEngine) {}
+  constructor(private readonly engines: EngineSource) {}
 
-  async handle({ jobId, data, emit, signal, attempt, resumeAfter }: JobContext<JobType.RUN>): Promise<JobResultOf<JobType.RUN>> {
-    const leftover = await this.leftover(jobId, data);
-    const containerId = leftover?.containerId ?? (await this.engine.containers.create(runContainerSpec(jobId, data, attempt)));
+  async handle({ jobId, data, emit, signal, attempt, resumeAfter, engine: engineName }: JobContext<JobType.RUN>): Promise<JobResultOf<JobType.RUN>> {
+    const engine = this.engines.engine(engineName);
+    const leftover = await this.leftover(engine, jobId, data);
+    const containerId = leftover?.containerId ?? (await engine.containers.create(runContainerSpec(jobId, data, attempt)));
     const shortId = containerId.slice(0, 12);
     // Let go of the output only once the container has stopped, so the output up to the stop is kept;
     // if the stop itself fails, let go anyway rather than hang on a container that may never end.
     const attached = new AbortController();
     const stop = () => {
       // A cancelled command gets a second to exit cleanly; one past its time limit has had its time.
-      void this.engine.containers
+      void engine.containers
         .stop(containerId, signal.reason === TIMEOUT_REASON ? 0 : 1)
         .catch(() => undefined)
         .finally(() => attached.abort());
@@ -105,11 +107,11 @@ export class RunJob implements JobHandler<JobType.RUN> {
         emit.log(`Following container ${shortId}, started by attempt ${leftover.attempt}, instead of running the command again`);
         // Only what the earlier run had not stored yet.
         const since = resumeAfter ? Date.parse(resumeAfter) / 1000 : undefined;
-        output = await this.engine.containers.logs(containerId, { follow: true, signal: attached.signal, ...(since ? { since } : {}) });
+        output = await engine.containers.logs(containerId, { follow: true, signal: attached.signal, ...(since ? { since } : {}) });
       } else {
         // Attach before starting so not a line of output is missed.
-        output = await this.engine.containers.attach(containerId, attached.signal);
-        await this.start(containerId);
+        output = await engine.containers.attach(containerId, attached.signal);
+        await this.start(engine, containerId);
       }
       // emit.log only queues the write: a container printing faster than Redis stores would queue
       // without bound, so reading stops while the store catches up.
@@ -117,7 +119,7 @@ export class RunJob implements JobHandler<JobType.RUN> {
         emit.log(line, stream === 'stderr' ? LogStream.STDERR : LogStream.STDOUT);
         await keepUp(emit);
       }
-      const exitCode = await this.engine.containers.wait(containerId);
+      const exitCode = await engine.containers.wait(containerId);
       if (signal.aborted) return { containerId, exitCode };
       if (exitCode !== 0) {
         throw new FailedWithResult(ErrorCode.RUN_FAILED, `container ${shortId} exited with code ${exitCode}`, { containerId, exitCode });
@@ -130,21 +132,22 @@ export class RunJob implements JobHandler<JobType.RUN> {
   }
 
   /** Stops the job's containers that still run: the job has ended, so its command must not go on. */
-  async release(jobId: string, data: RunJobData): Promise<void> {
-    const running = await this.engine.containers.list({ all: false, labelled: true, withLabels: this.jobLabels(jobId, data) });
-    await Promise.all(running.map((container) => this.engine.containers.stop(container.id, 1)));
+  async release(jobId: string, data: RunJobData, engineName: string): Promise<void> {
+    const engine = this.engines.engine(engineName);
+    const running = await engine.containers.list({ all: false, labelled: true, withLabels: this.jobLabels(jobId, data) });
+    await Promise.all(running.map((container) => engine.containers.stop(container.id, 1)));
   }
 
   /**
    * The container an earlier run of this job started, if any; containers it
    * created but never started are removed, so the new one is the only one.
    */
-  private async leftover(jobId: string, data: RunJobData): Promise<Leftover | null> {
-    const containers = await this.engine.containers.list({ all: true, labelled: true, withLabels: this.jobLabels(jobId, data) });
+  private async leftover(engine: DockerEngine, jobId: string, data: RunJobData): Promise<Leftover | null> {
+    const containers = await engine.containers.list({ all: true, labelled: true, withLabels: this.jobLabels(jobId, data) });
     let found: Leftover | null = null;
     for (const container of containers) {
       if (container.state === 'created') {
-        await this.engine.containers.remove(container.id, true);
+        await engine.containers.remove(container.id, true);
       } else if (!found || container.state === 'running') {
         found = { containerId: container.id, attempt: container.labels[RUN_LABELS.attempt] ?? '?' };
       }
@@ -157,9 +160,9 @@ export class RunJob implements JobHandler<JobType.RUN> {
   }
 
   /** A command the image cannot run (no such executable, bad user) is the run's failure, not bad input to the API. */
-  private async start(containerId: string): Promise<void> {
+  private async start(engine: DockerEngine, containerId: string): Promise<void> {
     try {
-      await this.engine.containers.start(containerId);
+      await engine.containers.start(containerId);
     } catch (error) {
       const mapped = toDomainError(error, 'container');
       if (isTransient(mapped.code) || mapped.code === ErrorCode.CANCELLED) throw mapped;

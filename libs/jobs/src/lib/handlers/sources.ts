@@ -1,5 +1,10 @@
 import type { Readable } from 'node:stream';
-import type { RegistryAuth } from '@drydock/docker';
+import type { DockerEngine, RegistryAuth } from '@drydock/docker';
+
+/** The engines a worker may be told to use, by name (an EnginePool): a handler asks for its job's. */
+export interface EngineSource {
+  engine(name: string): DockerEngine;
+}
 
 /**
  * Where a handler gets a registry login. Job data never carries a password

@@ -10,6 +10,8 @@ export interface JobContext<T extends JobType = JobType> {
   jobId: string;
   type: T;
   data: JobDataOf<T>;
+  /** The engine the job runs on: the one whose queue it came from. */
+  engine: string;
   /** Aborted when the job is cancelled (from any process), runs past its time limit, or the worker shuts down past its deadline. */
   signal: AbortSignal;
   /** 1 on the first run; higher when a transient failure is retried. */
@@ -43,7 +45,7 @@ export interface JobHandler<T extends JobType = JobType> {
    * ended without succeeding: a job that says FAILED must not go on. Called
    * by the process that wrote the ending, which may not be the one that ran it.
    */
-  release?(jobId: string, data: JobDataOf<T>): Promise<void>;
+  release?(jobId: string, data: JobDataOf<T>, engine: string): Promise<void>;
   /**
    * Work that must not run twice at once (a push of one repository: two
    * uploads of the same blobs or manifest race at the registry). A job whose

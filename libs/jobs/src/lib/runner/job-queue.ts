@@ -7,6 +7,7 @@ import type { JobDataOf } from '../contract';
 import { type JobStores, endJob } from './ending';
 import { KeyClaims } from './key-claims';
 import { queueNameFor } from './queue-name';
+import { DEFAULT_ENGINE } from '@drydock/docker';
 import { delay } from './timing';
 
 export interface EnqueueOptions {
@@ -20,12 +21,22 @@ export interface EnqueueOptions {
   request?: Record<string, unknown>;
   /** The job's time limit (the caller has already capped it by the type's); the worker's type limit when absent. */
   timeoutSeconds?: number;
+  /** The engine whose queues take the job (the caller has routed it); the first engine when absent. */
+  engine?: string;
+}
+
+/** An engine's jobs of every type, from its queues: what routing weighs. */
+export interface EngineLoad {
+  waiting: number;
+  running: number;
 }
 
 export interface JobQueueOptions extends JobStores {
   /** Where BullMQ connects; the queue's own connections fail fast instead of buffering while Redis is away. */
   connection: RedisOptions;
   queueBase?: string;
+  /** The engines jobs go to, each with a queue per type. Default: the one `default` engine. */
+  engines?: readonly string[];
   /** Runs per job, counting retries of transient failures. Default 3. */
   attempts?: number;
   /** First retry delay; it doubles each time. Default 2000 ms. */
@@ -55,7 +66,9 @@ export const DEFAULT_BULL_EVENTS_MAX_LEN = 100;
 export class JobQueue {
   private readonly stores: JobStores;
   private readonly claims: KeyClaims;
-  private readonly queues = new Map<JobType, Queue>();
+  /** By engine, then type. */
+  private readonly queues = new Map<string, Map<JobType, Queue>>();
+  private readonly firstEngine: string;
   private readonly cancelWaitMs: number;
   private readonly maxWaitingPerTeam: number;
 
@@ -67,20 +80,26 @@ export class JobQueue {
     this.cancelWaitMs = options.cancelWaitMs ?? 5000;
     const onError = options.onError ?? ((error: Error) => console.error('[jobs] queue:', error));
     const retentionSeconds = Math.ceil(records.retentionMs / 1000);
-    for (const type of JOB_TYPES) {
-      const queue = new Queue(queueNameFor(type, options.queueBase), {
-        connection: { ...options.connection, enableOfflineQueue: false },
-        prefix: records.keys.bullPrefix,
-        streams: { events: { maxLen: options.bullEventsMaxLen ?? DEFAULT_BULL_EVENTS_MAX_LEN } },
-        defaultJobOptions: {
-          attempts: options.attempts ?? 3,
-          backoff: { type: 'exponential', delay: options.backoffMs ?? 2000 },
-          removeOnComplete: { age: retentionSeconds, count: options.keepCompleted ?? 1000 },
-          removeOnFail: { age: retentionSeconds, count: options.keepFailed ?? 1000 },
-        },
-      });
-      queue.on('error', onError);
-      this.queues.set(type, queue);
+    const engines = options.engines?.length ? options.engines : [DEFAULT_ENGINE];
+    this.firstEngine = engines[0] as string;
+    for (const engine of engines) {
+      const byType = new Map<JobType, Queue>();
+      this.queues.set(engine, byType);
+      for (const type of JOB_TYPES) {
+        const queue = new Queue(queueNameFor(type, options.queueBase, engine), {
+          connection: { ...options.connection, enableOfflineQueue: false },
+          prefix: records.keys.bullPrefix,
+          streams: { events: { maxLen: options.bullEventsMaxLen ?? DEFAULT_BULL_EVENTS_MAX_LEN } },
+          defaultJobOptions: {
+            attempts: options.attempts ?? 3,
+            backoff: { type: 'exponential', delay: options.backoffMs ?? 2000 },
+            removeOnComplete: { age: retentionSeconds, count: options.keepCompleted ?? 1000 },
+            removeOnFail: { age: retentionSeconds, count: options.keepFailed ?? 1000 },
+          },
+        });
+        queue.on('error', onError);
+        byType.set(type, queue);
+      }
     }
   }
 
@@ -96,6 +115,9 @@ export class JobQueue {
       ? `idempotency:${type}:${options.team ?? ''}:${options.owner ?? ''}:${options.idempotencyKey}`
       : undefined;
     const dedupKey = options.dedupKey ? `dedup:${options.dedupKey}` : undefined;
+    const engine = options.engine ?? this.firstEngine;
+    // Unknown here is a routing bug, not the caller's: the API checked the name against the same list.
+    const queue = this.queue(type, engine);
     try {
       if (idempotencyKey) {
         const earlier = await this.claims.claim(idempotencyKey, id, true);
@@ -126,6 +148,7 @@ export class JobQueue {
           owner: options.owner ?? null,
           dedupKey: dedupKey ?? null,
           timeoutSeconds: options.timeoutSeconds ?? null,
+          engine,
         })
         .catch(async (error: unknown) => {
           if (slots) await slots.release(owner).catch(() => undefined);
@@ -133,7 +156,7 @@ export class JobQueue {
         });
       await events.append(id, { kind: JobEventKind.STATE, state: JobState.QUEUED });
       try {
-        await this.queue(type).add(type, data, { jobId: id });
+        await queue.add(type, data, { jobId: id });
       } catch (error) {
         const failure = redisUnavailable(error, 'could not queue the job: Redis is unreachable');
         await endJob(this.stores, id, JobState.FAILED, { error: { code: failure.code, message: failure.message } }).catch(() => undefined);
@@ -164,7 +187,7 @@ export class JobQueue {
     // Flag first: a worker that takes the job after this still sees it.
     await records.requestCancel(id);
     // BullMQ refuses to remove a job whose lock a live worker holds; anything else goes.
-    if ((await this.queue(record.type).remove(id)) === 1) {
+    if ((await this.queue(record.type, record.engine ?? DEFAULT_ENGINE).remove(id)) === 1) {
       const ended = await endJob(this.stores, id, JobState.CANCELLED, { message: 'cancelled' });
       if (ended) return ended;
     }
@@ -177,13 +200,45 @@ export class JobQueue {
     return current;
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+  /**
+   * An engine's waiting (queued, delayed for a retry) and running jobs, over
+   * its queues of every type. Counted by BullMQ, so it is the same for every
+   * API process; a job parked for its team's limit counts as waiting.
+   */
+  async load(engine: string): Promise<EngineLoad> {
+    const counts = await Promise.all(
+      JOB_TYPES.map((type) => this.queue(type, engine).getJobCounts('waiting', 'prioritized', 'delayed', 'active')),
+    );
+    let waiting = 0;
+    let running = 0;
+    for (const count of counts) {
+      waiting += (count['waiting'] ?? 0) + (count['prioritized'] ?? 0) + (count['delayed'] ?? 0);
+      running += count['active'] ?? 0;
+    }
+    return { waiting, running };
   }
 
-  private queue(type: JobType): Queue {
-    const queue = this.queues.get(type);
-    if (!queue) throw new DrydockError(ErrorCode.VALIDATION_FAILED, `unknown job type ${String(type)}`);
+  /**
+   * Caps the jobs of each type that run at once on an engine, across every
+   * worker serving it (BullMQ's global concurrency); null lifts the cap.
+   */
+  async limitEngine(engine: string, concurrency: number | null): Promise<void> {
+    await Promise.all(
+      JOB_TYPES.map((type) => {
+        const queue = this.queue(type, engine);
+        return concurrency === null ? queue.removeGlobalConcurrency() : queue.setGlobalConcurrency(concurrency);
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    const queues = [...this.queues.values()].flatMap((byType) => [...byType.values()]);
+    await Promise.all(queues.map((queue) => queue.close()));
+  }
+
+  private queue(type: JobType, engine: string): Queue {
+    const queue = this.queues.get(engine)?.get(type);
+    if (!queue) throw new DrydockError(ErrorCode.UNKNOWN_ENGINE, `no queue for ${String(type)} jobs on engine "${engine}"`);
     return queue;
   }
 }

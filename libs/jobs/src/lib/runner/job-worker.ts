@@ -21,6 +21,7 @@ import type { JobDataOf } from '../contract';
 import { indexHandlers } from './handler-index';
 import { queueNameFor } from './queue-name';
 import { settlesWithin } from './timing';
+import { DEFAULT_ENGINE } from '@drydock/docker';
 
 export interface JobWorkerOptions extends JobStores {
   connection: RedisOptions;
@@ -29,6 +30,8 @@ export interface JobWorkerOptions extends JobStores {
   /** Exactly one per JobType. */
   handlers: readonly JobHandler[];
   queueBase?: string;
+  /** The engine whose queues this worker takes jobs from, and that its handlers are told to use. Default `default`. */
+  engine?: string;
   /** Jobs run at once per type. Default 2 each. */
   concurrency?: Partial<Record<JobType, number>>;
   /**
@@ -113,11 +116,13 @@ export class JobWorker {
   private readonly outageCheck: NodeJS.Timeout | undefined;
   private readonly leases: ExclusiveLeases | undefined;
   private readonly leaseMs: number;
+  readonly engine: string;
   private gaveUp = false;
   private closing: Promise<void> | undefined;
 
   constructor(options: JobWorkerOptions) {
     this.handlers = indexHandlers(options.handlers);
+    this.engine = options.engine ?? DEFAULT_ENGINE;
     const { records, events, onJobEnded, slots } = options;
     this.stores = { records, events, onJobEnded, slots };
     this.maxRunning = options.maxRunningPerTeam ?? {};
@@ -134,7 +139,7 @@ export class JobWorker {
     for (const type of JOB_TYPES) {
       // The data is what enqueue() took for this queue's type: the contract held it when it was queued.
       const worker = new Worker<JobDataOf<JobType>, JobResult | undefined>(
-        queueNameFor(type, options.queueBase),
+        queueNameFor(type, options.queueBase, this.engine),
         // Three parameters: BullMQ only creates the AbortSignal for processors that take one.
         (job, token, signal) => this.process(type, job, token, signal),
         {
@@ -355,7 +360,17 @@ export class JobWorker {
         const now = await records.get(id);
         return now?.state === JobState.RUNNING && now.attempts === attempt && !(await records.isCancelRequested(id));
       };
-      const result = await handler.handle({ jobId: id, type, data: job.data, signal: handlerSignal, attempt, emit, stillOwned, ...(resumeAfter ? { resumeAfter } : {}) });
+      const result = await handler.handle({
+        jobId: id,
+        type,
+        data: job.data,
+        engine: this.engine,
+        signal: handlerSignal,
+        attempt,
+        emit,
+        stillOwned,
+        ...(resumeAfter ? { resumeAfter } : {}),
+      });
       // Work that finished in time succeeded, however long its last events take to store;
       // a handler that returns after its deadline aborted it (a stopped run) did not.
       clearTimeout(timer);
@@ -433,7 +448,7 @@ export class JobWorker {
 
   /** A job ended without succeeding: whatever of it still runs at the engine is stopped. */
   private async release(type: JobType, id: string, data: JobDataOf<JobType>): Promise<void> {
-    await this.handlers.get(type)?.release?.(id, data).catch((error: unknown) => this.report(error));
+    await this.handlers.get(type)?.release?.(id, data, this.engine).catch((error: unknown) => this.report(error));
   }
 
   /**
