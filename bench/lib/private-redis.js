@@ -66,6 +66,9 @@ async function startPrivateRedis() {
     async usedMemory() {
       return parseInfo(await admin.info('memory')).used_memory;
     },
+    async connectedClients() {
+      return parseInfo(await admin.info('clients')).connected_clients;
+    },
     /** Every command's calls since the last resetStats(), summed, and the top few by calls. */
     async commandCalls() {
       const stats = parseInfo(await admin.info('commandstats'));
