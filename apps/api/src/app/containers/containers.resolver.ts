@@ -29,7 +29,7 @@ export class ContainersResolver {
   async containers(
     @CurrentPrincipal() principal: Principal,
     @Args('all', { type: () => Boolean, nullable: true }) all?: boolean | null,
-    @Args('engine', ENGINE_ARG) engine?: string | null,
+    @Args('engine', { ...ENGINE_ARG, description: "only this engine's containers; absent, every engine's" }) engine?: string | null,
   ): Promise<Container[]> {
     return (await this.service.list(all ?? false, principal, engineArg(engine))).map(toContainer);
   }
