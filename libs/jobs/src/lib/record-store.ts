@@ -22,6 +22,8 @@ export interface JobFilter {
   type?: JobType;
   state?: JobState;
   team?: string;
+  /** Jobs routed to this engine. */
+  engine?: string;
   /** Default 50, at most 1000. */
   limit?: number;
 }
@@ -295,6 +297,7 @@ function matches(record: JobRecord, filter: JobFilter): boolean {
   return (
     (filter.type === undefined || record.type === filter.type) &&
     (filter.state === undefined || record.state === filter.state) &&
-    (filter.team === undefined || record.team === filter.team)
+    (filter.team === undefined || record.team === filter.team) &&
+    (filter.engine === undefined || record.engine === filter.engine)
   );
 }

@@ -32,6 +32,7 @@ async function queryOptions(raw: unknown): Promise<BuildOptions> {
     builder: query.builder,
     secrets: query.secret,
     cacheFrom: query.cachefrom,
+    engine: query.engine,
   };
 }
 

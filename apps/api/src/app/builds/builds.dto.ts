@@ -16,6 +16,7 @@ import {
 import GraphQLJSON from 'graphql-type-json';
 import { Builder } from '@drydock/docker';
 import { QueryArray, QueryBoolean, PLATFORM } from '../common/validation';
+import { EngineField } from '../engine/engine-field';
 import { TimeoutSecondsField } from '../jobs/timeout-seconds';
 
 /** A path inside the context: relative, no `..` segment. */
@@ -35,9 +36,12 @@ const JsonQuery = () =>
 /** `builder=buildkit` as well as `BUILDKIT`: the issue and the docker CLI spell it in lower case. */
 const UpperCase = () => Transform(({ value }) => (typeof value === 'string' ? value.toUpperCase() : value));
 
+const ENGINE_HELP = 'the engine to build on; absent, the healthy engine with the fewest waiting jobs';
+
 /** `POST /v1/builds` with a tar body: the Engine API's own query parameters. */
 export class BuildQuery {
   @TimeoutSecondsField() timeoutSeconds?: number;
+  @EngineField(ENGINE_HELP) engine?: string;
   @ApiProperty({ type: [String], description: 'repeat for several tags (`-t`)' })
   @QueryArray() @IsString({ each: true }) @MaxLength(512, { each: true }) @ArrayMinSize(1) @ArrayMaxSize(32) t!: string[];
   @ApiPropertyOptional({ default: 'Dockerfile', description: '`-f`, a path inside the context' })
@@ -59,6 +63,8 @@ export class BuildQuery {
 /** A build from an inline Dockerfile and small files (JSON), or from a context uploaded before (GraphQL). */
 @InputType('BuildImageInput')
 export class BuildImageInput {
+  @EngineField(ENGINE_HELP) engine?: string;
+
   @Field({ nullable: true, description: 'the Dockerfile text; or give contextUploadId' })
   @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(1024 * 1024) dockerfile?: string;
 

@@ -167,4 +167,38 @@ describe('BuildsService', () => {
       expect(t.spooled()).toEqual([]);
     });
   });
+
+  describe('on two engines', () => {
+    let two: TestService<BuildsService>;
+    beforeEach(async () => {
+      two = await newTestService(BuildsService, {}, ['a', 'b']);
+    });
+    afterEach(() => two.close());
+    const fakes = (name: string) => two.engines[name] as TestService<BuildsService>['engines'][string];
+
+    it('builds on the engine named, and on the least busy one otherwise', async () => {
+      await two.sut.fromBody({ dockerfile: 'FROM scratch\n', tags: ['team-a/app'], engine: 'b' }, teamA);
+      fakes('b').load.waiting = 2;
+      await two.sut.fromBody({ dockerfile: 'FROM scratch\n', tags: ['team-a/app'] }, teamA);
+      expect(two.jobs.enqueued.map((job) => job.options.engine)).toEqual(['b', 'a']);
+    });
+
+    it("checks a foreign FROM against the chosen engine's images and builders", async () => {
+      fakes('b').engine.addImage('busybox:1');
+      fakes('a').engine.builders = [Builder.LEGACY];
+      const dockerfile = 'FROM busybox:1\n';
+      expect(await refusalOf(two.sut.fromBody({ dockerfile, tags: ['team-a/app'], engine: 'a' }, teamA))).toBe(ErrorCode.FORBIDDEN);
+      await two.sut.fromBody({ dockerfile, tags: ['team-a/app'], engine: 'b' }, teamA);
+      expect(two.jobs.only()).toMatchObject({ data: { localImages: ['busybox:1'], builder: Builder.BUILDKIT }, options: { engine: 'b' } });
+      const onA = await two.sut.fromBody({ dockerfile: 'FROM scratch\n', tags: ['team-a/app'], engine: 'a' }, teamA);
+      expect(onA.request).toMatchObject({ builder: Builder.LEGACY });
+    });
+
+    it('refuses an engine that is not configured with UNKNOWN_ENGINE before anything is spooled', async () => {
+      const options: BuildOptions = { tags: ['team-a/app'], engine: 'nope' };
+      expect(await refusalOf(two.sut.fromTar(await tarOf({ Dockerfile: 'FROM scratch\n' }), options, teamA))).toBe(ErrorCode.UNKNOWN_ENGINE);
+      expect(two.spooled()).toEqual([]);
+      expect(two.jobs.enqueued).toEqual([]);
+    });
+  });
 });

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DrydockError, ErrorCode, parseReference } from '@drydock/core';
-import { type Builder, checkDockerfile, DockerEngine } from '@drydock/docker';
+import { type Builder, checkDockerfile, type EngineMember } from '@drydock/docker';
 import { JobType, type BuildJobData, type JobRecord } from '@drydock/jobs';
 import type { Readable } from 'node:stream';
+import { EngineRouter } from '../engine/engine-router';
 import { JobsService } from '../jobs/jobs.service';
 import { NamespacePolicy } from '../auth/namespace.policy';
 import type { Principal } from '../auth/principal';
@@ -19,6 +20,8 @@ export type BuildOptions = Omit<BuildJobData, 'contextId' | 'dockerfile' | 'base
   dockerfilePath?: string;
   /** The job's time limit, capped by the BUILD limit. */
   timeoutSeconds?: number;
+  /** The engine to build on; absent, the healthy engine with the fewest waiting jobs. */
+  engine?: string;
 };
 
 /** How long the engine's builders are taken as known: an engine changes them only when upgraded. */
@@ -42,13 +45,14 @@ function stringMap(value: Record<string, unknown> | undefined, what: string): Re
 /** Builds: the context is spooled and the Dockerfile checked before anything is queued. */
 @Injectable()
 export class BuildsService {
-  private offered?: { at: number; value: Promise<Builder[]> };
+  /** Per engine: engines of one deployment may run different versions, and only some have BuildKit. */
+  private readonly offered = new Map<string, { at: number; value: Promise<Builder[]> }>();
 
   constructor(
     private readonly jobs: JobsService,
     private readonly namespaces: NamespacePolicy,
     @Inject(ContextStore) private readonly contexts: ContextStore,
-    @Inject(DockerEngine) private readonly engine: DockerEngine,
+    @Inject(EngineRouter) private readonly router: EngineRouter,
     private readonly secrets: BuildSecrets,
   ) {}
 
@@ -57,26 +61,28 @@ export class BuildsService {
     const requester = this.authorise(principal, body.tags, idempotencyKey);
     const { tags, dockerfilePath, buildArgs, target, labels, noCache, pull, platform, timeoutSeconds, builder, secrets, cacheFrom } = body;
     const asked: BuildOptions = { tags, dockerfilePath, buildArgs, target, labels, noCache, pull, platform, timeoutSeconds, builder, secrets, cacheFrom };
-    const options = await this.withBuilder(asked, principal);
+    const member = await this.router.forNewWork(body.engine);
+    const options = await this.withBuilder(asked, principal, member);
     if (body.contextUploadId !== undefined) {
       if (body.dockerfile !== undefined || body.files !== undefined) {
         throw new DrydockError(ErrorCode.VALIDATION_FAILED, 'give either contextUploadId or dockerfile (+ files), not both');
       }
-      return this.fromUpload(body.contextUploadId, options, principal, requester);
+      return this.fromUpload(body.contextUploadId, options, principal, requester, member);
     }
     if (body.dockerfile === undefined) {
       throw new DrydockError(ErrorCode.VALIDATION_FAILED, 'dockerfile (or contextUploadId) is required');
     }
-    return this.fromInline(body.dockerfile, body.files ?? {}, options, principal, requester);
+    return this.fromInline(body.dockerfile, body.files ?? {}, options, principal, requester, member);
   }
 
   /** A tar (or gzipped tar) context, streamed in. */
   async fromTar(body: Readable, options: BuildOptions, principal: Principal, idempotencyKey?: string): Promise<JobRecord> {
     const requester = this.authorise(principal, options.tags, idempotencyKey);
     this.checkOptions(options);
-    const chosen = await this.withBuilder(options, principal);
+    const member = await this.router.forNewWork(options.engine);
+    const chosen = await this.withBuilder(options, principal, member);
     const stored = await this.contexts.receive(body, options.dockerfilePath ?? 'Dockerfile', requester);
-    return this.queue(stored, chosen, principal, requester);
+    return this.queue(stored, chosen, principal, requester, member);
   }
 
   /** A context uploaded before, to build later (GraphQL cannot carry a tar); only the uploader's team may build from it. */
@@ -85,10 +91,10 @@ export class BuildsService {
     return this.contexts.receive(body, null, requesterOf(principal));
   }
 
-  private async fromUpload(id: string, options: BuildOptions, principal: Principal, requester: Requester): Promise<JobRecord> {
+  private async fromUpload(id: string, options: BuildOptions, principal: Principal, requester: Requester, member: EngineMember): Promise<JobRecord> {
     this.checkOptions(options);
     const dockerfile = await this.contexts.dockerfileOf(id, options.dockerfilePath ?? 'Dockerfile', requester.team);
-    return this.queue({ id, size: 0, dockerfile }, options, principal, requester);
+    return this.queue({ id, size: 0, dockerfile }, options, principal, requester, member);
   }
 
   private async fromInline(
@@ -97,6 +103,7 @@ export class BuildsService {
     options: BuildOptions,
     principal: Principal,
     requester: Requester,
+    member: EngineMember,
   ): Promise<JobRecord> {
     this.checkOptions(options);
     const decoded: Record<string, Buffer> = {};
@@ -114,15 +121,15 @@ export class BuildsService {
     }
     // Checked before the context is written, so a bad Dockerfile leaves nothing behind.
     const summary = checkDockerfile(dockerfile, stringMap(options.buildArgs, 'buildArgs'), options.target);
-    await checkSourceImages(principal, summary.images, options.pull ?? false, this.namespaces, this.engine);
+    await checkSourceImages(principal, summary.images, options.pull ?? false, this.namespaces, member.engine);
     const stored = await this.contexts.fromFiles(dockerfile, options.dockerfilePath ?? 'Dockerfile', decoded, requester);
-    return this.queue(stored, options, principal, requester);
+    return this.queue(stored, options, principal, requester, member);
   }
 
   /** The builder resolved and its options checked, before any context is read or written. */
-  private async withBuilder(options: BuildOptions, principal: Principal): Promise<BuildOptions> {
+  private async withBuilder(options: BuildOptions, principal: Principal, member: EngineMember): Promise<BuildOptions> {
     const { builder, secrets, cacheFrom, ...rest } = options;
-    const choice = await chooseBuilder({ builder, secrets, cacheFrom }, principal, this.namespaces, () => this.builders());
+    const choice = await chooseBuilder({ builder, secrets, cacheFrom }, principal, this.namespaces, () => this.builders(member));
     await this.assertSecretsExist(choice.secrets ?? [], principal);
     return { ...rest, ...choice };
   }
@@ -136,17 +143,19 @@ export class BuildsService {
     }
   }
 
-  private builders(): Promise<Builder[]> {
+  private builders(member: EngineMember): Promise<Builder[]> {
     const now = Date.now();
-    if (!this.offered || now - this.offered.at > BUILDERS_TTL_MS) {
-      const value = offeredBuilders(this.engine);
-      this.offered = { at: now, value };
+    let offered = this.offered.get(member.name);
+    if (!offered || now - offered.at > BUILDERS_TTL_MS) {
+      const value = offeredBuilders(member.engine);
+      offered = { at: now, value };
+      this.offered.set(member.name, offered);
       // A failed look-up is not kept: the next build asks again.
       value.catch(() => {
-        if (this.offered?.value === value) this.offered = undefined;
+        if (this.offered.get(member.name)?.value === value) this.offered.delete(member.name);
       });
     }
-    return this.offered.value;
+    return offered.value;
   }
 
   /** Every `-t` must be a tag the caller may write, checked before the context is even read. */
@@ -164,12 +173,12 @@ export class BuildsService {
     stringMap(options.labels, 'labels');
   }
 
-  private async queue(stored: StoredContext, options: BuildOptions, principal: Principal, requester: Requester): Promise<JobRecord> {
+  private async queue(stored: StoredContext, options: BuildOptions, principal: Principal, requester: Requester, member: EngineMember): Promise<JobRecord> {
     let summary;
     let localImages;
     try {
       summary = checkDockerfile(stored.dockerfile, options.buildArgs, options.target);
-      localImages = await checkSourceImages(principal, summary.images, options.pull ?? false, this.namespaces, this.engine);
+      localImages = await checkSourceImages(principal, summary.images, options.pull ?? false, this.namespaces, member.engine);
     } catch (error) {
       await this.contexts.remove(stored.id);
       throw error;
@@ -200,7 +209,7 @@ export class BuildsService {
     const request = { ...data, buildArgs: Object.keys(options.buildArgs ?? {}), steps: summary.steps };
     let job: JobRecord;
     try {
-      job = await this.jobs.accept(JobType.BUILD, data, { requester, request, timeoutSeconds: options.timeoutSeconds });
+      job = await this.jobs.accept(JobType.BUILD, data, { requester, request, timeoutSeconds: options.timeoutSeconds, engine: member.name });
     } catch (error) {
       await this.contexts.remove(stored.id);
       throw error;

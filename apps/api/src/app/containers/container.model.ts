@@ -15,6 +15,7 @@ export class ContainerConfig {
 export class Container {
   @Field(() => ID) @ApiProperty({ description: "the engine's full id" }) id!: string;
   @Field() @ApiProperty({ example: '0b2616b0e5a8' }) shortId!: string;
+  @Field({ description: "the engine's name the container is on" }) @ApiProperty({ example: 'default', description: "the engine's name the container is on" }) engine!: string;
   @Field() @ApiProperty() name!: string;
   @Field() @ApiProperty({ description: 'the image as the container was created from it', example: 'training/sinatra:latest' }) image!: string;
   @Field() @ApiProperty({ example: 'sha256:…' }) imageId!: string;

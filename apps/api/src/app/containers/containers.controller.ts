@@ -8,7 +8,7 @@ import { AcceptedJob, IdempotencyKey } from '../jobs/accepted-job';
 import { Image } from '../images/image.model';
 import { JobModel } from '../jobs/job.model';
 import { Container, ContainerLogs } from './container.model';
-import { CommitContainerBody, ContainerLogsQuery, ListContainersQuery, RemoveContainerQuery, RunContainerInput } from './containers.dto';
+import { CommitContainerBody, ContainerLogsQuery, ContainerQuery, ListContainersQuery, RemoveContainerQuery, RunContainerInput } from './containers.dto';
 import { ContainersService, toContainer } from './containers.service';
 import { logsJson } from './logs';
 
@@ -33,14 +33,14 @@ export class ContainersController {
   @RequireRole('viewer')
   @ApiOkResponse({ type: [Container], description: "Drydock's containers the caller may see; running only unless all=true" })
   async list(@Query() query: ListContainersQuery, @CurrentPrincipal() principal: Principal): Promise<Container[]> {
-    return (await this.containers.list(query.all ?? false, principal)).map(toContainer);
+    return (await this.containers.list(query.all ?? false, principal, query.engine)).map(toContainer);
   }
 
   @Get(':id')
   @RequireRole('viewer')
   @ApiOkResponse({ type: Container })
-  async inspect(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<Container> {
-    return toContainer(await this.containers.get(id, principal));
+  async inspect(@Param('id') id: string, @Query() query: ContainerQuery, @CurrentPrincipal() principal: Principal): Promise<Container> {
+    return toContainer(await this.containers.get(id, principal, query.engine));
   }
 
   /**
@@ -73,6 +73,6 @@ export class ContainersController {
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'removed; 409 CONTAINER_RUNNING while it runs unless force=true' })
   async remove(@Param('id') id: string, @Query() query: RemoveContainerQuery, @CurrentPrincipal() principal: Principal): Promise<void> {
-    await this.containers.remove(id, query.force ?? false, principal);
+    await this.containers.remove(id, query.force ?? false, principal, query.engine);
   }
 }

@@ -16,6 +16,7 @@ import {
   MinLength,
 } from 'class-validator';
 import { QueryBoolean } from '../common/validation';
+import { EngineField } from '../engine/engine-field';
 import { TimeoutSecondsField } from '../jobs/timeout-seconds';
 import { ABSOLUTE_PATH, COMMIT_BOUNDS, CONTAINER_ID, ENV_ENTRY, RUN_BOUNDS, USER } from './fence';
 
@@ -58,7 +59,12 @@ export class RunContainerInput {
 
   /** Not a container field: the RUN job's time limit, taken off before the fence sees the request. */
   @TimeoutSecondsField() timeoutSeconds?: number;
+
+  /** Not a container field either: where the RUN job goes. */
+  @EngineField('the engine to run on; absent, the one engine that has the image') engine?: string;
 }
+
+const ON_ENGINE = "the container's engine; absent, whichever engine has it";
 
 /** `POST /v1/containers/{id}/commit`: `docker commit -m -a -c CONTAINER REPOSITORY[:TAG]`. */
 @InputType({ isAbstract: true })
@@ -88,6 +94,8 @@ export class CommitContainerBody {
   @IsOptional() @IsArray() @ArrayMaxSize(COMMIT_BOUNDS.changesMaxItems)
   @IsString({ each: true }) @MaxLength(COMMIT_BOUNDS.changeMaxLength, { each: true })
   changes?: string[];
+
+  @EngineField(ON_ENGINE) engine?: string;
 }
 
 @InputType('CommitContainerInput')
@@ -100,16 +108,23 @@ export class CommitContainerInput extends CommitContainerBody {
 export class ListContainersQuery {
   @ApiPropertyOptional({ description: 'stopped containers too (`docker ps -a`)' })
   @IsOptional() @QueryBoolean() @IsBoolean() all?: boolean;
+
+  @EngineField('only this engine\'s containers; absent, every engine\'s') engine?: string;
 }
 
-export class RemoveContainerQuery {
+/** `GET /v1/containers/{id}`. */
+export class ContainerQuery {
+  @EngineField(ON_ENGINE) engine?: string;
+}
+
+export class RemoveContainerQuery extends ContainerQuery {
   @ApiPropertyOptional({ description: 'kill a running container first' })
   @IsOptional() @QueryBoolean() @IsBoolean() force?: boolean;
 }
 
 export const LOG_LINES_MAX = 100_000;
 
-export class ContainerLogsQuery {
+export class ContainerLogsQuery extends ContainerQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: LOG_LINES_MAX, description: `the last N lines (\`docker logs --tail\`); default all` })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(LOG_LINES_MAX) tail?: number;
 

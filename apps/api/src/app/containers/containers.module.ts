@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { EngineModule } from '../engine/engine.module';
-import { ImagesModule } from '../images/images.module';
 import { JobsModule } from '../jobs/jobs.module';
 import { ContainersController } from './containers.controller';
 import { ContainersResolver } from './containers.resolver';
@@ -9,7 +8,7 @@ import { ContainersService } from './containers.service';
 
 /** Containers over REST and GraphQL: runs queued as RUN jobs; list, logs, commit, remove. */
 @Module({
-  imports: [AuthModule, EngineModule, JobsModule, ImagesModule],
+  imports: [AuthModule, EngineModule, JobsModule],
   controllers: [ContainersController],
   providers: [ContainersService, ContainersResolver],
 })

@@ -11,6 +11,15 @@ import { CommitContainerInput, LOG_LINES_MAX, RunContainerInput } from './contai
 import { ContainersService, toContainer } from './containers.service';
 import { CUT } from './logs';
 
+const ENGINE_ARG = { type: () => String, nullable: true, description: "the container's engine; absent, whichever engine has it" } as const;
+
+/** A GraphQL argument is not validated by the DTO pipe: bounded here, and an unknown name is UNKNOWN_ENGINE from the pool. */
+function engineArg(engine: string | null | undefined): string | undefined {
+  if (engine === null || engine === undefined) return undefined;
+  if (engine.length === 0 || engine.length > 63) throw new DrydockError(ErrorCode.VALIDATION_FAILED, 'engine must be an engine name');
+  return engine;
+}
+
 @Resolver(() => Container)
 export class ContainersResolver {
   constructor(private readonly service: ContainersService) {}
@@ -20,14 +29,19 @@ export class ContainersResolver {
   async containers(
     @CurrentPrincipal() principal: Principal,
     @Args('all', { type: () => Boolean, nullable: true }) all?: boolean | null,
+    @Args('engine', { ...ENGINE_ARG, description: "only this engine's containers; absent, every engine's" }) engine?: string | null,
   ): Promise<Container[]> {
-    return (await this.service.list(all ?? false, principal)).map(toContainer);
+    return (await this.service.list(all ?? false, principal, engineArg(engine))).map(toContainer);
   }
 
   @Query(() => Container, { nullable: true })
   @RequireRole('viewer')
-  async container(@CurrentPrincipal() principal: Principal, @Args('id', { type: () => ID }) id: string): Promise<Container | null> {
-    const detail = await this.service.find(id, principal);
+  async container(
+    @CurrentPrincipal() principal: Principal,
+    @Args('id', { type: () => ID }) id: string,
+    @Args('engine', ENGINE_ARG) engine?: string | null,
+  ): Promise<Container | null> {
+    const detail = await this.service.find(id, principal, engineArg(engine));
     return detail ? toContainer(detail) : null;
   }
 
@@ -37,12 +51,13 @@ export class ContainersResolver {
     @CurrentPrincipal() principal: Principal,
     @Args('id', { type: () => ID }) id: string,
     @Args('tail', { type: () => Int, nullable: true }) tail?: number | null,
+    @Args('engine', ENGINE_ARG) engine?: string | null,
   ): Promise<ContainerLogLine[]> {
     if (tail !== null && tail !== undefined && (tail < 1 || tail > LOG_LINES_MAX)) {
       throw new DrydockError(ErrorCode.VALIDATION_FAILED, `tail must be from 1 to ${LOG_LINES_MAX}`);
     }
     const lines: ContainerLogLine[] = [];
-    for await (const line of await this.service.logs(id, tail ? { tail } : {}, principal)) if (line !== CUT) lines.push(line);
+    for await (const line of await this.service.logs(id, { ...(tail ? { tail } : {}), engine: engineArg(engine) }, principal)) if (line !== CUT) lines.push(line);
     return lines;
   }
 
@@ -65,8 +80,9 @@ export class ContainersResolver {
     @CurrentPrincipal() principal: Principal,
     @Args('id', { type: () => ID }) id: string,
     @Args('force', { type: () => Boolean, nullable: true }) force?: boolean | null,
+    @Args('engine', ENGINE_ARG) engine?: string | null,
   ): Promise<boolean> {
-    await this.service.remove(id, force ?? false, principal);
+    await this.service.remove(id, force ?? false, principal, engineArg(engine));
     return true;
   }
 }

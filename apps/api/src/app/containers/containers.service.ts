@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DrydockError, ErrorCode, parseReference, parseRepository, validateTag } from '@drydock/core';
-import { DockerEngine, ImageCatalog, type ContainerDetail, type Image, type OutputLine } from '@drydock/docker';
+import { DrydockError, ErrorCode, isDrydockError, parseReference, parseRepository, validateTag } from '@drydock/core';
+import { EnginePool, type ContainerDetail, type EngineMember, type Image, type OutputLine } from '@drydock/docker';
 import { JobType, RUN_LABELS, type JobRecord, type RunJobData } from '@drydock/jobs';
 import { NamespacePolicy } from '../auth/namespace.policy';
 import type { Principal } from '../auth/principal';
 import { requesterOf } from '../auth/requester';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { engineName } from '../images/image-ref';
-import { ImagesService } from '../images/images.service';
+import { EngineRouter } from '../engine/engine-router';
 import { JobsService } from '../jobs/jobs.service';
 import type { Container } from './container.model';
 import type { CommitContainerBody, ContainerLogsQuery } from './containers.dto';
@@ -15,6 +15,14 @@ import { CUT, limitBytes, parseSince } from './logs';
 import { checkCommitChanges, checkCommitText, checkContainerId, checkRunRequest, fenceRun, RUN_PIDS_LIMIT } from './fence';
 
 const INSPECT_CONCURRENCY = 8;
+
+/** A container and the engine it is on. */
+export type EngineContainer = ContainerDetail & { engine: string };
+
+interface Located {
+  member: EngineMember;
+  detail: ContainerDetail;
+}
 
 /**
  * Containers Drydock runs: a RUN job creates one, and only Drydock's own
@@ -26,22 +34,25 @@ const INSPECT_CONCURRENCY = 8;
 @Injectable()
 export class ContainersService {
   constructor(
-    @Inject(DockerEngine) private readonly engine: DockerEngine,
-    @Inject(ImageCatalog) private readonly catalog: ImageCatalog,
+    @Inject(EnginePool) private readonly pool: EnginePool,
+    @Inject(EngineRouter) private readonly router: EngineRouter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly jobs: JobsService,
-    private readonly images: ImagesService,
     private readonly policy: NamespacePolicy,
   ) {}
 
-  /** `docker run` without `-it` or `--rm`, as a RUN job; the image must already be here (no implicit pull). */
+  /**
+   * `docker run` without `-it` or `--rm`, as a RUN job, on the engine named or
+   * else the one that has the image; the image must already be there (no implicit pull).
+   */
   async run(input: unknown, principal: Principal, idempotencyKey?: string): Promise<JobRecord> {
-    // The time limit is the job's, not the container's: the fence sees only container fields.
-    const { timeoutSeconds, ...fields } = (input ?? {}) as { timeoutSeconds?: number };
+    // The time limit and the engine are the job's, not the container's: the fence sees only container fields.
+    const { timeoutSeconds, engine, ...fields } = (input ?? {}) as { timeoutSeconds?: number; engine?: string };
     const request = checkRunRequest(fields);
     const requester = requesterOf(principal, idempotencyKey);
     const image = engineName(request.image);
-    await this.engine.images.inspect(image);
+    const member = await this.router.forImage(image, engine);
+    await member.engine.images.inspect(image);
     const data = fenceRun(
       request,
       image,
@@ -49,34 +60,91 @@ export class ContainersService {
       { team: requester.team, owner: requester.owner },
       this.config.keyPrefix,
     );
-    return this.jobs.accept(JobType.RUN, data, { requester, request: describeRun(data), timeoutSeconds });
+    return this.jobs.accept(JobType.RUN, data, { requester, request: describeRun(data), timeoutSeconds, engine: member.name });
   }
 
-  async list(all: boolean, principal: Principal): Promise<ContainerDetail[]> {
-    const rows = await this.engine.containers.list({ all, labelled: true, withLabels: { [RUN_LABELS.deployment]: this.config.keyPrefix } });
+  /** Every engine's containers the caller may see (or the named engine's), newest first; an engine that does not answer is left out. */
+  async list(all: boolean, principal: Principal, engine?: string): Promise<EngineContainer[]> {
+    const members = engine ? [this.pool.get(engine)] : this.pool.all;
+    const perEngine = await Promise.all(
+      members.map((member) => this.listOn(member, all, principal).catch((error: unknown) => {
+        if (members.length > 1 && isDrydockError(error) && error.code === ErrorCode.ENGINE_UNAVAILABLE) return [];
+        throw error;
+      })),
+    );
+    return perEngine.flat().sort((a, b) => b.created.localeCompare(a.created));
+  }
+
+  private async listOn(member: EngineMember, all: boolean, principal: Principal): Promise<EngineContainer[]> {
+    const rows = await member.engine.containers.list({ all, labelled: true, withLabels: { [RUN_LABELS.deployment]: this.config.keyPrefix } });
     const visible = rows.filter((row) => this.mayView(row.labels, principal));
-    const details: ContainerDetail[] = [];
+    const details: EngineContainer[] = [];
     for (let i = 0; i < visible.length; i += INSPECT_CONCURRENCY) {
-      const batch = await Promise.all(visible.slice(i, i + INSPECT_CONCURRENCY).map((row) => this.find(row.id, principal)));
-      for (const detail of batch) if (detail) details.push(detail);
+      const batch = await Promise.all(visible.slice(i, i + INSPECT_CONCURRENCY).map((row) => this.visibleOn(member, row.id, principal)));
+      for (const detail of batch) if (detail) details.push({ ...detail, engine: member.name });
     }
-    return details.sort((a, b) => b.created.localeCompare(a.created));
+    return details;
   }
 
-  /** The container, if the caller may see it. */
-  async get(id: string, principal: Principal): Promise<ContainerDetail> {
-    checkContainerId(id);
-    // An absent container is already CONTAINER_NOT_FOUND from the engine adapter.
-    const detail = await this.engine.containers.inspect(id);
-    if (!detail.managed || !this.mayView(detail.labels, principal)) throw notFound(id);
-    return detail;
+  /** The container, if the caller may see it, with its engine. */
+  async get(id: string, principal: Principal, engine?: string): Promise<EngineContainer> {
+    const { member, detail } = await this.locate(id, principal, engine);
+    return { ...detail, engine: member.name };
   }
 
-  async find(id: string, principal: Principal): Promise<ContainerDetail | null> {
+  async find(id: string, principal: Principal, engine?: string): Promise<EngineContainer | null> {
     try {
-      return await this.get(id, principal);
+      return await this.get(id, principal, engine);
     } catch (error) {
       if (error instanceof DrydockError && error.code === ErrorCode.CONTAINER_NOT_FOUND) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * The engine holding the container (the one named, else whichever has it)
+   * and the container there. An id prefix or name that matches a visible
+   * container on several engines is AMBIGUOUS_ENGINE: the caller names one.
+   */
+  private async locate(id: string, principal: Principal, engine?: string): Promise<Located> {
+    checkContainerId(id);
+    const members = engine ? [this.pool.get(engine)] : this.pool.all;
+    if (members.length === 1) {
+      const member = members[0] as EngineMember;
+      // An absent container is already CONTAINER_NOT_FOUND from the engine adapter.
+      const detail = await member.engine.containers.inspect(id);
+      if (!detail.managed || !this.mayView(detail.labels, principal)) throw notFound(id);
+      return { member, detail };
+    }
+    const away: string[] = [];
+    const found = await Promise.all(
+      members.map((member) =>
+        this.visibleOn(member, id, principal).catch((error: unknown) => {
+          if (!isDrydockError(error) || error.code !== ErrorCode.ENGINE_UNAVAILABLE) throw error;
+          away.push(member.name);
+          return null;
+        }),
+      ),
+    );
+    const located = members.flatMap((member, i) => (found[i] ? [{ member, detail: found[i] as ContainerDetail }] : []));
+    if (located.length === 1) return located[0] as Located;
+    if (located.length > 1) {
+      const names = located.map((entry) => entry.member.name);
+      throw new DrydockError(ErrorCode.AMBIGUOUS_ENGINE, `container ${id} names a container on engines ${names.join(', ')}: name one with engine`, {
+        details: { engines: names },
+      });
+    }
+    if (away.length) throw new DrydockError(ErrorCode.ENGINE_UNAVAILABLE, `no engine that answers has container ${id}; ${away.join(', ')} did not answer`);
+    throw notFound(id);
+  }
+
+  /** The container on one engine if it is there and the caller may see it; null otherwise. */
+  private async visibleOn(member: EngineMember, id: string, principal: Principal): Promise<ContainerDetail | null> {
+    try {
+      const detail = await member.engine.containers.inspect(id);
+      return detail.managed && this.mayView(detail.labels, principal) ? detail : null;
+    } catch (error) {
+      if (isDrydockError(error) && error.code === ErrorCode.CONTAINER_NOT_FOUND) return null;
       throw error;
     }
   }
@@ -88,8 +156,8 @@ export class ContainersService {
    */
   async logs(id: string, query: ContainerLogsQuery, principal: Principal): Promise<AsyncGenerator<OutputLine | typeof CUT>> {
     const since = query.since !== undefined ? parseSince(query.since) : undefined;
-    const container = await this.get(id, principal);
-    const lines = await this.engine.containers.logs(container.id, {
+    const { member, detail: container } = await this.locate(id, principal, query.engine);
+    const lines = await member.engine.containers.logs(container.id, {
       ...(query.tail !== undefined ? { tail: query.tail } : {}),
       ...(since !== undefined ? { since } : {}),
     });
@@ -97,7 +165,7 @@ export class ContainersService {
     return limitBytes(lines, Math.min(query.limit ?? cap, cap));
   }
 
-  /** `docker commit -m -a -c CONTAINER REPOSITORY[:TAG]`, paused while it runs; answers the new image. */
+  /** `docker commit -m -a -c CONTAINER REPOSITORY[:TAG]`, paused while it runs, on the container's engine; answers the new image. */
   async commit(id: string, body: CommitContainerBody, principal: Principal): Promise<Image> {
     checkContainerId(id);
     const target = body.tag === undefined || body.tag === null ? parseReference(body.repository) : parseRepository(body.repository);
@@ -108,10 +176,10 @@ export class ContainersService {
     const { message, author } = checkCommitText(body.message, body.author);
     const changes = checkCommitChanges(body.changes);
     this.policy.assertWrite(principal, target);
-    const container = await this.get(id, principal);
+    const { member, detail: container } = await this.locate(id, principal, body.engine);
     let image: Image;
     try {
-      image = await this.engine.containers.commit(container.id, {
+      image = await member.engine.containers.commit(container.id, {
         repository: target.repository,
         tag,
         message,
@@ -120,21 +188,23 @@ export class ContainersService {
         pause: true,
       });
     } finally {
-      this.catalog.invalidate();
+      member.catalog.invalidate();
     }
-    return this.images.inspect(image.id);
+    const committed = await member.engine.images.inspect(image.id);
+    const listed = (await member.catalog.all()).find((candidate) => candidate.id === committed.id);
+    return { ...committed, containers: listed?.containers ?? 0 };
   }
 
   /** `docker rm [-f]`: a running container is CONTAINER_RUNNING (409) unless forced. */
-  async remove(id: string, force: boolean, principal: Principal): Promise<void> {
-    const container = await this.get(id, principal);
+  async remove(id: string, force: boolean, principal: Principal, engine?: string): Promise<void> {
+    const { member, detail: container } = await this.locate(id, principal, engine);
     if (container.running && !force) {
       throw new DrydockError(ErrorCode.CONTAINER_RUNNING, `container ${container.shortId} is ${container.state}; stop it first or pass force`);
     }
     try {
-      await this.engine.containers.remove(container.id, force);
+      await member.engine.containers.remove(container.id, force);
     } finally {
-      this.catalog.invalidate();
+      member.catalog.invalidate();
     }
   }
 
@@ -164,10 +234,11 @@ function describeRun(data: RunJobData): Record<string, unknown> {
 }
 
 /** A ContainerDetail as REST and GraphQL answer it. */
-export function toContainer(detail: ContainerDetail): Container {
+export function toContainer(detail: EngineContainer): Container {
   const label = (key: string) => detail.labels[key] || null;
   return {
     id: detail.id,
+    engine: detail.engine,
     shortId: detail.shortId,
     name: detail.name,
     image: detail.image,

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DrydockError, ErrorCode } from '@drydock/core';
-import { DockerEngine, type ContainerState } from '@drydock/docker';
+import { EnginePool, type ContainerState, type EngineMember } from '@drydock/docker';
 import { RUN_LABELS } from '@drydock/jobs';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 
@@ -34,7 +34,7 @@ export class ContainerSweeper implements OnApplicationBootstrap, OnApplicationSh
   private running: Promise<unknown> | undefined;
 
   constructor(
-    @Inject(DockerEngine) private readonly engine: DockerEngine,
+    @Inject(EnginePool) private readonly pool: EnginePool,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -50,9 +50,20 @@ export class ContainerSweeper implements OnApplicationBootstrap, OnApplicationSh
     await this.running?.catch(() => undefined);
   }
 
-  /** One sweep: removes what is older than `staleAfterSeconds` at `now`; answers the ids removed. */
+  /**
+   * One sweep of every engine: removes what is older than `staleAfterSeconds`
+   * at `now`; answers the ids removed. One engine failing does not spare the
+   * others; its failure is thrown once they are swept.
+   */
   async sweep(staleAfterSeconds = this.config.run.staleAfterSeconds, now = Date.now()): Promise<string[]> {
-    const candidates = await this.engine.containers.list({
+    const swept = await Promise.allSettled(this.pool.all.map((member) => this.sweepOne(member, staleAfterSeconds, now)));
+    const failed = swept.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    return swept.flatMap((result) => (result.status === 'fulfilled' ? result.value : []));
+  }
+
+  private async sweepOne({ engine }: EngineMember, staleAfterSeconds: number, now: number): Promise<string[]> {
+    const candidates = await engine.containers.list({
       all: true,
       labelled: true,
       states: STOPPED,
@@ -61,11 +72,11 @@ export class ContainerSweeper implements OnApplicationBootstrap, OnApplicationSh
     const removed: string[] = [];
     for (const candidate of candidates) {
       try {
-        const detail = await this.engine.containers.inspect(candidate.id);
+        const detail = await engine.containers.inspect(candidate.id);
         if (!detail.managed || detail.running || !STOPPED.includes(detail.state as ContainerState)) continue;
         const since = Date.parse(detail.finishedAt ?? detail.created);
         if (now - since < staleAfterSeconds * 1000) continue;
-        await this.engine.containers.remove(detail.id, false);
+        await engine.containers.remove(detail.id, false);
         removed.push(detail.id);
       } catch (error) {
         // Gone already, or started again: either way not ours to remove now.

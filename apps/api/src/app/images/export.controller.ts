@@ -22,7 +22,7 @@ export class ExportController {
     @CurrentPrincipal() principal: Principal,
     @IdempotencyKey() key: string | undefined,
   ): Promise<JobModel> {
-    return this.exports.export([ref, ...(body.references ?? [])], principal, key, body.timeoutSeconds);
+    return this.exports.export([ref, ...(body.references ?? [])], principal, key, body.timeoutSeconds, body.engine);
   }
 
   /** The tar of a SUCCEEDED export, streamed from disk (`docker load -i` takes it). */

@@ -1,6 +1,7 @@
 import { Field, InputType } from '@nestjs/graphql';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { EngineField } from '../engine/engine-field';
 import { TimeoutSecondsField } from '../jobs/timeout-seconds';
 import { MAX_EXPORT_REFERENCES } from './export.service';
 
@@ -11,6 +12,8 @@ export class ExportImagesBody {
   @IsString({ each: true }) @MinLength(1, { each: true }) @MaxLength(512, { each: true }) references?: string[];
 
   @TimeoutSecondsField() timeoutSeconds?: number;
+
+  @EngineField('the engine to export from; absent, the one engine that has the first image (every image must be there)') engine?: string;
 }
 
 @InputType('ExportImagesInput')
@@ -20,4 +23,6 @@ export class ExportImagesInput {
   @IsString({ each: true }) @MinLength(1, { each: true }) @MaxLength(512, { each: true }) references!: string[];
 
   @TimeoutSecondsField() timeoutSeconds?: number;
+
+  @EngineField('the engine to export from; absent, the one engine that has the first image (every image must be there)') engine?: string;
 }

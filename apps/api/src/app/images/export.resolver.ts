@@ -13,6 +13,6 @@ export class ExportResolver {
   @Mutation(() => JobModel, { description: '`docker save` as an EXPORT job; the tar at GET /v1/jobs/{id}/artifact' })
   @RequireRole('builder')
   exportImages(@Args('input') input: ExportImagesInput, @CurrentPrincipal() principal: Principal): Promise<JobRecord> {
-    return this.exports.export(input.references, principal, undefined, input.timeoutSeconds);
+    return this.exports.export(input.references, principal, undefined, input.timeoutSeconds, input.engine);
   }
 }

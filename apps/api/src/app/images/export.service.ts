@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DrydockError, ErrorCode, isImageId, parseReference } from '@drydock/core';
-import { DockerEngine } from '@drydock/docker';
+import { DrydockError, ErrorCode, isDrydockError, isImageId, parseReference } from '@drydock/core';
 import { JobState, JobType, type JobRecord } from '@drydock/jobs';
 import type { ReadStream } from 'node:fs';
 import { NamespacePolicy } from '../auth/namespace.policy';
 import type { Principal } from '../auth/principal';
 import { requesterOf, viewerOf } from '../auth/requester';
+import { EngineRouter } from '../engine/engine-router';
 import { JobsService } from '../jobs/jobs.service';
 import { ArtifactStore } from './artifact-store';
 
@@ -23,16 +23,35 @@ export class ExportService {
   constructor(
     private readonly jobs: JobsService,
     private readonly namespaces: NamespacePolicy,
-    @Inject(DockerEngine) private readonly engine: DockerEngine,
+    @Inject(EngineRouter) private readonly router: EngineRouter,
     @Inject(ArtifactStore) private readonly artifacts: ArtifactStore,
   ) {}
 
-  async export(references: readonly string[], principal: Principal, idempotencyKey?: string, timeoutSeconds?: number): Promise<JobRecord> {
+  async export(
+    references: readonly string[],
+    principal: Principal,
+    idempotencyKey?: string,
+    timeoutSeconds?: number,
+    engine?: string,
+  ): Promise<JobRecord> {
     const names = this.authorise(references, principal);
+    // One tar comes from one engine: the one named, else the one holding the first image; every other must be there too.
+    const member = await this.router.forImage(names[0] as string, engine);
     // Absent images are a 404 now rather than a failed job later.
-    for (const name of names) await this.engine.images.inspect(name);
+    for (const name of names) {
+      try {
+        await member.engine.images.inspect(name);
+      } catch (error) {
+        if (!isDrydockError(error) || error.code !== ErrorCode.IMAGE_NOT_FOUND) throw error;
+        throw new DrydockError(ErrorCode.IMAGE_NOT_FOUND, `no image ${name} on engine ${member.name}, where this export runs: one export reads one engine`);
+      }
+    }
     const requester = requesterOf(principal, idempotencyKey);
-    return this.jobs.accept(JobType.EXPORT, { references: names, team: requester.team }, { requester, request: { references: names }, timeoutSeconds });
+    return this.jobs.accept(
+      JobType.EXPORT,
+      { references: names, team: requester.team },
+      { requester, request: { references: names }, timeoutSeconds, engine: member.name },
+    );
   }
 
   /** The tar of a SUCCEEDED export the caller may see (the job's team, or an admin). */

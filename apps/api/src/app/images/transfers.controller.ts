@@ -20,7 +20,7 @@ export class TransfersController {
     @CurrentPrincipal() principal: Principal,
     @IdempotencyKey() key: string | undefined,
   ): Promise<JobModel> {
-    return this.transfers.pull(body.reference, body.platform, principal, key, body.timeoutSeconds);
+    return this.transfers.pull(body.reference, body.platform, principal, key, body.timeoutSeconds, body.engine);
   }
 
   @Post(':ref/push')
@@ -32,6 +32,6 @@ export class TransfersController {
     @CurrentPrincipal() principal: Principal,
     @IdempotencyKey() key: string | undefined,
   ): Promise<JobModel> {
-    return this.transfers.push(ref, body.allTags ?? false, principal, key, body.timeoutSeconds);
+    return this.transfers.push(ref, body.allTags ?? false, principal, key, body.timeoutSeconds, body.engine);
   }
 }

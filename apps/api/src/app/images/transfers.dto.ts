@@ -3,6 +3,7 @@ import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { TimeoutSecondsField } from '../jobs/timeout-seconds';
 import { IsBoolean, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { PLATFORM } from '../common/validation';
+import { EngineField } from '../engine/engine-field';
 
 /** `POST /v1/images/pull` and `pullImage(input:)`. */
 @InputType('PullImageInput')
@@ -14,6 +15,8 @@ export class PullImageInput {
   @IsOptional() @IsString() @Matches(PLATFORM, { message: 'platform must be os/arch[/variant]' }) platform?: string;
 
   @TimeoutSecondsField() timeoutSeconds?: number;
+
+  @EngineField('the engine to pull into; absent, the healthy engine with the fewest waiting jobs') engine?: string;
 }
 
 /** `pushImage(input:)`; over REST the path names the reference. */
@@ -26,6 +29,8 @@ export class PushImageInput {
   @IsOptional() @IsBoolean() allTags?: boolean;
 
   @TimeoutSecondsField() timeoutSeconds?: number;
+
+  @EngineField('the engine to push from; absent, the one engine that has the image') engine?: string;
 }
 
 /** `POST /v1/images/{ref}/push`. */

@@ -13,12 +13,12 @@ export class TransfersResolver {
   @Mutation(() => JobModel)
   @RequireRole('builder')
   pullImage(@Args('input') input: PullImageInput, @CurrentPrincipal() principal: Principal): Promise<JobRecord> {
-    return this.transfers.pull(input.reference, input.platform, principal, undefined, input.timeoutSeconds);
+    return this.transfers.pull(input.reference, input.platform, principal, undefined, input.timeoutSeconds, input.engine);
   }
 
   @Mutation(() => JobModel)
   @RequireRole('builder')
   pushImage(@Args('input') input: PushImageInput, @CurrentPrincipal() principal: Principal): Promise<JobRecord> {
-    return this.transfers.push(input.reference, input.allTags ?? false, principal, undefined, input.timeoutSeconds);
+    return this.transfers.push(input.reference, input.allTags ?? false, principal, undefined, input.timeoutSeconds, input.engine);
   }
 }

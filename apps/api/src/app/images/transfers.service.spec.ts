@@ -71,7 +71,7 @@ describe('TransfersService', () => {
       expect(t.jobs.only()).toMatchObject({
         type: JobType.PULL,
         data: { reference: 'team-a/base:latest', repository: 'team-a/base', tagOrDigest: 'latest', registry: 'docker.io', team: 'team-a' },
-        options: { dedupKey: 'pull:team-a:team-a/base:latest:' },
+        options: { engine: 'default', dedupKey: 'default:pull:team-a:team-a/base:latest:' },
       });
     });
 
@@ -87,6 +87,55 @@ describe('TransfersService', () => {
       expect(await refusalOf(t.sut.pull('team-a/base:1', undefined, viewerA))).toBe(ErrorCode.FORBIDDEN);
       expect(await refusalOf(t.sut.pull('c'.repeat(64), undefined, teamA))).toBe(ErrorCode.INVALID_REFERENCE);
       expect(t.jobs.enqueued).toEqual([]);
+    });
+  });
+
+  describe('on two engines', () => {
+    let two: TestService<TransfersService>;
+    beforeEach(async () => {
+      two = await newTestService(TransfersService, {}, ['a', 'b']);
+    });
+    afterEach(() => two.close());
+    const on = (name: string) => (two.engines[name] as TestService<TransfersService>['engines'][string]).engine;
+
+    it('pushes from the one engine that has the tag, without being told', async () => {
+      on('b').addImage('team-a/app:1');
+      await two.sut.push('team-a/app:1', false, teamA);
+      expect(two.jobs.only().options.engine).toBe('b');
+    });
+
+    it('refuses a tag on both engines with AMBIGUOUS_ENGINE naming them, and pushes from the engine named', async () => {
+      on('a').addImage('team-a/app:1');
+      on('b').addImage('team-a/app:1');
+      const error = await two.sut.push('team-a/app:1', false, teamA).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: ErrorCode.AMBIGUOUS_ENGINE, details: { engines: ['a', 'b'] } });
+      expect(two.jobs.enqueued).toEqual([]);
+      await two.sut.push('team-a/app:1', false, teamA, undefined, undefined, 'a');
+      expect(two.jobs.only().options.engine).toBe('a');
+    });
+
+    it('pushes every tag of the engine holding the repository, and answers IMAGE_NOT_FOUND for an engine without it', async () => {
+      on('b').addImage('team-a/app:1', 'team-a/app:2');
+      expect(await refusalOf(two.sut.push('team-a/app', true, teamA, undefined, undefined, 'a'))).toBe(ErrorCode.IMAGE_NOT_FOUND);
+      await two.sut.push('team-a/app', true, teamA);
+      expect(two.jobs.only()).toMatchObject({ data: { tags: ['1', '2'] }, options: { engine: 'b' } });
+    });
+
+    it('refuses an engine that is not configured with UNKNOWN_ENGINE, queueing nothing', async () => {
+      expect(await refusalOf(two.sut.push('team-a/app:1', false, teamA, undefined, undefined, 'nope'))).toBe(ErrorCode.UNKNOWN_ENGINE);
+      expect(await refusalOf(two.sut.pull('team-a/base:1', undefined, teamA, undefined, undefined, 'nope'))).toBe(ErrorCode.UNKNOWN_ENGINE);
+      expect(two.jobs.enqueued).toEqual([]);
+    });
+
+    it('pulls into the healthy engine with the fewest waiting jobs, and into the engine named', async () => {
+      (two.engines['a'] as { load: { waiting: number } }).load.waiting = 3;
+      await two.sut.pull('team-a/base:1', undefined, teamA);
+      expect(two.jobs.enqueued[0]?.options.engine).toBe('b');
+      (two.engines['b'] as { catalog: { isLive: boolean } }).catalog.isLive = false;
+      await two.sut.pull('team-a/base:2', undefined, teamA);
+      expect(two.jobs.enqueued[1]?.options.engine).toBe('a');
+      await two.sut.pull('team-a/base:3', undefined, teamA, undefined, undefined, 'b');
+      expect(two.jobs.enqueued[2]?.options).toMatchObject({ engine: 'b', dedupKey: 'b:pull:team-a:team-a/base:3:' });
     });
   });
 });

@@ -45,6 +45,8 @@ export class JobModel {
   @Field(() => JobErrorModel, { nullable: true }) @ApiProperty({ type: JobErrorModel, nullable: true }) error!: JobErrorModel | null;
   @Field(() => String, { nullable: true }) @ApiProperty({ nullable: true }) team!: string | null;
   @Field(() => Int) @ApiProperty() attempts!: number;
+  @Field(() => String, { nullable: true, description: "the engine's name the job ran on (or waits for)" })
+  @ApiProperty({ nullable: true, example: 'default', description: "the engine's name the job ran on (or waits for)" }) engine?: string | null;
   @Field(() => Int, { nullable: true, description: "while QUEUED, 1-based place among its team's waiting jobs of this type (1 starts next)" })
   @ApiProperty({ nullable: true, minimum: 1 }) position?: number | null;
   @Field(() => Int, { nullable: true, description: 'the time limit of each attempt, in seconds; past it the job fails JOB_TIMEOUT' })

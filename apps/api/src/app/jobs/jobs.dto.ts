@@ -3,12 +3,14 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsEnum, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { JobState, JobType } from '@drydock/jobs';
+import { EngineField } from '../engine/engine-field';
 
 /** `GET /v1/jobs` and `jobs(...)`. */
 @ArgsType()
 export class ListJobsQuery {
   @Field(() => JobType, { nullable: true }) @ApiPropertyOptional({ enum: JobType }) @IsOptional() @IsEnum(JobType) type?: JobType;
   @Field(() => JobState, { nullable: true }) @ApiPropertyOptional({ enum: JobState }) @IsOptional() @IsEnum(JobState) state?: JobState;
+  @EngineField('only the jobs routed to this engine') engine?: string;
   @Field(() => Int, { nullable: true }) @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;
 }

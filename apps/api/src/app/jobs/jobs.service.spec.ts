@@ -8,16 +8,17 @@ const builder: Principal = { name: 'builder-a', team: 'team-a', role: 'builder',
 
 describe('JobsService.accept', () => {
   it("scopes a job to the caller's team and token name, with their Idempotency-Key when they sent one", () => {
-    expect(enqueueOptionsFor({ requester: requesterOf(builder, 'retry-1'), request: { a: 1 } })).toEqual({
+    expect(enqueueOptionsFor({ requester: requesterOf(builder, 'retry-1'), request: { a: 1 }, engine: 'default' })).toEqual({
       team: 'team-a',
       owner: 'builder-a',
+      engine: 'default',
       idempotencyKey: 'retry-1',
       request: { a: 1 },
     });
   });
 
   it('sends no Idempotency-Key nor dedup key the caller did not give', () => {
-    const options = enqueueOptionsFor({ requester: requesterOf(builder), request: {} });
+    const options = enqueueOptionsFor({ requester: requesterOf(builder), request: {}, engine: 'default' });
     expect(options).not.toHaveProperty('idempotencyKey');
     expect(options).not.toHaveProperty('dedupKey');
   });
@@ -27,8 +28,14 @@ describe('JobsService.accept', () => {
     const config = { jobTimeoutSeconds: { PULL: 1800 } } as unknown as AppConfig;
     const slots = { positions: async () => [] } as unknown as TeamSlots;
     const service = new JobsService({ enqueue } as unknown as JobQueue, {} as never, {} as never, slots, config);
-    const job = { requester: requesterOf(builder, 'k'), request: { reference: 'team-a/app:1' }, dedupKey: 'pull:team-a:x' };
+    const job = { requester: requesterOf(builder, 'k'), request: { reference: 'team-a/app:1' }, dedupKey: 'pull:team-a:x', engine: 'b' };
     await service.accept(JobType.PULL, { reference: 'x', repository: 'x', tagOrDigest: 'latest', registry: 'docker.io', team: 'team-a' }, job);
-    expect(enqueue).toHaveBeenCalledWith(JobType.PULL, expect.anything(), { ...enqueueOptionsFor(job), dedupKey: 'pull:team-a:x', timeoutSeconds: 1800 });
+    expect(enqueue).toHaveBeenCalledWith(JobType.PULL, expect.anything(), { ...enqueueOptionsFor(job), dedupKey: 'b:pull:team-a:x', timeoutSeconds: 1800 });
+  });
+
+  it('sends the job to the engine the request was routed to, and shares identical work only on the same engine', () => {
+    const on = (engine: string) => enqueueOptionsFor({ requester: requesterOf(builder), request: {}, dedupKey: 'pull:team-a:x', engine });
+    expect(on('a')).toMatchObject({ engine: 'a', dedupKey: 'a:pull:team-a:x' });
+    expect(on('b').dedupKey).not.toBe(on('a').dedupKey);
   });
 });

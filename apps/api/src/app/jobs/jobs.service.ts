@@ -27,7 +27,9 @@ export interface JobRequest {
   requester: Requester;
   /** The record's `request`: what clients may see of the data. */
   request: Record<string, unknown>;
-  /** Identical work in flight shares one job (pulls). */
+  /** The engine the request was routed to (EngineRouter): its queues take the job. */
+  engine: string;
+  /** Identical work in flight on the same engine shares one job (pulls). */
   dedupKey?: string;
   /** The caller's time limit, if lower than the type's. */
   timeoutSeconds?: number | null;
@@ -38,12 +40,14 @@ export interface JobRequest {
  * Idempotency-Key to job type, team and owner, so these two fields are what
  * makes a retry "the same request"; every feature service must fill them alike.
  */
-export function enqueueOptionsFor({ requester, request, dedupKey }: Omit<JobRequest, 'timeoutSeconds'>): EnqueueOptions {
+export function enqueueOptionsFor({ requester, request, dedupKey, engine }: Omit<JobRequest, 'timeoutSeconds'>): EnqueueOptions {
   return {
     team: requester.team,
     owner: requester.owner,
+    engine,
     ...(requester.idempotencyKey ? { idempotencyKey: requester.idempotencyKey } : {}),
-    ...(dedupKey ? { dedupKey } : {}),
+    // The same pull on two engines is two pulls: each engine needs its own copy.
+    ...(dedupKey ? { dedupKey: `${engine}:${dedupKey}` } : {}),
     request,
   };
 }
@@ -95,7 +99,7 @@ export class JobsService {
     return view ?? null;
   }
 
-  async list(filter: { type?: JobType; state?: JobState; limit?: number }, viewer: JobViewer): Promise<JobView[]> {
+  async list(filter: { type?: JobType; state?: JobState; engine?: string; limit?: number }, viewer: JobViewer): Promise<JobView[]> {
     return this.withPositions(await this.records.list({ ...filter, ...(viewer.admin ? {} : { team: viewer.team ?? '' }) }));
   }
 

@@ -83,6 +83,7 @@ export class RegistryCredentials implements OnModuleInit, OnApplicationBootstrap
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REDIS) private readonly redis: Redis,
+    // The first engine's: a login check asks the registry through an engine, and any engine's answer is the registry's.
     @Inject(DockerEngine) private readonly engine: DockerEngine,
   ) {}
 

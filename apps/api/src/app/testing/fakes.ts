@@ -8,6 +8,8 @@ import type { FakeEngine } from './fake-engine';
 /** The catalogue as a view of the fake engine's images, counting the invalidations a mutation owes it. */
 export class FakeCatalog {
   invalidations = 0;
+  /** Whether the engine's event stream is followed: the router sends new work only to live engines. */
+  isLive = true;
 
   constructor(private readonly engine: FakeEngine) {}
 

@@ -1,4 +1,5 @@
 import { DockerEngine, EnginePool, ImageCatalog } from '@drydock/docker';
+import type { EngineLoad } from '@drydock/jobs';
 import { Test } from '@nestjs/testing';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,8 +23,11 @@ export const admin: Principal = { name: 'root', team: 'ops', role: 'admin', name
 
 export interface TestService<T> {
   sut: T;
+  /** The first engine's fakes (the only engine's, unless `engines` named several). */
   engine: FakeEngine;
   catalog: FakeCatalog;
+  /** Every engine's fakes by name, and the load the router reads of each (all idle unless a spec sets it). */
+  engines: Record<string, { engine: FakeEngine; catalog: FakeCatalog; load: EngineLoad }>;
   jobs: FakeJobs;
   buildSecrets: FakeBuildSecrets;
   config: AppConfig;
@@ -37,11 +41,21 @@ export interface TestService<T> {
  * queue and vault replaced by in-memory fakes and the spool directories in a
  * fresh temporary directory: no engine, Redis or registry is reached.
  */
-export async function newTestService<T>(Service: new (...args: never[]) => T, env: Record<string, string> = {}): Promise<TestService<T>> {
+export async function newTestService<T>(
+  Service: new (...args: never[]) => T,
+  env: Record<string, string> = {},
+  engineNames: string[] = [],
+): Promise<TestService<T>> {
   const dir = mkdtempSync(join(tmpdir(), 'drydock-spec-'));
-  const config = loadConfig({ DRYDOCK_DATA_DIR: dir, ...env });
-  const engine = new FakeEngine();
-  const catalog = new FakeCatalog(engine);
+  const several = engineNames.length ? { DRYDOCK_ENGINES: JSON.stringify(engineNames.map((name) => ({ name, host: `unix:///nowhere/${name}.sock` }))) } : {};
+  const config = loadConfig({ DRYDOCK_DATA_DIR: dir, ...several, ...env });
+  const engines: TestService<T>['engines'] = {};
+  for (const spec of config.engines) {
+    const fake = new FakeEngine();
+    engines[spec.name] = { engine: fake, catalog: new FakeCatalog(fake), load: { waiting: 0, running: 0 } };
+  }
+  const fakesOf = (name: string) => engines[name] as TestService<T>['engines'][string];
+  const { engine, catalog } = fakesOf(config.engines[0]?.name as string);
   const jobs = new FakeJobs();
   const buildSecrets = new FakeBuildSecrets();
   const contexts = join(dir, 'contexts');
@@ -51,12 +65,19 @@ export async function newTestService<T>(Service: new (...args: never[]) => T, en
       { provide: APP_CONFIG, useValue: config },
       { provide: DockerEngine, useValue: engine },
       { provide: ImageCatalog, useValue: catalog },
-      // One engine, the fake: the pool hands out the same fakes the test reads.
-      { provide: EnginePool, useValue: new EnginePool(config.engines, () => engine as unknown as DockerEngine, () => catalog as unknown as ImageCatalog) },
+      // The pool hands out the same fakes the test reads, one set per engine.
+      {
+        provide: EnginePool,
+        useValue: new EnginePool(
+          config.engines,
+          (spec) => fakesOf(spec.name).engine as unknown as DockerEngine,
+          (fake) => Object.values(engines).find((e) => e.engine === (fake as unknown))?.catalog as unknown as ImageCatalog,
+        ),
+      },
       {
         provide: EngineRouter,
         inject: [EnginePool],
-        useFactory: (pool: EnginePool) => new EngineRouter(pool, async () => ({ waiting: 0, running: 0 })),
+        useFactory: (pool: EnginePool) => new EngineRouter(pool, async (name) => fakesOf(name).load),
       },
       { provide: JobsService, useValue: jobs },
       { provide: RegistryCredentials, useValue: new FakeVault() },
@@ -69,6 +90,7 @@ export async function newTestService<T>(Service: new (...args: never[]) => T, en
     sut: module.get(Service),
     engine,
     catalog,
+    engines,
     jobs,
     buildSecrets,
     config,
