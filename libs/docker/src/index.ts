@@ -6,6 +6,7 @@ export * from './lib/images';
 export * from './lib/containers';
 export * from './lib/system';
 export * from './lib/engine';
+export * from './lib/engine-observer';
 export * from './lib/registry';
 export * from './lib/catalog';
 export * from './lib/engines';

@@ -7,6 +7,7 @@ import { AppModule } from './app.module';
 import { TokenService } from './auth/token.service';
 import { loadConfig, type Role } from './config/config';
 import { GraphQLWsLimits } from './graphql-ws-limits';
+import { WorkerMetricsController } from './metrics/metrics.controller';
 import { HealthController } from './health/health.controller';
 import { JobHandlerProvider } from './jobs/job-handler.decorator';
 import { JobWorkerHost } from './jobs/job-worker.host';
@@ -53,10 +54,10 @@ function hasModule(moduleRef: TestingModule, type: Type<unknown>): boolean {
 describe('the module graph of each role', () => {
   const boot = compile;
 
-  it('gives a worker one handler per job type, health as its only controller, no GraphQL schema and no token service (it mints no token nobody would see)', async () => {
+  it('gives a worker one handler per job type, health and its token-checked metrics as its only controllers, no GraphQL schema and no token service (it mints no token nobody would see)', async () => {
     const worker = await boot('worker');
     expect(handlerTypes(worker)).toEqual([...JOB_TYPES].sort());
-    expect(controllersOf(worker)).toEqual([HealthController]);
+    expect(controllersOf(worker)).toEqual([HealthController, WorkerMetricsController]);
     expect(hasModule(worker, GraphQLModule)).toBe(false);
     expect(providerTypes(worker)).not.toContain(GraphQLWsLimits);
     expect(providerTypes(worker)).not.toContain(TokenService);

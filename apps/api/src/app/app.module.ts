@@ -7,6 +7,7 @@ import { validationPipe } from './common/validation.pipe';
 import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { RedisModule } from './redis/redis.module';
 import { WorkerModule } from './worker.module';
 
@@ -24,6 +25,7 @@ function commonImports(config: AppConfig): Array<DynamicModule | Type<unknown>> 
     }),
     RedisModule,
     HealthModule,
+    MetricsModule.forRoot(config),
   ];
 }
 

@@ -9,6 +9,8 @@ import { AppModule } from './app.module';
 import { sendProblem } from './common/exception.filter';
 import { CONTEXT_TYPES } from './builds/builds.controller';
 import type { AppConfig } from './config/config';
+import { DrydockMetrics } from './metrics/drydock-metrics';
+import { observeHttpRequests } from './metrics/http-metrics';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -38,6 +40,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  observeHttpRequests(fastify, app.get(DrydockMetrics));
   if (config.role !== 'worker') await serveApi(app, config);
   return app;
 }

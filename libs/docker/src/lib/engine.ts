@@ -5,6 +5,7 @@ import { ImageOperations, type ImageClient } from './images';
 import { SystemOperations } from './system';
 import type { RegistryAuth } from './types';
 import { engineCall } from './engine-errors';
+import { observeEngineRequests, type EngineRequestObserver } from './engine-observer';
 
 /** The client side of an engine's TLS, as the Docker CLI finds it in DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem). */
 export interface EngineTls {
@@ -18,6 +19,8 @@ export interface EngineConnection {
   dockerHost: string;
   /** With a tcp:// host: speak TLS and verify the engine against `ca` (DOCKER_TLS_VERIFY=1). */
   tls?: EngineTls | null;
+  /** Told of every request to the engine (metrics); none by default. */
+  onRequest?: EngineRequestObserver;
 }
 
 /** Turns DOCKER_HOST (and the CLI's TLS files) into dockerode's connection options. */
@@ -49,6 +52,7 @@ export class DockerEngine {
 
   constructor(connection: EngineConnection) {
     this.docker = new Dockerode(connectionOptions(connection.dockerHost, connection.tls));
+    if (connection.onRequest) observeEngineRequests(this.docker.modem as never, connection.onRequest);
     this.images = new ImageOperations(this.docker);
     this.containers = new ContainerOperations(this.docker);
     this.system = new SystemOperations(this.docker);

@@ -80,3 +80,18 @@ describe('loadConfig: engines', () => {
     expect(() => loadConfig({ DRYDOCK_WORKER_ENGINES: 'b' })).toThrow('"b" is not an engine of DRYDOCK_ENGINES (default)');
   });
 });
+
+describe('loadConfig: metrics listener', () => {
+  it('opens no metrics listener unless METRICS_PORT is set, and binds it to loopback by default', () => {
+    expect(loadConfig({}).metrics).toBeNull();
+    expect(loadConfig({ METRICS_PORT: '9464' }).metrics).toEqual({ port: 9464, host: '127.0.0.1' });
+    expect(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' }).metrics).toEqual({ port: 9464, host: '0.0.0.0' });
+  });
+
+  it('refuses a METRICS_PORT that is not a port, or is the API port, and a METRICS_HOST that is no host', () => {
+    expect(() => loadConfig({ METRICS_PORT: '70000' })).toThrow(/METRICS_PORT=70000/);
+    expect(() => loadConfig({ METRICS_PORT: 'nine' })).toThrow(/METRICS_PORT=nine/);
+    expect(() => loadConfig({ PORT: '3000', METRICS_PORT: '3000' })).toThrow(/already listens/);
+    expect(() => loadConfig({ METRICS_PORT: '9464', METRICS_HOST: 'a b/c' })).toThrow(/METRICS_HOST/);
+  });
+});

@@ -12,6 +12,8 @@ export type Role = 'all' | 'api' | 'worker';
 export interface AppConfig {
   host: string;
   port: number;
+  /** A second listener that serves /metrics alone, without a token (METRICS_PORT); null: none. */
+  metrics: { port: number; host: string } | null;
   /** Every engine, in configuration order (DRYDOCK_ENGINES, or DOCKER_HOST as `default`). */
   engines: EngineSpec[];
   /** The engines this process's worker serves (DRYDOCK_WORKER_ENGINES). */
@@ -162,6 +164,22 @@ function secretKeyOf(env: Env, name: string): string | null {
   return key;
 }
 
+/**
+ * METRICS_PORT opens a listener that answers /metrics without a token, on
+ * loopback unless METRICS_HOST says otherwise: whoever reaches it reads the
+ * metrics, so it is the operator who widens it. Port 0 takes a free one.
+ */
+function metricsListener(env: Env): { port: number; host: string } | null {
+  if ((env['METRICS_PORT'] ?? '') === '') return null;
+  const port = integer(env, 'METRICS_PORT', 0, 0, 65535);
+  const host = env['METRICS_HOST'] || '127.0.0.1';
+  if (!/^[A-Za-z0-9.:-]{1,253}$/.test(host)) throw new DrydockError(ErrorCode.VALIDATION_FAILED, `METRICS_HOST=${host}: expected a host name or an IP address`);
+  if (port !== 0 && port === integer(env, 'PORT', 3000, 0, 65535)) {
+    throw new DrydockError(ErrorCode.VALIDATION_FAILED, `METRICS_PORT=${port}: the API already listens there (PORT); choose another`);
+  }
+  return { port, host };
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   const secretKey = secretKeyOf(env, 'DRYDOCK_SECRET_KEY');
   const secretKeyPrevious = secretKeyOf(env, 'DRYDOCK_SECRET_KEY_PREVIOUS');
@@ -174,6 +192,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   return {
     host: env['HOST'] || '127.0.0.1',
     port: integer(env, 'PORT', 3000, 0, 65535),
+    metrics: metricsListener(env),
     engines,
     workerEngines: workerEnginesOf(env, engines),
     redisUrl,

@@ -1,6 +1,7 @@
 import { Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DockerEngine, EnginePool, ImageCatalog } from '@drydock/docker';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { DrydockMetrics } from '../metrics/drydock-metrics';
 
 /**
  * Every configured engine, each with its adapter and the catalogue that
@@ -11,8 +12,11 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
   providers: [
     {
       provide: EnginePool,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => new EnginePool(config.engines),
+      inject: [APP_CONFIG, { token: DrydockMetrics, optional: true }],
+      useFactory: (config: AppConfig, metrics?: DrydockMetrics) =>
+        new EnginePool(config.engines, (spec) =>
+          new DockerEngine({ dockerHost: spec.host, tls: spec.tls, onRequest: metrics && ((operation, seconds) => metrics.engineRequest(spec.name, operation, seconds)) }),
+        ),
     },
     {
       provide: DockerEngine,

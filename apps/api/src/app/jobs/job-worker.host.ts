@@ -1,11 +1,12 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { EnginePool, type EngineMember } from '@drydock/docker';
 import { ExclusiveLeases, JOB_TYPES, JobEventBus, JobEventStore, JobQueue, JobRecordStore, JobWorker, RedisOutage, TeamSlots, type JobHandler, type JobType } from '@drydock/jobs';
 import type Redis from 'ioredis';
 import { AuditLog } from '../audit/audit.service';
-import { jobEndingEntry } from '../audit/job-ending';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { DrydockMetrics } from '../metrics/drydock-metrics';
+import { onJobEnded } from './job-ended';
 import { JobHandlerProvider } from './job-handler.decorator';
 import { logJobsError } from './jobs-log';
 import { JOBS_REDIS, redisOptionsFromUrl } from './jobs.tokens';
@@ -30,6 +31,7 @@ export class JobWorkerHost implements OnModuleInit, OnModuleDestroy {
     @Inject(AuditLog) private readonly audit: AuditLog,
     @Inject(EnginePool) private readonly engines: EnginePool,
     @Inject(JobQueue) private readonly queue: JobQueue,
+    @Optional() @Inject(DrydockMetrics) private readonly metrics: DrydockMetrics | null = null,
   ) {}
 
   get workers(): readonly JobWorker[] {
@@ -73,9 +75,9 @@ export class JobWorkerHost implements OnModuleInit, OnModuleDestroy {
       records,
       events,
       outage,
-      // Every job's end goes to the audit trail. Nest shuts modules down in reverse order of start,
-      // so the requests' Redis connection outlives the worker's drain at SIGTERM.
-      onJobEnded: (job) => this.audit.record(jobEndingEntry(job)),
+      // Every job's end goes to the audit trail and the metrics. Nest shuts modules down in reverse order
+      // of start, so the requests' Redis connection outlives the worker's drain at SIGTERM.
+      onJobEnded: onJobEnded(this.audit, this.metrics),
       bus: this.bus,
       handlers,
       slots: this.slots,

@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, Headers, Param, Query, Req, Res } from '@nestjs/common';
+import { Controller, Delete, Get, Headers, Inject, Optional, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { DrydockError, ErrorCode } from '@drydock/core';
 import { isTerminalEvent } from '@drydock/jobs';
@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
 import { viewerOf } from '../auth/requester';
+import { DrydockMetrics } from '../metrics/drydock-metrics';
 import { JobEventModel, JobModel } from './job.model';
 import { JobEventsQuery, ListJobsQuery, MAX_SEQUENCE } from './jobs.dto';
 import { JobsService } from './jobs.service';
@@ -16,7 +17,10 @@ const HEARTBEAT_MS = 15_000;
 @ApiTags('jobs')
 @Controller('v1/jobs')
 export class JobsController {
-  constructor(private readonly jobs: JobsService) {}
+  constructor(
+    private readonly jobs: JobsService,
+    @Optional() @Inject(DrydockMetrics) private readonly metrics: DrydockMetrics | null = null,
+  ) {}
 
   @Get()
   @RequireRole('viewer')
@@ -55,6 +59,7 @@ export class JobsController {
     @Res() reply: FastifyReply,
     @CurrentPrincipal() principal: Principal,
   ): Promise<void> {
+    const subscribedAt = Date.now();
     const from = query.from ?? (lastEventId !== undefined ? resumeAfter(lastEventId) : 1);
     const abort = new AbortController();
     // Checks the job exists (and may be seen) before the stream starts, so a 404 is still a problem+json.
@@ -80,6 +85,7 @@ export class JobsController {
         if (!raw.write(`id: ${event.sequence}\nevent: ${event.kind.toLowerCase()}\ndata: ${JSON.stringify(event)}\n\n`)) {
           await drained(raw, abort.signal);
         }
+        this.metrics?.eventDelivered('sse', event.at, subscribedAt);
         if (isTerminalEvent(event)) break;
       }
     } catch (error) {

@@ -6,8 +6,9 @@ import { AuditModule } from '../audit/audit.module';
 import { EngineModule } from '../engine/engine.module';
 import { EngineRouter } from '../engine/engine-router';
 import { AuditLog } from '../audit/audit.service';
-import { jobEndingEntry } from '../audit/job-ending';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { DrydockMetrics } from '../metrics/drydock-metrics';
+import { onJobEnded } from './job-ended';
 import { watchRedis } from '../redis/redis.module';
 import { RegistryCredentialsModule } from '../registries/registry-credentials.module';
 import { RegistryCredentials } from '../registries/registry-credentials.service';
@@ -54,9 +55,9 @@ import { CLOSE_GRACE_MS, within } from './within';
     },
     {
       provide: JobQueue,
-      inject: [APP_CONFIG, JobRecordStore, JobEventStore, TeamSlots, AuditLog],
-      useFactory: (config: AppConfig, records: JobRecordStore, events: JobEventStore, slots: TeamSlots, audit: AuditLog) =>
-        new JobQueue({
+      inject: [APP_CONFIG, JobRecordStore, JobEventStore, TeamSlots, AuditLog, { token: DrydockMetrics, optional: true }],
+      useFactory: (config: AppConfig, records: JobRecordStore, events: JobEventStore, slots: TeamSlots, audit: AuditLog, metrics?: DrydockMetrics) => {
+        const queue = new JobQueue({
           connection: redisOptionsFromUrl(config.redisUrl),
           records,
           events,
@@ -64,8 +65,11 @@ import { CLOSE_GRACE_MS, within } from './within';
           engines: config.engines.map((engine) => engine.name),
           maxWaitingPerTeam: config.teamMaxWaiting,
           onError: logJobsError,
-          onJobEnded: (job) => audit.record(jobEndingEntry(job)),
-        }),
+          onJobEnded: onJobEnded(audit, metrics ?? null),
+        });
+        metrics?.watchQueues(() => queue.waitingCounts());
+        return queue;
+      },
     },
     {
       // The worker asks the vault just before the engine call; job data only names team and registry.

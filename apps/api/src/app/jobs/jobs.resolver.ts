@@ -1,8 +1,10 @@
+import { Inject, Optional } from '@nestjs/common';
 import { Args, ID, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
 import type { JobEvent, JobRecord } from '@drydock/jobs';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
 import { viewerOf } from '../auth/requester';
+import { DrydockMetrics } from '../metrics/drydock-metrics';
 import { JobEventModel, JobModel } from './job.model';
 import { JobEventsArgs, JobUpdatedArgs, ListJobsQuery } from './jobs.dto';
 import { JobsService } from './jobs.service';
@@ -33,9 +35,20 @@ function cancellable<T>(start: (signal: AbortSignal) => Promise<AsyncGenerator<T
   };
 }
 
+/** Tells `observe` of each event as it is handed to graphql-ws, which writes it to the socket. */
+async function* delivered(events: AsyncGenerator<JobEvent>, observe: (event: JobEvent) => void): AsyncGenerator<JobEvent> {
+  for await (const event of events) {
+    observe(event);
+    yield event;
+  }
+}
+
 @Resolver(() => JobModel)
 export class JobsResolver {
-  constructor(private readonly service: JobsService) {}
+  constructor(
+    private readonly service: JobsService,
+    @Optional() @Inject(DrydockMetrics) private readonly metrics: DrydockMetrics | null = null,
+  ) {}
 
   @Query(() => JobModel, { nullable: true })
   @RequireRole('viewer')
@@ -61,7 +74,12 @@ export class JobsResolver {
   })
   @RequireRole('viewer')
   jobEvents(@Args() args: JobEventsArgs, @CurrentPrincipal() principal: Principal): AsyncIterableIterator<JobEvent> {
-    return cancellable((signal) => this.service.events(args.jobId, args.fromSequence ?? 1, signal, viewerOf(principal)));
+    const subscribedAt = Date.now();
+    return cancellable(async (signal) =>
+      delivered(await this.service.events(args.jobId, args.fromSequence ?? 1, signal, viewerOf(principal)), (event) =>
+        this.metrics?.eventDelivered('graphql_ws', event.at, subscribedAt),
+      ),
+    );
   }
 
   @Subscription(() => JobModel, { resolve: (record: JobRecord) => record })

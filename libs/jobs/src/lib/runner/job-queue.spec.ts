@@ -71,6 +71,20 @@ describe('JobQueue', () => {
     expect(new Set([a.id, otherTeam.id, otherType.id]).size).toBe(3);
     for (const job of [a, otherTeam, otherType]) await h.queue.cancel(job.id);
   });
+
+  it('counts each queue\'s waiting jobs by type, every queue listed even at zero', async () => {
+    const h = harness();
+    const jobs = [
+      await h.queue.enqueue(JobType.PULL, pullData('one')),
+      await h.queue.enqueue(JobType.PULL, pullData('two')),
+      await h.queue.enqueue(JobType.BUILD, buildData()),
+    ];
+    const counts = await h.queue.waitingCounts();
+    const waiting = Object.fromEntries(counts.map((count) => [`${count.type}@${count.engine}`, count.waiting]));
+    expect(waiting).toEqual({ 'BUILD@default': 1, 'RUN@default': 0, 'PULL@default': 2, 'PUSH@default': 0, 'EXPORT@default': 0 });
+    for (const job of jobs) await h.queue.cancel(job.id);
+    expect((await h.queue.waitingCounts()).every((count) => count.waiting === 0)).toBe(true);
+  });
 });
 
 describe('the job contract', () => {

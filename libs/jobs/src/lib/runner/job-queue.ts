@@ -219,6 +219,21 @@ export class JobQueue {
   }
 
   /**
+   * Each queue's waiting jobs (queued, delayed for a retry, parked for the
+   * team's limit), by engine and type: every queue this producer knows, at
+   * zero too. One round of BullMQ counts, all queues at once.
+   */
+  async waitingCounts(): Promise<Array<{ engine: string; type: JobType; waiting: number }>> {
+    const queues = [...this.queues].flatMap(([engine, byType]) => [...byType].map(([type, queue]) => ({ engine, type, queue })));
+    return Promise.all(
+      queues.map(async ({ engine, type, queue }) => {
+        const count = await queue.getJobCounts('waiting', 'prioritized', 'delayed');
+        return { engine, type, waiting: (count['waiting'] ?? 0) + (count['prioritized'] ?? 0) + (count['delayed'] ?? 0) };
+      }),
+    );
+  }
+
+  /**
    * Caps the jobs of each type that run at once on an engine, across every
    * worker serving it (BullMQ's global concurrency); null lifts the cap.
    */
