@@ -1,6 +1,7 @@
 import { Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DockerEngine, EnginePool, ImageCatalog } from '@drydock/docker';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { MergedCatalog } from './merged-catalog';
 
 /**
  * Every configured engine, each with its adapter and the catalogue that
@@ -24,8 +25,13 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
       inject: [EnginePool],
       useFactory: (pool: EnginePool) => pool.first.catalog,
     },
+    {
+      provide: MergedCatalog,
+      inject: [EnginePool],
+      useFactory: (pool: EnginePool) => new MergedCatalog(pool),
+    },
   ],
-  exports: [EnginePool, DockerEngine, ImageCatalog],
+  exports: [EnginePool, DockerEngine, ImageCatalog, MergedCatalog],
 })
 export class EngineModule implements OnModuleInit, OnApplicationShutdown {
   constructor(@Inject(EnginePool) private readonly pool: EnginePool) {}

@@ -8,6 +8,7 @@ import { NamespacePolicy } from '../auth/namespace.policy';
 import { ContextStore } from '../builds/context-store';
 import { APP_CONFIG, loadConfig, type AppConfig } from '../config/config';
 import { EngineRouter } from '../engine/engine-router';
+import { MergedCatalog } from '../engine/merged-catalog';
 import { ArtifactStore } from '../images/artifact-store';
 import { ImagesService } from '../images/images.service';
 import { JobsService } from '../jobs/jobs.service';
@@ -20,10 +21,25 @@ export const teamA: Principal = { name: 'builder-a', team: 'team-a', role: 'buil
 export const viewerA: Principal = { name: 'viewer-a', team: 'team-a', role: 'viewer', namespaces: ['team-a/**'] };
 export const admin: Principal = { name: 'root', team: 'ops', role: 'admin', namespaces: [] };
 
-export interface TestService<T> {
-  sut: T;
+/** One fake engine of the pool, by name. */
+export interface FakeMember {
   engine: FakeEngine;
   catalog: FakeCatalog;
+}
+
+export interface TestServiceOptions {
+  /** The pool's engines, by name (DRYDOCK_ENGINES); default one, `default`, from DOCKER_HOST. */
+  engines?: string[];
+}
+
+export interface TestService<T> {
+  sut: T;
+  /** The first engine's fakes (the only engine's, by default). */
+  engine: FakeEngine;
+  catalog: FakeCatalog;
+  /** Every engine's fakes, by name. */
+  engines: Record<string, FakeMember>;
+  pool: EnginePool;
   jobs: FakeJobs;
   buildSecrets: FakeBuildSecrets;
   config: AppConfig;
@@ -37,11 +53,25 @@ export interface TestService<T> {
  * queue and vault replaced by in-memory fakes and the spool directories in a
  * fresh temporary directory: no engine, Redis or registry is reached.
  */
-export async function newTestService<T>(Service: new (...args: never[]) => T, env: Record<string, string> = {}): Promise<TestService<T>> {
+export async function newTestService<T>(
+  Service: new (...args: never[]) => T,
+  env: Record<string, string> = {},
+  options: TestServiceOptions = {},
+): Promise<TestService<T>> {
   const dir = mkdtempSync(join(tmpdir(), 'drydock-spec-'));
-  const config = loadConfig({ DRYDOCK_DATA_DIR: dir, ...env });
-  const engine = new FakeEngine();
-  const catalog = new FakeCatalog(engine);
+  const engineList = options.engines?.map((name) => ({ name, host: `unix:///nonexistent/${name}.sock` }));
+  const config = loadConfig({ DRYDOCK_DATA_DIR: dir, ...(engineList ? { DRYDOCK_ENGINES: JSON.stringify(engineList) } : {}), ...env });
+  const engines: Record<string, FakeMember> = {};
+  for (const { name } of config.engines) {
+    const fake = new FakeEngine();
+    engines[name] = { engine: fake, catalog: new FakeCatalog(fake) };
+  }
+  const pool = new EnginePool(
+    config.engines,
+    (spec) => (engines[spec.name] as FakeMember).engine as unknown as DockerEngine,
+    (fake) => Object.values(engines).find((member) => member.engine === (fake as unknown))?.catalog as unknown as ImageCatalog,
+  );
+  const { engine, catalog } = engines[pool.first.name] as FakeMember;
   const jobs = new FakeJobs();
   const buildSecrets = new FakeBuildSecrets();
   const contexts = join(dir, 'contexts');
@@ -51,8 +81,9 @@ export async function newTestService<T>(Service: new (...args: never[]) => T, en
       { provide: APP_CONFIG, useValue: config },
       { provide: DockerEngine, useValue: engine },
       { provide: ImageCatalog, useValue: catalog },
-      // One engine, the fake: the pool hands out the same fakes the test reads.
-      { provide: EnginePool, useValue: new EnginePool(config.engines, () => engine as unknown as DockerEngine, () => catalog as unknown as ImageCatalog) },
+      // The pool hands out the same fakes the test reads.
+      { provide: EnginePool, useValue: pool },
+      { provide: MergedCatalog, useValue: new MergedCatalog(pool) },
       {
         provide: EngineRouter,
         inject: [EnginePool],
@@ -69,6 +100,8 @@ export async function newTestService<T>(Service: new (...args: never[]) => T, en
     sut: module.get(Service),
     engine,
     catalog,
+    engines,
+    pool,
     jobs,
     buildSecrets,
     config,
