@@ -126,6 +126,16 @@ describe('a catalogue per engine, with two engines', () => {
     const res = await api(running).get(`/v1/images/${enc(both)}`).expect(200);
     expect(res.body.engines).toEqual(['a', 'b']);
     expectProblem(await api(running).get('/v1/images?engine=c'), 400, 'UNKNOWN_ENGINE');
+
+    const overGraphql = await gql<{ images: ImageBody[]; image: ImageBody }>(
+      running.url,
+      'query($ref: String!, $b: String!) { images(filter: { reference: $ref, engine: $b }) { engines repoTags { repository tag } } image(ref: $ref) { engines } }',
+      { ref: both, b: 'b' },
+      running.auth,
+    );
+    expect(overGraphql.errors).toBeUndefined();
+    expect(overGraphql.data?.images.map((image) => image.engines)).toEqual([['b']]);
+    expect(overGraphql.data?.image.engines).toEqual(['a', 'b']);
   });
 
   it('describes both engines, healthy, with version, builders, images, jobs and labels; the host only to an admin', async () => {
@@ -161,6 +171,13 @@ describe('a catalogue per engine, with two engines', () => {
     const removal = await api(running, builder).delete(`/v1/images/${enc(both)}`);
     expectProblem(removal, 409, 'AMBIGUOUS_ENGINE');
     expect(removal.body.engines).toEqual(['a', 'b']);
+    const overGraphql = await gql(
+      running.url,
+      'mutation($ref: String!, $repo: String!) { tagImage(source: $ref, repository: $repo, tag: "2") { id } }',
+      { ref: both, repo: `${ns}/both` },
+      { authorization: `Bearer ${builder}` },
+    );
+    expect(overGraphql.errors?.[0]?.extensions?.code).toBe('AMBIGUOUS_ENGINE');
     expect(await listed()).toEqual({ [both]: ['a', 'b'], [aOnly]: ['a'], [bOnly]: ['b'] });
 
     // Named, the tag goes to that engine only.
@@ -169,6 +186,10 @@ describe('a catalogue per engine, with two engines', () => {
     expect(await listed('&engine=a')).not.toHaveProperty(`${ns}/both:2`);
     await api(running, builder).delete(`/v1/images/${enc(`${ns}/both:2`)}`).expect(200);
     expect(await listed()).not.toHaveProperty(`${ns}/both:2`);
+
+    // Pruning b alone (the shared engine a is left to its other users) answers b's result.
+    const pruned = await api(running).post('/v1/images/prune?engine=b').send({}).expect(200);
+    expect(pruned.body).toEqual({ deleted: expect.any(Array), spaceReclaimed: expect.any(Number) });
   });
 
   it("delivers a tag made on b over imageEvents, saying engine 'b'", async () => {
