@@ -15,7 +15,7 @@ import { expectProblem } from '../support/problem';
  * own label, and is removed in afterAll.
  */
 
-const IMAGE_FIELDS = `id shortId created size containers architecture os author comment
+const IMAGE_FIELDS = `id shortId created size containers engines architecture os author comment
   repoTags { repository tag } repoDigests { repository digest } labels { key value }
   config { cmd entrypoint env workingDir user exposedPorts }`;
 

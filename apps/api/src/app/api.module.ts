@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
-import { ImageCatalog } from '@drydock/docker';
 import { AuditApiModule } from './audit/audit-api.module';
 import { AuditModule } from './audit/audit.module';
 import { AuditLog } from './audit/audit.service';
@@ -15,6 +14,8 @@ import { BuildsModule } from './builds/builds.module';
 import { APP_CONFIG, type AppConfig } from './config/config';
 import { ContainersModule } from './containers/containers.module';
 import { EngineModule } from './engine/engine.module';
+import { MergedCatalog } from './engine/merged-catalog';
+import { EnginesModule } from './engines/engines.module';
 import { graphqlOptions } from './graphql.options';
 import { GraphQLWsLimits } from './graphql-ws-limits';
 import { ImagesModule } from './images/images.module';
@@ -33,8 +34,8 @@ import { SecretsModule } from './secrets/secrets.module';
     GraphQLModule.forRootAsync<ApolloDriverConfig>({
       driver: ApolloDriver,
       imports: [AuthModule, EngineModule, AuditModule],
-      inject: [TokenService, MutationRateLimiter, APP_CONFIG, ImageCatalog, AuditLog],
-      useFactory: (tokens: TokenService, limiter: MutationRateLimiter, appConfig: AppConfig, catalog: ImageCatalog, audit: AuditLog) => {
+      inject: [TokenService, MutationRateLimiter, APP_CONFIG, MergedCatalog, AuditLog],
+      useFactory: (tokens: TokenService, limiter: MutationRateLimiter, appConfig: AppConfig, catalog: MergedCatalog, audit: AuditLog) => {
         const auth = graphqlAuth(tokens, limiter);
         return graphqlOptions(auth.onConnect, {
           httpContext: auth.httpContext,
@@ -50,6 +51,7 @@ import { SecretsModule } from './secrets/secrets.module';
     AuditApiModule,
     JobsApiModule,
     ImagesModule,
+    EnginesModule,
     BuildsModule,
     ContainersModule,
     RegistriesModule,

@@ -171,7 +171,7 @@ describe('BuildsService', () => {
   describe('on two engines', () => {
     let two: TestService<BuildsService>;
     beforeEach(async () => {
-      two = await newTestService(BuildsService, {}, ['a', 'b']);
+      two = await newTestService(BuildsService, {}, { engines: ['a', 'b'] });
     });
     afterEach(() => two.close());
     const fakes = (name: string) => two.engines[name] as TestService<BuildsService>['engines'][string];

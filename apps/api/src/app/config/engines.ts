@@ -6,7 +6,7 @@ import { join } from 'node:path';
 type Env = Record<string, string | undefined>;
 
 /** Engine names go into queue names and Redis keys: short, and nothing that means something there. */
-const ENGINE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+export const ENGINE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const DOCKER_HOST = /^(unix|tcp|http|https):\/\//;
 const MAX_ENGINES = 256;
 const MAX_LABELS = 64;

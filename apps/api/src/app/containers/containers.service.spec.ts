@@ -84,7 +84,7 @@ describe('ContainersService', () => {
     const labels = () => ({ [RUN_LABELS.team]: 'team-a', [RUN_LABELS.deployment]: two.config.keyPrefix });
     const on = (name: string) => (two.engines[name] as TestService<ContainersService>['engines'][string]).engine;
     beforeEach(async () => {
-      two = await newTestService(ContainersService, {}, ['a', 'b']);
+      two = await newTestService(ContainersService, {}, { engines: ['a', 'b'] });
     });
     afterEach(() => two.close());
 

@@ -8,6 +8,7 @@ import { requesterOf } from '../auth/requester';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { engineName } from '../images/image-ref';
 import { EngineRouter } from '../engine/engine-router';
+import type { HeldImage } from '../engine/merged-catalog';
 import { JobsService } from '../jobs/jobs.service';
 import type { Container } from './container.model';
 import type { CommitContainerBody, ContainerLogsQuery } from './containers.dto';
@@ -166,7 +167,7 @@ export class ContainersService {
   }
 
   /** `docker commit -m -a -c CONTAINER REPOSITORY[:TAG]`, paused while it runs, on the container's engine; answers the new image. */
-  async commit(id: string, body: CommitContainerBody, principal: Principal): Promise<Image> {
+  async commit(id: string, body: CommitContainerBody, principal: Principal): Promise<HeldImage> {
     checkContainerId(id);
     const target = body.tag === undefined || body.tag === null ? parseReference(body.repository) : parseRepository(body.repository);
     if (target.digest) {
@@ -192,7 +193,8 @@ export class ContainersService {
     }
     const committed = await member.engine.images.inspect(image.id);
     const listed = (await member.catalog.all()).find((candidate) => candidate.id === committed.id);
-    return { ...committed, containers: listed?.containers ?? 0 };
+    // Made here, so held here; another engine with the very same id is too rare to ask every engine for.
+    return { ...committed, containers: listed?.containers ?? 0, engines: [member.name] };
   }
 
   /** `docker rm [-f]`: a running container is CONTAINER_RUNNING (409) unless forced. */

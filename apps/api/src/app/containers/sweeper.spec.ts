@@ -9,7 +9,7 @@ describe('ContainerSweeper on two engines', () => {
   const stale = (name: string, id: string) =>
     on(name).addContainer({ id, finishedAt: '2026-01-01T00:00:00Z', labels: { [RUN_LABELS.deployment]: t.config.keyPrefix } }).id;
   beforeEach(async () => {
-    t = await newTestService(ContainerSweeper, {}, ['a', 'b']);
+    t = await newTestService(ContainerSweeper, {}, { engines: ['a', 'b'] });
   });
   afterEach(() => t.close());
 

@@ -1,12 +1,13 @@
 import { applyDecorators } from '@nestjs/common';
 import { Field } from '@nestjs/graphql';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsOptional, IsString, Matches } from 'class-validator';
+import { ENGINE_NAME } from '../config/engines';
 
 /**
  * `engine` on a request (REST body or query, GraphQL input or argument): the
  * configured engine to use. Absent, the router chooses (README: routing); a
- * name that is not configured is UNKNOWN_ENGINE (400).
+ * well-formed name that is not configured is UNKNOWN_ENGINE (400) from the pool.
  */
 export function EngineField(description = 'the engine to use; absent, Drydock routes the request'): PropertyDecorator {
   return applyDecorators(
@@ -14,8 +15,6 @@ export function EngineField(description = 'the engine to use; absent, Drydock ro
     ApiPropertyOptional({ example: 'default', description }),
     IsOptional(),
     IsString(),
-    MinLength(1),
-    // Engine names are at most 63 characters (config/engines.ts); any other string is UNKNOWN_ENGINE from the pool.
-    MaxLength(63),
+    Matches(ENGINE_NAME, { message: 'engine must be an engine name (lower-case letters, digits, - and _)' }),
   );
 }

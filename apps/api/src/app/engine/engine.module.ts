@@ -2,6 +2,7 @@ import { Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/com
 import { DockerEngine, EnginePool, ImageCatalog } from '@drydock/docker';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { DrydockMetrics } from '../metrics/drydock-metrics';
+import { MergedCatalog } from './merged-catalog';
 
 /**
  * Every configured engine, each with its adapter and the catalogue that
@@ -28,8 +29,13 @@ import { DrydockMetrics } from '../metrics/drydock-metrics';
       inject: [EnginePool],
       useFactory: (pool: EnginePool) => pool.first.catalog,
     },
+    {
+      provide: MergedCatalog,
+      inject: [EnginePool],
+      useFactory: (pool: EnginePool) => new MergedCatalog(pool),
+    },
   ],
-  exports: [EnginePool, DockerEngine, ImageCatalog],
+  exports: [EnginePool, DockerEngine, ImageCatalog, MergedCatalog],
 })
 export class EngineModule implements OnModuleInit, OnApplicationShutdown {
   constructor(@Inject(EnginePool) private readonly pool: EnginePool) {}

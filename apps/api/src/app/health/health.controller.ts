@@ -1,21 +1,27 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { DockerEngine } from '@drydock/docker';
+import { EnginePool } from '@drydock/docker';
 import type { FastifyReply } from 'fastify';
 import type Redis from 'ioredis';
 import { Public } from '../auth/decorators';
+import { bounded } from '../engine/bounded';
 import { REDIS } from '../redis/redis.module';
 import { RegistryCredentials } from '../registries/registry-credentials.service';
 
 type Status = 'up' | 'down';
 
-const CHECK_TIMEOUT_MS = 2_000;
+interface Check {
+  status: Status;
+  error?: string;
+}
 
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms).unref()),
-  ]);
+async function check(probe: () => Promise<unknown>): Promise<Check> {
+  try {
+    await bounded(probe());
+    return { status: 'up' };
+  } catch (error) {
+    return { status: 'down', error: (error as Error).message };
+  }
 }
 
 /** Probes answer without a token: orchestrators have none. */
@@ -24,7 +30,7 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
 @Controller('health')
 export class HealthController {
   constructor(
-    @Inject(DockerEngine) private readonly engine: DockerEngine,
+    @Inject(EnginePool) private readonly pool: EnginePool,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(RegistryCredentials) private readonly vault: RegistryCredentials,
   ) {}
@@ -35,24 +41,21 @@ export class HealthController {
   }
 
   /**
-   * Ready when both the engine and Redis answer; names each so an operator sees
-   * which is down. The vault is reported, not gated on: credentials no key
-   * opens fail only the pushes and pulls that need them, the same on every
-   * replica, and taking this one out of service would fix none of them.
+   * Ready while Redis and at least one engine answer: a job for an engine
+   * that is down waits for it, and the others keep serving. Names each
+   * engine (`engine` alone is the first's, as before there were several) so
+   * an operator sees which is down. The vault is reported, not gated on:
+   * credentials no key opens fail only the pushes and pulls that need them,
+   * the same on every replica, and taking this one out of service would fix
+   * none of them. Every probe is bounded and all run at once.
    */
   @Get('ready')
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
-    const check = async (probe: () => Promise<unknown>): Promise<{ status: Status; error?: string }> => {
-      try {
-        await within(probe(), CHECK_TIMEOUT_MS);
-        return { status: 'up' };
-      } catch (error) {
-        return { status: 'down', error: (error as Error).message };
-      }
-    };
-    const [engine, redis] = await Promise.all([check(() => this.engine.system.ping()), check(() => this.redis.ping())]);
-    const ok = engine.status === 'up' && redis.status === 'up';
+    const members = this.pool.all;
+    const [redis, ...checks] = await Promise.all([check(() => this.redis.ping()), ...members.map((member) => check(() => member.engine.system.ping()))]);
+    const engines = Object.fromEntries(members.map((member, i) => [member.name, checks[i] as Check]));
+    const ok = redis.status === 'up' && checks.some((engine) => engine.status === 'up');
     void reply.status(ok ? 200 : 503);
-    return { status: ok ? 'ok' : 'unavailable', engine, redis, vault: this.vault.vaultHealth() };
+    return { status: ok ? 'ok' : 'unavailable', engine: checks[0], engines, redis, vault: this.vault.vaultHealth() };
   }
 }

@@ -46,7 +46,11 @@ export class Image {
   @Field() @ApiProperty() author!: string;
   @Field() @ApiProperty() comment!: string;
   @Field(() => ImageConfig) @ApiProperty({ type: ImageConfig }) config!: ImageConfig;
-  @Field(() => Int) @ApiProperty({ description: 'containers using this image' }) containers!: number;
+  @Field(() => Int) @ApiProperty({ description: 'containers using this image (on every engine that holds it)' }) containers!: number;
+  @Field(() => [String], { description: 'the engines that hold this image' })
+  @ApiProperty({ type: [String], example: ['default'], description: 'the engines that hold this image' })
+  // Optional to TypeScript only: every answer carries it (ImagesService fills it), but callers that still type the engine's Image compile.
+  engines?: string[];
 }
 
 @ObjectType()
@@ -87,6 +91,7 @@ export class ImageEvent {
   @Field() @ApiProperty() id!: string;
   @Field(() => String, { nullable: true }) @ApiPropertyOptional({ nullable: true }) reference!: string | null;
   @Field() @ApiProperty({ format: 'date-time' }) at!: string;
+  @Field({ description: 'the engine that reported it' }) @ApiProperty({ example: 'default' }) engine!: string;
 }
 
 @ObjectType()

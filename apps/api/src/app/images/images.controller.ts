@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from
 import { ApiOkResponse, ApiTags, ApiCreatedResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Image, ImageLayer, PruneResult, RemoveImageResult, SearchResult } from './image.model';
-import { ListImagesQuery, PruneImagesInput, RemoveImageQuery, SearchImagesQuery, TagImageBody } from './images.dto';
+import { EngineQuery, ListImagesQuery, PruneImagesInput, RemoveImageQuery, SearchImagesQuery, TagImageBody } from './images.dto';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
 import { ImagesService } from './images.service';
@@ -24,36 +24,37 @@ export class ImagesController {
   @RequireRole('admin')
   @HttpCode(200)
   @ApiOkResponse({ type: PruneResult })
-  prune(@Body() body: PruneImagesInput = {}): Promise<PruneResult> {
-    return this.images.prune(body);
+  prune(@Body() body: PruneImagesInput = {}, @Query() query: EngineQuery): Promise<PruneResult> {
+    return this.images.prune({ ...body, engine: query.engine ?? body.engine });
   }
 
   @Get('images/:ref')
   @RequireRole('viewer')
   @ApiOkResponse({ type: Image })
-  inspect(@Param('ref') ref: string): Promise<Image> {
-    return this.images.inspect(ref);
+  inspect(@Param('ref') ref: string, @Query() query: EngineQuery): Promise<Image> {
+    return this.images.inspect(ref, query.engine);
   }
 
   @Get('images/:ref/history')
   @RequireRole('viewer')
   @ApiOkResponse({ type: [ImageLayer] })
-  history(@Param('ref') ref: string, @CurrentPrincipal() principal: Principal): Promise<ImageLayer[]> {
-    return this.images.history(ref, principal);
+  history(@Param('ref') ref: string, @Query() query: EngineQuery, @CurrentPrincipal() principal: Principal): Promise<ImageLayer[]> {
+    return this.images.history(ref, principal, query.engine);
   }
 
   @Post('images/:ref/tags')
   @RequireRole('builder')
   @ApiCreatedResponse({ type: Image })
-  tag(@Param('ref') ref: string, @Body() body: TagImageBody, @CurrentPrincipal() principal: Principal): Promise<Image> {
-    return this.images.tag(ref, body.repository, body.tag, body.force ?? false, principal);
+  tag(@Param('ref') ref: string, @Body() body: TagImageBody, @Query() query: EngineQuery, @CurrentPrincipal() principal: Principal): Promise<Image> {
+    return this.images.tag(ref, body.repository, body.tag, body.force ?? false, principal, query.engine);
   }
 
   @Delete('images/:ref')
   @RequireRole('builder')
   @ApiOkResponse({ type: RemoveImageResult })
   remove(@Param('ref') ref: string, @Query() query: RemoveImageQuery, @CurrentPrincipal() principal: Principal): Promise<RemoveImageResult> {
-    return this.images.remove(ref, query, principal);
+    const { engine, ...options } = query;
+    return this.images.remove(ref, options, principal, engine);
   }
 
   @Get('search')

@@ -3,6 +3,7 @@ import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { QueryArray, QueryBoolean, REGISTRY_HOST } from '../common/validation';
+import { EngineField } from '../engine/engine-field';
 import { ReferenceGlob } from './reference-glob';
 
 /** `GET /v1/images` and `images(filter:)`: one set of rules for both. */
@@ -19,6 +20,13 @@ export class ListImagesQuery {
   @ApiPropertyOptional({ type: [String], description: '`key` or `key=value`; repeat for several' })
   @IsOptional() @QueryArray() @IsString({ each: true }) @MaxLength(512, { each: true }) @ArrayMaxSize(32)
   label?: string[];
+
+  @EngineField('only the images of this engine; default: every engine\'s, merged') engine?: string;
+}
+
+/** `?engine=` of the REST image routes: the engine to ask, instead of the one holding the image. */
+export class EngineQuery {
+  @EngineField('the engine to ask; default: the one that holds the image (409 AMBIGUOUS_ENGINE when several hold different images)') engine?: string;
 }
 
 /** `POST /v1/images/{ref}/tags`, whose path names the source; with it, `tagImage`'s arguments. */
@@ -34,9 +42,10 @@ export class TagImageBody {
 @ArgsType()
 export class TagImageArgs extends TagImageBody {
   @Field() @IsString() @MinLength(1) @MaxLength(512) source!: string;
+  @EngineField('the engine to tag on; default: the one that holds source') engine?: string;
 }
 
-export class RemoveImageQuery {
+export class RemoveImageQuery extends EngineQuery {
   @ApiPropertyOptional() @IsOptional() @QueryBoolean() @IsBoolean() force?: boolean;
   @ApiPropertyOptional() @IsOptional() @QueryBoolean() @IsBoolean() noprune?: boolean;
 }
@@ -49,6 +58,7 @@ export class PruneImagesInput {
   @IsOptional() @IsString() @Matches(/^(?:\d+(?:\.\d+)?(?:ns|us|ms|s|m|h))+$|^\d{4}-\d{2}-\d{2}(?:T[\d:.]+(?:Z|[+-]\d{2}:\d{2})?)?$|^\d+$/, { message: 'until must be a Go duration (24h) or a timestamp' })
   until?: string;
   @Field(() => [String], { nullable: true }) @ApiPropertyOptional({ type: [String], description: '`key` or `key=value`, all must match' }) @IsOptional() @IsArray() @IsString({ each: true }) @MaxLength(512, { each: true }) @ArrayMaxSize(32) labels?: string[];
+  @EngineField('prune this engine only; default: every healthy engine, the results summed') engine?: string;
 }
 
 /** The query of `GET /v1/search` and the arguments of `searchImages`: one set of rules for both. */

@@ -1,19 +1,21 @@
 import { Args, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { Inject } from '@nestjs/common';
-import { DockerEngine, ImageCatalog } from '@drydock/docker';
+import { MergedCatalog } from '../engine/merged-catalog';
 import { iteratorFromListener } from '../common/async-queue';
-import { EngineInfo, Image, ImageEvent, ImageLayer, PruneResult, RemoveImageResult, SearchResult } from './image.model';
+import { Image, ImageEvent, ImageLayer, PruneResult, RemoveImageResult, SearchResult } from './image.model';
 import { ListImagesQuery, PruneImagesInput, SearchImagesQuery, TagImageArgs } from './images.dto';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
 import { ImagesService } from './images.service';
 
+/** `engine:` of the image queries and mutations; its format is checked where the pool looks it up (UNKNOWN_ENGINE). */
+const ENGINE_ARG = { type: () => String, nullable: true, description: 'the engine to ask; default: the one that holds the image' } as const;
+
 @Resolver(() => Image)
 export class ImagesResolver {
   constructor(
     private readonly service: ImagesService,
-    @Inject(DockerEngine) private readonly docker: DockerEngine,
-    @Inject(ImageCatalog) private readonly catalog: ImageCatalog,
+    @Inject(MergedCatalog) private readonly catalog: MergedCatalog,
   ) {}
 
   @Query(() => [Image])
@@ -24,14 +26,14 @@ export class ImagesResolver {
 
   @Query(() => Image, { nullable: true })
   @RequireRole('viewer')
-  image(@Args('ref') ref: string): Promise<Image | null> {
-    return this.service.find(ref);
+  image(@Args('ref') ref: string, @Args('engine', ENGINE_ARG) engine?: string): Promise<Image | null> {
+    return this.service.find(ref, engine);
   }
 
   @Query(() => [ImageLayer])
   @RequireRole('viewer')
-  imageHistory(@Args('ref') ref: string, @CurrentPrincipal() principal: Principal): Promise<ImageLayer[]> {
-    return this.service.history(ref, principal);
+  imageHistory(@Args('ref') ref: string, @CurrentPrincipal() principal: Principal, @Args('engine', ENGINE_ARG) engine?: string): Promise<ImageLayer[]> {
+    return this.service.history(ref, principal, engine);
   }
 
   @Query(() => [SearchResult])
@@ -40,16 +42,10 @@ export class ImagesResolver {
     return this.service.search(args, principal);
   }
 
-  @Query(() => EngineInfo)
-  @RequireRole('viewer')
-  async engine(): Promise<EngineInfo> {
-    return this.docker.system.info();
-  }
-
   @Mutation(() => Image)
   @RequireRole('builder')
   tagImage(@CurrentPrincipal() principal: Principal, @Args() args: TagImageArgs): Promise<Image> {
-    return this.service.tag(args.source, args.repository, args.tag ?? undefined, args.force ?? false, principal);
+    return this.service.tag(args.source, args.repository, args.tag ?? undefined, args.force ?? false, principal, args.engine);
   }
 
   @Mutation(() => RemoveImageResult)
@@ -59,8 +55,9 @@ export class ImagesResolver {
     @Args('ref') ref: string,
     @Args('force', { type: () => Boolean, nullable: true }) force?: boolean,
     @Args('noPrune', { type: () => Boolean, nullable: true }) noPrune?: boolean,
+    @Args('engine', ENGINE_ARG) engine?: string,
   ): Promise<RemoveImageResult> {
-    return this.service.remove(ref, { force: force ?? false, noprune: noPrune ?? false }, principal);
+    return this.service.remove(ref, { force: force ?? false, noprune: noPrune ?? false }, principal, engine);
   }
 
   @Mutation(() => PruneResult)

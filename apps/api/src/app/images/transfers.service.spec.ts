@@ -93,7 +93,7 @@ describe('TransfersService', () => {
   describe('on two engines', () => {
     let two: TestService<TransfersService>;
     beforeEach(async () => {
-      two = await newTestService(TransfersService, {}, ['a', 'b']);
+      two = await newTestService(TransfersService, {}, { engines: ['a', 'b'] });
     });
     afterEach(() => two.close());
     const on = (name: string) => (two.engines[name] as TestService<TransfersService>['engines'][string]).engine;

@@ -64,6 +64,7 @@ export class FakeEngine {
 
   readonly system = {
     info: async () => ({ version: '20.10', apiVersion: '1.41', builders: this.builders }),
+    ping: async (): Promise<void> => undefined,
   };
 
   readonly containers: ContainerClient = {

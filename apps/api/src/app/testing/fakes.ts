@@ -1,5 +1,6 @@
 import { DrydockError, ErrorCode } from '@drydock/core';
-import { filterImages, type Image, type ImageFilter } from '@drydock/docker';
+import { filterImages, type Image, type ImageEvent, type ImageFilter } from '@drydock/docker';
+import { EventEmitter } from 'node:events';
 import { JobState, type EnqueueOptions, type JobDataOf, type JobRecord, type JobType } from '@drydock/jobs';
 import { randomUUID } from 'node:crypto';
 import { enqueueOptionsFor, type JobRequest, type JobView } from '../jobs/jobs.service';
@@ -8,10 +9,21 @@ import type { FakeEngine } from './fake-engine';
 /** The catalogue as a view of the fake engine's images, counting the invalidations a mutation owes it. */
 export class FakeCatalog {
   invalidations = 0;
-  /** Whether the engine's event stream is followed: the router sends new work only to live engines. */
+  /** Whether the engine's event stream is open; a spec sets it false to take the engine down. */
   isLive = true;
+  private readonly events = new EventEmitter();
 
   constructor(private readonly engine: FakeEngine) {}
+
+  onImageEvent(listener: (event: ImageEvent) => void): () => void {
+    this.events.on('image', listener);
+    return () => this.events.off('image', listener);
+  }
+
+  /** What the engine's event stream would report. */
+  emit(event: ImageEvent): void {
+    this.events.emit('image', event);
+  }
 
   async all(): Promise<Image[]> {
     return this.engine.allImages();

@@ -9,6 +9,7 @@ import { NamespacePolicy } from '../auth/namespace.policy';
 import { ContextStore } from '../builds/context-store';
 import { APP_CONFIG, loadConfig, type AppConfig } from '../config/config';
 import { EngineRouter } from '../engine/engine-router';
+import { MergedCatalog } from '../engine/merged-catalog';
 import { ArtifactStore } from '../images/artifact-store';
 import { ImagesService } from '../images/images.service';
 import { JobsService } from '../jobs/jobs.service';
@@ -21,13 +22,26 @@ export const teamA: Principal = { name: 'builder-a', team: 'team-a', role: 'buil
 export const viewerA: Principal = { name: 'viewer-a', team: 'team-a', role: 'viewer', namespaces: ['team-a/**'] };
 export const admin: Principal = { name: 'root', team: 'ops', role: 'admin', namespaces: [] };
 
-export interface TestService<T> {
-  sut: T;
-  /** The first engine's fakes (the only engine's, unless `engines` named several). */
+/** One fake engine of the pool, by name, and the load the router reads of it (idle unless a spec sets it). */
+export interface FakeMember {
   engine: FakeEngine;
   catalog: FakeCatalog;
-  /** Every engine's fakes by name, and the load the router reads of each (all idle unless a spec sets it). */
-  engines: Record<string, { engine: FakeEngine; catalog: FakeCatalog; load: EngineLoad }>;
+  load: EngineLoad;
+}
+
+export interface TestServiceOptions {
+  /** The pool's engines, by name (DRYDOCK_ENGINES); default one, `default`, from DOCKER_HOST. */
+  engines?: string[];
+}
+
+export interface TestService<T> {
+  sut: T;
+  /** The first engine's fakes (the only engine's, by default). */
+  engine: FakeEngine;
+  catalog: FakeCatalog;
+  /** Every engine's fakes, by name. */
+  engines: Record<string, FakeMember>;
+  pool: EnginePool;
   jobs: FakeJobs;
   buildSecrets: FakeBuildSecrets;
   config: AppConfig;
@@ -44,18 +58,22 @@ export interface TestService<T> {
 export async function newTestService<T>(
   Service: new (...args: never[]) => T,
   env: Record<string, string> = {},
-  engineNames: string[] = [],
+  options: TestServiceOptions = {},
 ): Promise<TestService<T>> {
   const dir = mkdtempSync(join(tmpdir(), 'drydock-spec-'));
-  const several = engineNames.length ? { DRYDOCK_ENGINES: JSON.stringify(engineNames.map((name) => ({ name, host: `unix:///nowhere/${name}.sock` }))) } : {};
-  const config = loadConfig({ DRYDOCK_DATA_DIR: dir, ...several, ...env });
-  const engines: TestService<T>['engines'] = {};
-  for (const spec of config.engines) {
+  const engineList = options.engines?.map((name) => ({ name, host: `unix:///nonexistent/${name}.sock` }));
+  const config = loadConfig({ DRYDOCK_DATA_DIR: dir, ...(engineList ? { DRYDOCK_ENGINES: JSON.stringify(engineList) } : {}), ...env });
+  const engines: Record<string, FakeMember> = {};
+  for (const { name } of config.engines) {
     const fake = new FakeEngine();
-    engines[spec.name] = { engine: fake, catalog: new FakeCatalog(fake), load: { waiting: 0, running: 0 } };
+    engines[name] = { engine: fake, catalog: new FakeCatalog(fake), load: { waiting: 0, running: 0 } };
   }
-  const fakesOf = (name: string) => engines[name] as TestService<T>['engines'][string];
-  const { engine, catalog } = fakesOf(config.engines[0]?.name as string);
+  const pool = new EnginePool(
+    config.engines,
+    (spec) => (engines[spec.name] as FakeMember).engine as unknown as DockerEngine,
+    (fake) => Object.values(engines).find((member) => member.engine === (fake as unknown))?.catalog as unknown as ImageCatalog,
+  );
+  const { engine, catalog } = engines[pool.first.name] as FakeMember;
   const jobs = new FakeJobs();
   const buildSecrets = new FakeBuildSecrets();
   const contexts = join(dir, 'contexts');
@@ -65,19 +83,13 @@ export async function newTestService<T>(
       { provide: APP_CONFIG, useValue: config },
       { provide: DockerEngine, useValue: engine },
       { provide: ImageCatalog, useValue: catalog },
-      // The pool hands out the same fakes the test reads, one set per engine.
-      {
-        provide: EnginePool,
-        useValue: new EnginePool(
-          config.engines,
-          (spec) => fakesOf(spec.name).engine as unknown as DockerEngine,
-          (fake) => Object.values(engines).find((e) => e.engine === (fake as unknown))?.catalog as unknown as ImageCatalog,
-        ),
-      },
+      // The pool hands out the same fakes the test reads.
+      { provide: EnginePool, useValue: pool },
+      { provide: MergedCatalog, useValue: new MergedCatalog(pool) },
       {
         provide: EngineRouter,
         inject: [EnginePool],
-        useFactory: (pool: EnginePool) => new EngineRouter(pool, async (name) => fakesOf(name).load),
+        useFactory: (pool: EnginePool) => new EngineRouter(pool, async (name) => (engines[name] as FakeMember).load),
       },
       { provide: JobsService, useValue: jobs },
       { provide: RegistryCredentials, useValue: new FakeVault() },
@@ -91,6 +103,7 @@ export async function newTestService<T>(
     engine,
     catalog,
     engines,
+    pool,
     jobs,
     buildSecrets,
     config,
