@@ -1,6 +1,6 @@
 import { DrydockError, ErrorCode } from '@drydock/core';
 import { type BuildLimits } from '@drydock/docker';
-import { JOB_TYPES, JobType } from '@drydock/jobs';
+import { JOB_TYPES, JobType, parseRedisUrl, validKeyPrefix, type RedisTarget } from '@drydock/jobs';
 import { resolve } from 'node:path';
 import { readTokensFile, type TokenEntry } from '../auth/tokens-file';
 import { REGISTRY_HOST } from '../common/validation';
@@ -12,7 +12,8 @@ export interface AppConfig {
   host: string;
   port: number;
   dockerHost: string;
-  redisUrl: string;
+  /** REDIS_URL parsed: one node, a Sentinel-watched master, or a Cluster. */
+  redis: RedisTarget;
   role: Role;
   dataDir: string;
   tokensFile: string | null;
@@ -158,12 +159,24 @@ function secretKeyOf(env: Env, name: string): string | null {
   return key;
 }
 
+/** The URL's password never reaches the error: it would end up in the boot log. */
+function redisTargetOf(url: string): RedisTarget {
+  try {
+    return parseRedisUrl(url);
+  } catch (error) {
+    const shown = url.replace(/:\/\/.*@/, '://***@');
+    throw new DrydockError(ErrorCode.VALIDATION_FAILED, `REDIS_URL=${shown}: ${(error as Error).message}`);
+  }
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   const secretKey = secretKeyOf(env, 'DRYDOCK_SECRET_KEY');
   const secretKeyPrevious = secretKeyOf(env, 'DRYDOCK_SECRET_KEY_PREVIOUS');
   const redisUrl = env['REDIS_URL'] || 'redis://127.0.0.1:6380';
-  if (!/^rediss?:\/\//.test(redisUrl)) {
-    throw new DrydockError(ErrorCode.VALIDATION_FAILED, `REDIS_URL=${redisUrl}: expected redis:// or rediss://`);
+  const redis = redisTargetOf(redisUrl);
+  const keyPrefix = env['DRYDOCK_KEY_PREFIX'] || 'drydock';
+  if (!validKeyPrefix(keyPrefix)) {
+    throw new DrydockError(ErrorCode.VALIDATION_FAILED, `DRYDOCK_KEY_PREFIX=${keyPrefix}: must not be empty nor hold * ? [ ] { } or \\`);
   }
   const dockerHost = env['DOCKER_HOST'] || 'unix:///var/run/docker.sock';
   if (!/^(unix|tcp|http|https):\/\//.test(dockerHost)) {
@@ -174,14 +187,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
     host: env['HOST'] || '127.0.0.1',
     port: integer(env, 'PORT', 3000, 0, 65535),
     dockerHost,
-    redisUrl,
+    redis,
     role: oneOf(env, 'DRYDOCK_ROLE', ['all', 'api', 'worker'] as const, 'all'),
     dataDir: resolve(env['DRYDOCK_DATA_DIR'] || '.data'),
     tokensFile,
     tokens: tokensFile === null ? null : readTokensFile(tokensFile),
     secretKey,
     secretKeyPrevious,
-    keyPrefix: env['DRYDOCK_KEY_PREFIX'] || 'drydock',
+    keyPrefix,
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     redisGraceSeconds: integer(env, 'DRYDOCK_REDIS_GRACE_SECONDS', 60, 1, 3600),
     jobRetentionSeconds: integer(env, 'DRYDOCK_JOB_RETENTION_SECONDS', 24 * 3600, 60, 90 * 24 * 3600),

@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { DockerEngine } from '@drydock/docker';
 import type { FastifyReply } from 'fastify';
-import type Redis from 'ioredis';
+import type { RedisClient } from '@drydock/jobs';
 import { Public } from '../auth/decorators';
 import { REDIS } from '../redis/redis.module';
 import { RegistryCredentials } from '../registries/registry-credentials.service';
@@ -25,7 +25,7 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
 export class HealthController {
   constructor(
     @Inject(DockerEngine) private readonly engine: DockerEngine,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(RegistryCredentials) private readonly vault: RegistryCredentials,
   ) {}
 

@@ -1,14 +1,13 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { ImageCatalog } from '@drydock/docker';
-import { ExclusiveLeases, JOB_TYPES, JobEventBus, JobEventStore, JobRecordStore, JobWorker, RedisOutage, TeamSlots, type JobHandler, type JobType } from '@drydock/jobs';
-import type Redis from 'ioredis';
+import { ExclusiveLeases, JOB_TYPES, JobEventBus, JobEventStore, JobRecordStore, JobWorker, RedisOutage, TeamSlots, type JobHandler, type JobType, type RedisClient } from '@drydock/jobs';
 import { AuditLog } from '../audit/audit.service';
 import { jobEndingEntry } from '../audit/job-ending';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { JobHandlerProvider } from './job-handler.decorator';
 import { logJobsError } from './jobs-log';
-import { JOBS_REDIS, redisOptionsFromUrl } from './jobs.tokens';
+import { JOBS_REDIS } from './jobs.tokens';
 
 /**
  * The worker, with every handler the feature modules' worker parts provide.
@@ -23,7 +22,7 @@ export class JobWorkerHost implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(JOBS_REDIS) private readonly redis: Redis,
+    @Inject(JOBS_REDIS) private readonly redis: RedisClient,
     @Inject(JobEventBus) private readonly bus: JobEventBus,
     @Inject(TeamSlots) private readonly slots: TeamSlots,
     @Inject(AuditLog) private readonly audit: AuditLog,
@@ -45,7 +44,7 @@ export class JobWorkerHost implements OnModuleInit, OnModuleDestroy {
     const stores = { prefix: this.config.keyPrefix, retentionMs: this.config.jobRetentionSeconds * 1000, ride: outage.ride };
     const records = new JobRecordStore(this.redis, stores);
     this.current = new JobWorker({
-      connection: redisOptionsFromUrl(this.config.redisUrl),
+      connection: this.config.redis,
       records,
       events: new JobEventStore(this.redis, stores),
       outage,

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DrydockError, ErrorCode, isDrydockError, redisUnavailable } from '@drydock/core';
 import { Queue } from 'bullmq';
-import type { RedisOptions } from 'ioredis';
+import { Cluster } from 'ioredis';
+import { bullConnection, type RedisTarget } from '../redis-target';
 import { JOB_TYPES, JobEventKind, type JobRecord, JobState, JobType, isTerminal } from '../model';
 import type { JobDataOf } from '../contract';
 import { type JobStores, endJob } from './ending';
@@ -24,7 +25,7 @@ export interface EnqueueOptions {
 
 export interface JobQueueOptions extends JobStores {
   /** Where BullMQ connects; the queue's own connections fail fast instead of buffering while Redis is away. */
-  connection: RedisOptions;
+  connection: RedisTarget;
   queueBase?: string;
   /** Runs per job, counting retries of transient failures. Default 3. */
   attempts?: number;
@@ -56,6 +57,7 @@ export class JobQueue {
   private readonly stores: JobStores;
   private readonly claims: KeyClaims;
   private readonly queues = new Map<JobType, Queue>();
+  private readonly connection: ReturnType<typeof bullConnection>;
   private readonly cancelWaitMs: number;
   private readonly maxWaitingPerTeam: number;
 
@@ -67,9 +69,10 @@ export class JobQueue {
     this.cancelWaitMs = options.cancelWaitMs ?? 5000;
     const onError = options.onError ?? ((error: Error) => console.error('[jobs] queue:', error));
     const retentionSeconds = Math.ceil(records.retentionMs / 1000);
+    this.connection = bullConnection(options.connection, { enableOfflineQueue: false });
     for (const type of JOB_TYPES) {
       const queue = new Queue(queueNameFor(type, options.queueBase), {
-        connection: { ...options.connection, enableOfflineQueue: false },
+        connection: this.connection,
         prefix: records.keys.bullPrefix,
         streams: { events: { maxLen: options.bullEventsMaxLen ?? DEFAULT_BULL_EVENTS_MAX_LEN } },
         defaultJobOptions: {
@@ -179,6 +182,8 @@ export class JobQueue {
 
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    // BullMQ closes the connections it made, never one it was given.
+    if (this.connection instanceof Cluster) this.connection.disconnect();
   }
 
   private queue(type: JobType): Queue {
