@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectRedis, parseRedisUrl, redisKeyBase, type RedisClient } from '@drydock/jobs';
+import { Cluster, Redis } from 'ioredis';
+import { writeTokensFile } from '../support/app';
+import { docker, removeImagesUnder, uniqueNamespace } from '../support/engine';
+import { testEnv } from '../support/env';
+import { expectEveryEventDelivered, jobStorm, type StormResult } from '../support/job-storm';
+import { startProcess, type DrydockProcess } from '../support/process';
+
+/** Every key under a deployment's tag: they all live on the one master that serves its slot. */
+async function keysOf(cluster: Cluster, prefix: string): Promise<string[]> {
+  const base = redisKeyBase(prefix);
+  const slot = Number(await cluster.cluster('KEYSLOT', base));
+  const found: string[] = [];
+  for (const node of cluster.nodes('master')) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${base}:*`, 'COUNT', 1000);
+      cursor = next;
+      found.push(...keys);
+    } while (cursor !== '0');
+  }
+  expect(found.every((key) => key.startsWith(`${base}:`))).toBe(true);
+  expect(new Set(await Promise.all(found.slice(0, 50).map(async (key) => Number(await cluster.cluster('KEYSLOT', key)))))).toEqual(new Set([slot]));
+  return found;
+}
+
+/**
+ * The job part of the multi-process suite, on the three-master Redis Cluster
+ * of scripts/services.sh: 2 API and 2 worker processes, jobs submitted to
+ * both APIs at once, each followed over SSE and graphql-ws on different APIs.
+ */
+describe('Drydock on a Redis Cluster', () => {
+  const ns = uniqueNamespace('e2e-cluster');
+  const prefix = `e2e-cluster-${randomUUID().slice(0, 8)}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'drydock-cluster-'));
+  const { file, tokens } = writeTokensFile(dataDir, [{ name: 'admin', team: 'ops', role: 'admin' }]);
+  const token = tokens['admin'] as string;
+  const shared = { REDIS_URL: testEnv.redisClusterUrl, DRYDOCK_KEY_PREFIX: prefix, DRYDOCK_TOKENS_FILE: file, DRYDOCK_DATA_DIR: dataDir };
+  const started: DrydockProcess[] = [];
+  let cluster: Cluster;
+  let apis: string[];
+  let storm: StormResult;
+
+  beforeAll(async () => {
+    cluster = connectRedis(parseRedisUrl(testEnv.redisClusterUrl)) as Cluster;
+    const [apiA, apiB, ...workers] = await Promise.all([startProcess('api', shared), startProcess('api', shared), startProcess('worker', shared), startProcess('worker', shared)]);
+    started.push(apiA, apiB, ...workers);
+    apis = [apiA.url, apiB.url];
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const child of started) if (child.child.exitCode === null) child.child.kill('SIGTERM');
+    await Promise.all(started.map((child) => child.exited));
+    for (const id of docker('ps', '-aq', '--filter', `label=io.drydock.deployment=${prefix}`).split('\n').filter(Boolean)) docker('rm', '-f', id);
+    removeImagesUnder(ns);
+    const keys = await keysOf(cluster, prefix);
+    // One slot: one DEL may name them all.
+    for (let i = 0; i < keys.length; i += 500) await cluster.del(...keys.slice(i, i + 500));
+    cluster.disconnect();
+  }, 60_000);
+
+  it('runs 60 concurrent builds, runs and pulls to their end, every SSE and graphql-ws subscriber getting every event in order, once', async () => {
+    storm = await jobStorm({ apis, token, jobs: 60, namespace: ns, kinds: ['build', 'run', 'pull', 'build', 'run'], deadlineMs: 90_000 });
+    expectEveryEventDelivered(storm);
+    const ids = new Set(storm.jobs.map((job) => job.id));
+    // Concurrent pulls of one image share a job; the builds and runs are each their own.
+    expect(ids.size).toBeGreaterThanOrEqual(49);
+    console.log(`cluster storm: ${storm.jobs.length} submissions, ${ids.size} jobs, ${storm.delivered} events delivered in ${storm.elapsedMs} ms`);
+  }, 120_000);
+
+  it('keeps every key of the deployment, BullMQ\'s included, in the one slot of its hash tag on the Cluster, and none on the plain Redis', async () => {
+    const keys = await keysOf(cluster, prefix);
+    const base = redisKeyBase(prefix);
+    for (const job of storm.jobs) expect(keys).toContain(`${base}:job:${job.id}`);
+    expect(keys.some((key) => key.startsWith(`${base}:bull:`))).toBe(true);
+    expect(keys).toContain(`${base}:audit`);
+    const plain: RedisClient = new Redis(testEnv.redisUrl);
+    try {
+      expect(await plain.exists(`${base}:jobs`)).toBe(0);
+    } finally {
+      plain.disconnect();
+    }
+  });
+});
