@@ -47,10 +47,12 @@ describe('Drydock on a Redis Cluster', () => {
 
   beforeAll(async () => {
     cluster = connectRedis(parseRedisUrl(testEnv.redisClusterUrl)) as Cluster;
-    const [apiA, apiB, ...workers] = await Promise.all([startProcess('api', shared), startProcess('api', shared), startProcess('worker', shared), startProcess('worker', shared)]);
-    started.push(apiA, apiB, ...workers);
+    // Two waves, as jobs-processes does: four Node start-ups at once outrun startProcess's deadline on a loaded machine.
+    const [apiA, apiB] = await Promise.all([startProcess('api', shared), startProcess('api', shared)]);
+    started.push(apiA, apiB);
+    started.push(...(await Promise.all([startProcess('worker', shared), startProcess('worker', shared)])));
     apis = [apiA.url, apiB.url];
-  }, 60_000);
+  }, 90_000);
 
   afterAll(async () => {
     for (const child of started) if (child.child.exitCode === null) child.child.kill('SIGTERM');
