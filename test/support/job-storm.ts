@@ -37,7 +37,7 @@ export interface StormResult {
   delivered: number;
 }
 
-const SUBSCRIPTION = `subscription($id: ID!) { jobEvents(jobId: $id) { ${JOB_EVENT_FIELDS} } }`;
+const JOB_EVENTS_SUBSCRIPTION = `subscription($id: ID!) { jobEvents(jobId: $id) { ${JOB_EVENT_FIELDS} } }`;
 
 async function submit(api: string, token: string, kind: StormKind, i: number, namespace: string): Promise<string> {
   const [path, body] =
@@ -73,11 +73,8 @@ export async function jobStorm(options: StormOptions): Promise<StormResult> {
       Array.from({ length: options.jobs }, async (_, i): Promise<StormJob> => {
         const kind = kinds[i % kinds.length] as StormKind;
         const id = await submit(at(i), token, kind, i, namespace);
-        const [sse, ws] = await Promise.all([
-          readSse(at(i + 2), token, id, {}, deadlineMs),
-          collect<JobEventJson>(clients[(i + 1) % apis.length] as Client, SUBSCRIPTION, { id }, () => false, deadlineMs),
-        ]);
-        return { id, kind, submittedTo: at(i), sseFrom: at(i + 2), wsFrom: at(i + 1), sse: sse.events, ws, final: await getJob(at(i), token, id) };
+        const { sse, ws } = await followJob(id, token, at(i + 2), clients[(i + 1) % apis.length] as Client, deadlineMs);
+        return { id, kind, submittedTo: at(i), sseFrom: at(i + 2), wsFrom: at(i + 1), sse, ws, final: await getJob(at(i), token, id) };
       }),
     );
     return { jobs, elapsedMs: Date.now() - started, delivered: jobs.reduce((sum, job) => sum + job.sse.length + job.ws.length, 0) };
@@ -86,25 +83,37 @@ export async function jobStorm(options: StormOptions): Promise<StormResult> {
   }
 }
 
+/** Every event of job `id` to its end, over SSE from `sseFrom` and over graphql-ws through `ws`, at once. */
+export async function followJob(id: string, token: string, sseFrom: string, ws: Client, deadlineMs = 60_000): Promise<{ sse: JobEventJson[]; ws: JobEventJson[] }> {
+  const [sse, overWs] = await Promise.all([
+    readSse(sseFrom, token, id, {}, deadlineMs),
+    collect<JobEventJson>(ws, JOB_EVENTS_SUBSCRIPTION, { id }, () => false, deadlineMs),
+  ]);
+  return { sse: sse.events, ws: overWs };
+}
+
 /**
  * Every job ended in one of `endings`, and each of its subscribers got every
  * event of it: from sequence 1 to its terminal STATE, in order, none twice,
  * the same events over SSE and graphql-ws, the last one the job's final state.
  */
 export function expectEveryEventDelivered(result: StormResult, endings: readonly string[] = ['SUCCEEDED']): void {
-  for (const job of result.jobs) {
-    const where = `${job.kind} job ${job.id} (sse from ${job.sseFrom}, ws from ${job.wsFrom})`;
-    if (!endings.includes(job.final.state)) throw new Error(`${where} ended ${job.final.state}: ${JSON.stringify(job.final.error)}`);
-    for (const [name, events] of [['SSE', job.sse], ['graphql-ws', job.ws]] as const) {
-      try {
-        expectGapless(events);
-      } catch (error) {
-        throw new Error(`${where} over ${name}: ${(error as Error).message}`);
-      }
-      if (events.some((event) => event.jobId !== job.id)) throw new Error(`${where} over ${name}: another job's event`);
-      if (events.at(-1)?.state !== job.final.state) throw new Error(`${where} over ${name} ended ${events.at(-1)?.state}, the job ${job.final.state}`);
+  for (const job of result.jobs) expectJobDelivered(job, endings);
+}
+
+/** One job of expectEveryEventDelivered. */
+export function expectJobDelivered(job: StormJob, endings: readonly string[] = ['SUCCEEDED']): void {
+  const where = `${job.kind} job ${job.id} (sse from ${job.sseFrom}, ws from ${job.wsFrom})`;
+  if (!endings.includes(job.final.state)) throw new Error(`${where} ended ${job.final.state}: ${JSON.stringify(job.final.error)}`);
+  for (const [name, events] of [['SSE', job.sse], ['graphql-ws', job.ws]] as const) {
+    try {
+      expectGapless(events);
+    } catch (error) {
+      throw new Error(`${where} over ${name}: ${(error as Error).message}`);
     }
-    const bare = (events: JobEventJson[]) => events.map(({ sequence, kind, state, message }) => ({ sequence, kind, state, message }));
-    if (JSON.stringify(bare(job.sse)) !== JSON.stringify(bare(job.ws))) throw new Error(`${where}: SSE and graphql-ws events differ`);
+    if (events.some((event) => event.jobId !== job.id)) throw new Error(`${where} over ${name}: another job's event`);
+    if (events.at(-1)?.state !== job.final.state) throw new Error(`${where} over ${name} ended ${events.at(-1)?.state}, the job ${job.final.state}`);
   }
+  const bare = (events: JobEventJson[]) => events.map(({ sequence, kind, state, message }) => ({ sequence, kind, state, message }));
+  if (JSON.stringify(bare(job.sse)) !== JSON.stringify(bare(job.ws))) throw new Error(`${where}: SSE and graphql-ws events differ`);
 }

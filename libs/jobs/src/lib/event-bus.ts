@@ -1,3 +1,4 @@
+import { Cluster } from 'ioredis';
 import { duplicateRedis, type RedisClient } from './redis-target';
 import type { JobEventStore } from './event-store';
 import type { JobKeys } from './keys';
@@ -62,6 +63,9 @@ export class JobEventBus {
     this.subscriber.on('pmessage', (_pattern: string, _channel: string, message: string) => this.onEvent(message));
     this.subscriber.on('message', (channel: string, message: string) => this.onMessage(channel, message));
     this.subscriber.on('ready', () => this.onReady());
+    // A Cluster moves its subscription to another node when the node holding it goes, without a
+    // 'ready': a node leaving is when messages may have been missed.
+    if (this.subscriber instanceof Cluster) this.subscriber.on('-node', () => this.resync());
     this.ready = this.subscribe();
     // Callers see a failed subscription through follow()/watchJobs(); this only avoids an unhandled rejection.
     this.ready.catch(() => undefined);
@@ -179,6 +183,10 @@ export class JobEventBus {
       this.connectedOnce = true;
       return;
     }
+    this.resync();
+  }
+
+  private resync(): void {
     // Reconnected: messages published while away are gone. Make sure the
     // subscriptions are back before telling followers to re-read the store.
     this.subscribe().then(
