@@ -68,6 +68,55 @@ ensure_redis() {
   wait_for "redis :$port" bash -c "redis-cli -p $port ping | grep -q PONG"
 }
 
+# ensure_redis_cluster DIR MASTERS REPLICAS: a master per port of MASTERS with every slot
+# assigned, then each port of REPLICAS added as a replica (of the master with fewest).
+# A node that answers is left alone; one restarted finds its place in its nodes.conf.
+cluster_ok() { redis-cli -p "$1" cluster info 2>/dev/null | grep -q 'cluster_state:ok'; }
+cluster_node() {
+  local dir=$1 port=$2
+  if redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; then return; fi
+  mkdir -p "$dir/$port"
+  log "starting redis cluster node on 127.0.0.1:$port"
+  redis-server --bind 127.0.0.1 --port "$port" --dir "$dir/$port" --daemonize yes \
+    --logfile "$dir/$port/redis.log" --maxmemory-policy noeviction --save '' --appendonly no \
+    --cluster-enabled yes --cluster-config-file "$dir/$port/nodes.conf" --cluster-node-timeout 3000
+  wait_for "redis cluster node :$port" bash -c "redis-cli -p $port ping | grep -q PONG"
+}
+ensure_redis_cluster() {
+  local dir=$1 masters=($2) replicas=($3)
+  local port nodes=()
+  for port in "${masters[@]}" "${replicas[@]}"; do cluster_node "$dir" "$port"; done
+  for port in "${masters[@]}"; do
+    nodes+=("127.0.0.1:$port")
+  done
+  if redis-cli -p "${masters[0]}" cluster info | grep -q 'cluster_slots_assigned:0'; then
+    log "creating redis cluster ${nodes[*]}"
+    redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$dir/create.log"
+  fi
+  wait_for "redis cluster" cluster_ok "${masters[0]}"
+  for port in "${replicas[@]}"; do
+    # A node that knows only itself has not joined yet.
+    if [[ $(redis-cli -p "$port" cluster info | sed -n 's/^cluster_known_nodes:\([0-9]*\).*/\1/p') != 1 ]]; then continue; fi
+    log "adding redis cluster replica 127.0.0.1:$port"
+    redis-cli --cluster add-node "127.0.0.1:$port" "127.0.0.1:${masters[0]}" --cluster-slave >>"$dir/create.log"
+  done
+  wait_for "redis cluster replicas" bash -c "[[ \$(redis-cli -p ${masters[0]} cluster nodes | grep -c slave) -ge ${#replicas[@]} ]]"
+  wait_for "redis cluster" cluster_ok "${masters[0]}"
+}
+
+# ensure_redis_sentinel PORT MASTER-PORT NAME DIR: a sentinel watching the master at MASTER-PORT.
+ensure_redis_sentinel() {
+  local port=$1 master=$2 name=$3 dir=$4
+  if redis-cli -p "$port" ping 2>/dev/null | grep -q PONG; then return; fi
+  mkdir -p "$dir"
+  # Sentinel rewrites its configuration file: it must be its own, writable.
+  printf 'bind 127.0.0.1\nport %s\ndir %s\nsentinel monitor %s 127.0.0.1 %s 1\n' "$port" "$dir" "$name" "$master" >"$dir/sentinel.conf"
+  log "starting redis-sentinel on 127.0.0.1:$port watching :$master as $name"
+  # redis-server runs as a sentinel itself (Debian's redis-sentinel package only adds a service for it).
+  redis-server "$dir/sentinel.conf" --sentinel --daemonize yes --logfile "$dir/sentinel.log"
+  wait_for "redis sentinel :$port" bash -c "redis-cli -p $port sentinel get-master-addr-by-name $name | grep -q $master"
+}
+
 # ensure_registry NAME PORT [htpasswd-file]
 ensure_registry() {
   local name=$1 port=$2 htpasswd=${3:-}
@@ -117,6 +166,10 @@ case ${1:-} in
     T="$DATA/test"
     mkdir -p "$T"
     ensure_redis 6391 "$T/redis"
+    # Redis Cluster (three masters, a replica each) and a Sentinel-watched master, for the suites that test them.
+    ensure_redis_cluster "$T/redis-cluster" '7001 7002 7003' '7004 7005 7006'
+    ensure_redis 6393 "$T/redis-sentinel-master"
+    ensure_redis_sentinel 26393 6393 drydock-e2e "$T/redis-sentinel"
     # A fixed password for a loopback-only throw-away registry: a second checkout that finds
     # the registry already running (started by another) must know its login. It is distinctive
     # so the suites can grep every answer, Redis value and log line for it.
@@ -132,6 +185,8 @@ E2E_AUTH_REGISTRY=localhost:5002
 E2E_AUTH_USER=drydock
 E2E_AUTH_PASSWORD=$PASSWORD
 E2E_FIXTURE=localhost:5001/drydock-fixture/busybox:1
+E2E_REDIS_CLUSTER_URL=redis+cluster://127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003
+E2E_REDIS_SENTINEL_URL=redis+sentinel://127.0.0.1:26393/drydock-e2e
 ENV
     ;;
   *)

@@ -94,13 +94,14 @@ async function startDrydockWith(env = {}) {
   };
 }
 
+// Drydock's keys are `{prefix}:…`: the prefix is a Redis Cluster hash tag.
 async function dropRedisKeys(prefix) {
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
   try {
     await redis.connect();
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}:*`, 'COUNT', 1000);
       cursor = next;
       if (keys.length) await redis.unlink(...keys);
     } while (cursor !== '0');

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Response } from 'supertest';
 import { BuildSecrets } from '../../apps/api/src/app/secrets/build-secrets.service';
 import { BUILD_SECRET_SOURCE } from '../../apps/api/src/app/jobs/jobs.tokens';
-import type { BuildSecretSource } from '@drydock/jobs';
+import { redisKeyBase, type BuildSecretSource } from '@drydock/jobs';
 import { bearer, dropRedisKeys, startApp, type RunningApp } from '../support/app';
 import { testEnv } from '../support/env';
 import { gql } from '../support/graphql';
@@ -203,7 +203,7 @@ describe('build secrets', () => {
     for (const form of forms) expect(everyAnswer).not.toContain(form);
 
     const dump = await dumpRedis(redis, running.config.keyPrefix);
-    expect(dump.get(`${running.config.keyPrefix}:build-secrets:values:team-a`)).toContain('npm-token');
+    expect(dump.get(`${redisKeyBase(running.config.keyPrefix)}:build-secrets:values:team-a`)).toContain('npm-token');
     expect([...dump.keys()].some((key) => key.includes(':audit'))).toBe(true);
     for (const [key, stored] of dump) {
       for (const form of forms) {

@@ -1,3 +1,4 @@
+import { redisKeyBase } from '@drydock/jobs';
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { DockerEngine, type EngineMessage } from '@drydock/docker';
@@ -169,7 +170,7 @@ describe('registry credential vault', () => {
     for (const secret of secrets) expect(everyAnswer).not.toContain(secret);
 
     const dump = await dumpRedis(redis, running.config.keyPrefix);
-    const vaultKey = `${running.config.keyPrefix}:registry-credentials`;
+    const vaultKey = `${redisKeyBase(running.config.keyPrefix)}:registry-credentials`;
     expect(dump.get(vaultKey)).toContain(testEnv.authUser);
     expect(dump.size).toBeGreaterThan(1);
     for (const [key, value] of dump) {

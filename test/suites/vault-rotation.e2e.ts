@@ -1,3 +1,4 @@
+import { redisKeyBase } from '@drydock/jobs';
 import Redis from 'ioredis';
 import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
@@ -36,7 +37,7 @@ describe('vault key rotation', () => {
     return running;
   }
 
-  const sealed = async (): Promise<string> => (JSON.parse((await redis.hget(`${prefix}:registry-credentials`, field)) ?? '{}') as { sealed: string }).sealed;
+  const sealed = async (): Promise<string> => (JSON.parse((await redis.hget(`${redisKeyBase(prefix)}:registry-credentials`, field)) ?? '{}') as { sealed: string }).sealed;
   const opensWith = async (key: string): Promise<boolean> => {
     try {
       SecretBox.fromHex(key).open(await sealed(), `drydock/registry-credential/v1\nteam-a\n${host}\n${testEnv.authUser}`);

@@ -32,4 +32,12 @@ export const testEnv = {
   authPassword: required('E2E_AUTH_PASSWORD'),
   /** busybox from scratch, in the open registry */
   fixture: required('E2E_FIXTURE'),
+  /** A three-master Redis Cluster (redis+cluster://...); read only by the suites that use it. */
+  get redisClusterUrl(): string {
+    return required('E2E_REDIS_CLUSTER_URL');
+  },
+  /** A Sentinel watching one master (redis+sentinel://.../<master-name>). */
+  get redisSentinelUrl(): string {
+    return required('E2E_REDIS_SENTINEL_URL');
+  },
 };

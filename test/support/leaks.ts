@@ -1,3 +1,4 @@
+import { redisKeyBase } from '@drydock/jobs';
 import type Redis from 'ioredis';
 import type { Response } from 'supertest';
 import type { GraphQLResponse } from './graphql';
@@ -48,7 +49,7 @@ export async function dumpRedis(redis: Redis, prefix: string): Promise<Map<strin
   const dump = new Map<string, string>();
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisKeyBase(prefix)}:*`, 'COUNT', 1000);
     cursor = next;
     for (const key of keys) {
       const type = await redis.type(key);

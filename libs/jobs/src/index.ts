@@ -10,3 +10,4 @@ export * from './lib/progress';
 export * from './lib/handlers';
 export * from './lib/redis-outage';
 export * from './lib/buildkit-progress';
+export * from './lib/redis-target';

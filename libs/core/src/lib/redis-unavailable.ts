@@ -3,12 +3,13 @@ import { DrydockError, ErrorCode } from './errors';
 /*
  * What ioredis and BullMQ throw when Redis cannot be reached: the connection
  * refused or dropped, a command given up after its retries, a write to a
- * closed socket, a command refused while offline. Matched by name and message
+ * closed socket, a command refused while offline; a Cluster without a master
+ * for the slot, or a Sentinel failover under way. Matched by name and message
  * because neither library exports classes for all of them.
  */
 const UNREACHABLE_NAMES = new Set(['MaxRetriesPerRequestError']);
 const UNREACHABLE_MESSAGE =
-  /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Connection is closed|Reached the max retries per request limit|Stream isn't writeable|enableOfflineQueue|LOADING Redis is loading|Socket closed unexpectedly/;
+  /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Connection is closed|Reached the max retries per request limit|Stream isn't writeable|enableOfflineQueue|LOADING Redis is loading|Socket closed unexpectedly|^(CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY) |Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available|All sentinels are unreachable/;
 
 /** True when `error` says Redis was unreachable, not that it refused the command. */
 export function isRedisUnreachable(error: unknown): boolean {

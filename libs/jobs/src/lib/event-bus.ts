@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import { duplicateRedis, type RedisClient } from './redis-target';
 import type { JobEventStore } from './event-store';
 import type { JobKeys } from './keys';
 import { type JobEvent, type JobRecord, type JobState, type JobType, isTerminalEvent } from './model';
@@ -35,7 +36,7 @@ type Signal<T> = T | typeof RESYNC | typeof CLOSED;
  */
 export class JobEventBus {
   private readonly keys: JobKeys;
-  private readonly subscriber: Redis;
+  private readonly subscriber: RedisClient;
   private readonly followers = new Map<string, Set<Inbox<Signal<JobEvent>>>>();
   private readonly watchers = new Set<Inbox<Signal<JobRecord>>>();
   private readonly cancelListeners = new Set<(jobId: string) => void>();
@@ -48,7 +49,7 @@ export class JobEventBus {
 
   /** `redis` is only duplicated: the bus owns (and closes) its subscriber connection. */
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly events: JobEventStore,
     options: JobEventBusOptions = {},
   ) {
@@ -57,11 +58,14 @@ export class JobEventBus {
     this.pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
     this.inboxLimit = options.inboxLimit ?? DEFAULT_INBOX_LIMIT;
     // Subscriptions must queue while connecting and retry forever, whatever the shared client chose.
-    this.subscriber = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, lazyConnect: false });
+    this.subscriber = duplicateRedis(redis, { enableOfflineQueue: true, maxRetriesPerRequest: null, lazyConnect: false });
     this.subscriber.on('error', (error: Error) => this.onError(error));
     this.subscriber.on('pmessage', (_pattern: string, _channel: string, message: string) => this.onEvent(message));
     this.subscriber.on('message', (channel: string, message: string) => this.onMessage(channel, message));
     this.subscriber.on('ready', () => this.onReady());
+    // A Cluster moves its subscription to another node when the node holding it goes, without a
+    // 'ready': a node leaving is when messages may have been missed.
+    if (this.subscriber instanceof Cluster) this.subscriber.on('-node', () => this.resync());
     this.ready = this.subscribe();
     // Callers see a failed subscription through follow()/watchJobs(); this only avoids an unhandled rejection.
     this.ready.catch(() => undefined);
@@ -179,6 +183,10 @@ export class JobEventBus {
       this.connectedOnce = true;
       return;
     }
+    this.resync();
+  }
+
+  private resync(): void {
     // Reconnected: messages published while away are gone. Make sure the
     // subscriptions are back before telling followers to re-read the store.
     this.subscribe().then(

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DrydockError, ErrorCode } from '@drydock/core';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-target';
 import { JobKeys } from './keys';
 import { LuaScript } from './lua';
 import { type JobEvent, type JobEventInput, isTerminalEvent } from './model';
@@ -66,7 +66,7 @@ export class JobEventStore {
   private readonly tails = new Map<string, Promise<unknown>>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     options: JobStoreOptions,
   ) {
     this.keys = new JobKeys(options.prefix);

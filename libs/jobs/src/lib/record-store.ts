@@ -1,5 +1,5 @@
 import { DrydockError, ErrorCode } from '@drydock/core';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-target';
 import { DEFAULT_RETENTION_MS, type JobStoreOptions } from './event-store';
 import { JobKeys } from './keys';
 import { LuaScript } from './lua';
@@ -100,7 +100,7 @@ export class JobRecordStore {
   private readonly ride: RedisRide;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     options: JobStoreOptions,
   ) {
     this.keys = new JobKeys(options.prefix);

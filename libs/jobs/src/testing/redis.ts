@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisClient, RedisTarget } from '../lib/redis-target';
 
 /** The test Redis of `scripts/services.sh test`. */
 export const TEST_REDIS_URL = process.env['DRYDOCK_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6391';
@@ -14,14 +15,19 @@ export function testRedisOptions(): RedisOptions {
   return { host: url.hostname, port: Number(url.port || 6379) };
 }
 
+export function testRedisTarget(): RedisTarget {
+  return { kind: 'node', options: testRedisOptions() };
+}
+
 export function connectTestRedis(): Redis {
   return new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
 }
 
-export async function removeKeys(redis: Redis, prefix: string): Promise<void> {
+/** Every key under this prefix's hash tag, and under longer prefixes that start with it (a test's sub-stores). */
+export async function removeKeys(redis: RedisClient, prefix: string): Promise<void> {
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}*`, 'COUNT', 500);
     cursor = next;
     if (keys.length > 0) await redis.del(...keys);
   } while (cursor !== '0');

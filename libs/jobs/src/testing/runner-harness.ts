@@ -16,7 +16,7 @@ import {
   type JobWorkerOptions,
   queueNameFor,
 } from '../lib/runner';
-import { collect, connectTestRedis, removeKeys, testPrefix, testRedisOptions } from './redis';
+import { collect, connectTestRedis, removeKeys, testPrefix, testRedisOptions, testRedisTarget } from './redis';
 
 const filePrefix = testPrefix();
 let harnessCount = 0;
@@ -54,7 +54,7 @@ export class Harness {
 
   constructor(options: Partial<JobQueueOptions> = {}) {
     this.queue = new JobQueue({
-      connection: testRedisOptions(),
+      connection: testRedisTarget(),
       records: this.records,
       events: this.events,
       backoffMs: 10,
@@ -64,7 +64,7 @@ export class Harness {
 
   async startWorker(pull: Handle, options: Partial<JobWorkerOptions> = {}): Promise<JobWorker> {
     const worker = new JobWorker({
-      connection: testRedisOptions(),
+      connection: testRedisTarget(),
       records: this.records,
       events: this.events,
       bus: this.bus,

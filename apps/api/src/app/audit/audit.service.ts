@@ -1,5 +1,5 @@
+import { redisKeyBase, type RedisClient } from '@drydock/jobs';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { REDIS } from '../redis/redis.module';
 import type { Principal } from '../auth/principal';
@@ -40,11 +40,11 @@ export class AuditLog implements BeforeApplicationShutdown {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {}
 
   get key(): string {
-    return `${this.config.keyPrefix}:audit`;
+    return `${redisKeyBase(this.config.keyPrefix)}:audit`;
   }
 
   /**

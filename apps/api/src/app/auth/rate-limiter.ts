@@ -1,6 +1,6 @@
+import { redisKeyBase, type RedisClient } from '@drydock/jobs';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DrydockError, ErrorCode } from '@drydock/core';
-import type Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { REDIS } from '../redis/redis.module';
 import type { Principal } from './principal';
@@ -25,7 +25,7 @@ export class MutationRateLimiter {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {}
 
   get limit(): number {
@@ -39,7 +39,7 @@ export class MutationRateLimiter {
   async consume(principal: Principal, count = 1, now = Date.now()): Promise<void> {
     if (this.limit <= 0 || count <= 0) return;
     const window = Math.floor(now / WINDOW_MS);
-    const key = `${this.config.keyPrefix}:ratelimit:${principal.name}:${window}`;
+    const key = `${redisKeyBase(this.config.keyPrefix)}:ratelimit:${principal.name}:${window}`;
     let spent: number;
     try {
       const results = await this.redis.multi().incrby(key, count).pexpire(key, WINDOW_MS * 2).exec();

@@ -95,3 +95,20 @@ describe('loadConfig: metrics listener', () => {
     expect(() => loadConfig({ METRICS_PORT: '9464', METRICS_HOST: 'a b/c' })).toThrow(/METRICS_HOST/);
   });
 });
+
+describe('loadConfig: Redis', () => {
+  it('parses REDIS_URL once: a node, a Cluster or Sentinel', () => {
+    expect(loadConfig({}).redis).toEqual({ kind: 'node', options: { host: '127.0.0.1', port: 6380 } });
+    expect(loadConfig({ REDIS_URL: 'redis+cluster://127.0.0.1:7001,127.0.0.1:7002' }).redis.kind).toBe('cluster');
+    expect(loadConfig({ REDIS_URL: 'redis+sentinel://127.0.0.1:26379/main' }).redis).toMatchObject({ kind: 'node', options: { name: 'main' } });
+  });
+
+  it('refuses a REDIS_URL it cannot read at boot, without echoing its password', () => {
+    expect(() => loadConfig({ REDIS_URL: 'redis+cluster://:hunter2@a:1/0' })).toThrow('REDIS_URL=redis+cluster://***@a:1/0: a Cluster has no database number');
+    expect(() => loadConfig({ REDIS_URL: 'memcached://a' })).toThrow(/REDIS_URL=memcached:\/\/a: expected redis:\/\//);
+  });
+
+  it('refuses a DRYDOCK_KEY_PREFIX that would break its hash tag', () => {
+    expect(() => loadConfig({ DRYDOCK_KEY_PREFIX: '{drydock}' })).toThrow(/DRYDOCK_KEY_PREFIX=\{drydock\}/);
+  });
+});

@@ -1,6 +1,6 @@
 import { DrydockError, ErrorCode } from '@drydock/core';
 import { type BuildLimits, type EngineSpec } from '@drydock/docker';
-import { JOB_TYPES, JobType } from '@drydock/jobs';
+import { JOB_TYPES, JobType, parseRedisUrl, validKeyPrefix, type RedisTarget } from '@drydock/jobs';
 import { resolve } from 'node:path';
 import { readTokensFile, type TokenEntry } from '../auth/tokens-file';
 import { REGISTRY_HOST } from '../common/validation';
@@ -18,7 +18,8 @@ export interface AppConfig {
   engines: EngineSpec[];
   /** The engines this process's worker serves (DRYDOCK_WORKER_ENGINES). */
   workerEngines: string[];
-  redisUrl: string;
+  /** REDIS_URL parsed: one node, a Sentinel-watched master, or a Cluster. */
+  redis: RedisTarget;
   role: Role;
   dataDir: string;
   tokensFile: string | null;
@@ -180,12 +181,24 @@ function metricsListener(env: Env): { port: number; host: string } | null {
   return { port, host };
 }
 
+/** The URL's password never reaches the error: it would end up in the boot log. */
+function redisTargetOf(url: string): RedisTarget {
+  try {
+    return parseRedisUrl(url);
+  } catch (error) {
+    const shown = url.replace(/:\/\/.*@/, '://***@');
+    throw new DrydockError(ErrorCode.VALIDATION_FAILED, `REDIS_URL=${shown}: ${(error as Error).message}`);
+  }
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   const secretKey = secretKeyOf(env, 'DRYDOCK_SECRET_KEY');
   const secretKeyPrevious = secretKeyOf(env, 'DRYDOCK_SECRET_KEY_PREVIOUS');
   const redisUrl = env['REDIS_URL'] || 'redis://127.0.0.1:6380';
-  if (!/^rediss?:\/\//.test(redisUrl)) {
-    throw new DrydockError(ErrorCode.VALIDATION_FAILED, `REDIS_URL=${redisUrl}: expected redis:// or rediss://`);
+  const redis = redisTargetOf(redisUrl);
+  const keyPrefix = env['DRYDOCK_KEY_PREFIX'] || 'drydock';
+  if (!validKeyPrefix(keyPrefix)) {
+    throw new DrydockError(ErrorCode.VALIDATION_FAILED, `DRYDOCK_KEY_PREFIX=${keyPrefix}: must not be empty nor hold * ? [ ] { } or \\`);
   }
   const engines = enginesOf(env);
   const tokensFile = env['DRYDOCK_TOKENS_FILE'] || null;
@@ -195,14 +208,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
     metrics: metricsListener(env),
     engines,
     workerEngines: workerEnginesOf(env, engines),
-    redisUrl,
+    redis,
     role: oneOf(env, 'DRYDOCK_ROLE', ['all', 'api', 'worker'] as const, 'all'),
     dataDir: resolve(env['DRYDOCK_DATA_DIR'] || '.data'),
     tokensFile,
     tokens: tokensFile === null ? null : readTokensFile(tokensFile),
     secretKey,
     secretKeyPrevious,
-    keyPrefix: env['DRYDOCK_KEY_PREFIX'] || 'drydock',
+    keyPrefix,
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     redisGraceSeconds: integer(env, 'DRYDOCK_REDIS_GRACE_SECONDS', 60, 1, 3600),
     jobRetentionSeconds: integer(env, 'DRYDOCK_JOB_RETENTION_SECONDS', 24 * 3600, 60, 90 * 24 * 3600),

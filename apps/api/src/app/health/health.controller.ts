@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { EnginePool } from '@drydock/docker';
 import type { FastifyReply } from 'fastify';
-import type Redis from 'ioredis';
+import type { RedisClient } from '@drydock/jobs';
 import { Public } from '../auth/decorators';
 import { bounded } from '../engine/bounded';
 import { REDIS } from '../redis/redis.module';
@@ -31,7 +31,7 @@ async function check(probe: () => Promise<unknown>): Promise<Check> {
 export class HealthController {
   constructor(
     @Inject(EnginePool) private readonly pool: EnginePool,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(RegistryCredentials) private readonly vault: RegistryCredentials,
   ) {}
 

@@ -29,7 +29,7 @@ async function boot(handlers: Type<unknown>[]): Promise<void> {
     providers: [
       JobWorkerHost,
       ...handlers,
-      { provide: APP_CONFIG, useValue: { role: 'worker', redisUrl: 'redis://127.0.0.1:1', keyPrefix: 'spec', jobRetentionSeconds: 60, redisGraceSeconds: 60, teamMaxRunning: perType(1), jobTimeoutSeconds: perType(60), workerEngines: ['default'] } },
+      { provide: APP_CONFIG, useValue: { role: 'worker', redis: { kind: 'node', options: { host: '127.0.0.1', port: 1 } }, keyPrefix: 'spec', jobRetentionSeconds: 60, redisGraceSeconds: 60, teamMaxRunning: perType(1), jobTimeoutSeconds: perType(60), workerEngines: ['default'] } },
       { provide: JOBS_REDIS, useValue: { on: () => undefined } },
       { provide: JobRecordStore, useValue: {} },
       { provide: JobEventStore, useValue: {} },

@@ -1,15 +1,14 @@
 import { Inject, Injectable, Optional, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { EnginePool, type EngineMember } from '@drydock/docker';
-import { ExclusiveLeases, JOB_TYPES, JobEventBus, JobEventStore, JobQueue, JobRecordStore, JobWorker, RedisOutage, TeamSlots, type JobHandler, type JobType } from '@drydock/jobs';
-import type Redis from 'ioredis';
+import { ExclusiveLeases, JOB_TYPES, JobEventBus, JobEventStore, JobQueue, JobRecordStore, JobWorker, RedisOutage, TeamSlots, type JobHandler, type JobType, type RedisClient } from '@drydock/jobs';
 import { AuditLog } from '../audit/audit.service';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { DrydockMetrics } from '../metrics/drydock-metrics';
 import { onJobEnded } from './job-ended';
 import { JobHandlerProvider } from './job-handler.decorator';
 import { logJobsError } from './jobs-log';
-import { JOBS_REDIS, redisOptionsFromUrl } from './jobs.tokens';
+import { JOBS_REDIS } from './jobs.tokens';
 
 /**
  * The workers, one per engine this process serves (DRYDOCK_WORKER_ENGINES),
@@ -25,7 +24,7 @@ export class JobWorkerHost implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(JOBS_REDIS) private readonly redis: Redis,
+    @Inject(JOBS_REDIS) private readonly redis: RedisClient,
     @Inject(JobEventBus) private readonly bus: JobEventBus,
     @Inject(TeamSlots) private readonly slots: TeamSlots,
     @Inject(AuditLog) private readonly audit: AuditLog,
@@ -71,7 +70,7 @@ export class JobWorkerHost implements OnModuleInit, OnModuleDestroy {
     this.queue.limitEngine(member.name, member.spec.concurrency).catch((error: unknown) => logJobsError(error as Error));
     const worker = new JobWorker({
       engine: member.name,
-      connection: redisOptionsFromUrl(this.config.redisUrl),
+      connection: this.config.redis,
       records,
       events,
       outage,

@@ -1,6 +1,5 @@
 import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { JobEventBus, JobEventStore, JobQueue, JobRecordStore, TeamSlots, type CredentialSource } from '@drydock/jobs';
-import Redis from 'ioredis';
+import { JobEventBus, JobEventStore, JobQueue, JobRecordStore, TeamSlots, connectRedis, type CredentialSource, type RedisClient } from '@drydock/jobs';
 import { EnginePool } from '@drydock/docker';
 import { AuditModule } from '../audit/audit.module';
 import { EngineModule } from '../engine/engine.module';
@@ -15,7 +14,7 @@ import { RegistryCredentials } from '../registries/registry-credentials.service'
 import { BuildSecretsModule } from '../secrets/build-secrets.module';
 import { logJobsError } from './jobs-log';
 import { JobsService } from './jobs.service';
-import { CREDENTIAL_SOURCE, JOBS_REDIS, redisOptionsFromUrl } from './jobs.tokens';
+import { CREDENTIAL_SOURCE, JOBS_REDIS } from './jobs.tokens';
 import { CLOSE_GRACE_MS, within } from './within';
 
 /**
@@ -29,36 +28,36 @@ import { CLOSE_GRACE_MS, within } from './within';
     {
       provide: JOBS_REDIS,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => watchRedis(new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }), 'jobs'),
+      useFactory: (config: AppConfig) => watchRedis(connectRedis(config.redis, { maxRetriesPerRequest: 2 }), 'jobs'),
     },
     {
       provide: JobEventStore,
       inject: [JOBS_REDIS, APP_CONFIG],
-      useFactory: (redis: Redis, config: AppConfig) =>
+      useFactory: (redis: RedisClient, config: AppConfig) =>
         new JobEventStore(redis, { prefix: config.keyPrefix, retentionMs: config.jobRetentionSeconds * 1000 }),
     },
     {
       provide: JobRecordStore,
       inject: [JOBS_REDIS, APP_CONFIG],
-      useFactory: (redis: Redis, config: AppConfig) =>
+      useFactory: (redis: RedisClient, config: AppConfig) =>
         new JobRecordStore(redis, { prefix: config.keyPrefix, retentionMs: config.jobRetentionSeconds * 1000 }),
     },
     {
       provide: TeamSlots,
       inject: [JOBS_REDIS, JobRecordStore],
-      useFactory: (redis: Redis, records: JobRecordStore) => new TeamSlots(redis, records),
+      useFactory: (redis: RedisClient, records: JobRecordStore) => new TeamSlots(redis, records),
     },
     {
       provide: JobEventBus,
       inject: [JOBS_REDIS, JobEventStore],
-      useFactory: (redis: Redis, events: JobEventStore) => new JobEventBus(redis, events, { onError: logJobsError }),
+      useFactory: (redis: RedisClient, events: JobEventStore) => new JobEventBus(redis, events, { onError: logJobsError }),
     },
     {
       provide: JobQueue,
       inject: [APP_CONFIG, JobRecordStore, JobEventStore, TeamSlots, AuditLog, { token: DrydockMetrics, optional: true }],
       useFactory: (config: AppConfig, records: JobRecordStore, events: JobEventStore, slots: TeamSlots, audit: AuditLog, metrics?: DrydockMetrics) => {
         const queue = new JobQueue({
-          connection: redisOptionsFromUrl(config.redisUrl),
+          connection: config.redis,
           records,
           events,
           slots,
@@ -92,7 +91,7 @@ export class JobsModule implements OnApplicationShutdown {
   constructor(
     @Inject(JobQueue) private readonly queue: JobQueue,
     @Inject(JobEventBus) private readonly bus: JobEventBus,
-    @Inject(JOBS_REDIS) private readonly redis: Redis,
+    @Inject(JOBS_REDIS) private readonly redis: RedisClient,
   ) {}
 
   /** After the worker's drain: Nest shuts an importing module (JobWorkerModule) down before the modules it imports. */

@@ -1,7 +1,7 @@
+import { redisKeyBase, type RedisClient } from '@drydock/jobs';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { DrydockError, ErrorCode, parseReference } from '@drydock/core';
 import { DockerEngine, type RegistryAuth } from '@drydock/docker';
-import type Redis from 'ioredis';
 import type { Principal } from '../auth/principal';
 import { CallersRefusal } from '../common/problem';
 import { REGISTRY_HOST } from '../common/validation';
@@ -82,7 +82,7 @@ export class RegistryCredentials implements OnModuleInit, OnApplicationBootstrap
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     // The first engine's: a login check asks the registry through an engine, and any engine's answer is the registry's.
     @Inject(DockerEngine) private readonly engine: DockerEngine,
   ) {}
@@ -98,7 +98,7 @@ export class RegistryCredentials implements OnModuleInit, OnApplicationBootstrap
 
   /** One Redis hash for the deployment; fields are `<team>/<host>` (neither can contain "/"). */
   get key(): string {
-    return `${this.config.keyPrefix}:registry-credentials`;
+    return `${redisKeyBase(this.config.keyPrefix)}:registry-credentials`;
   }
 
   /** The caller's team's logins; every team's for an admin. */

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode } from '@drydock/core';
+import { redisKeyBase } from '@drydock/jobs';
 import Redis from 'ioredis';
 import type { Principal } from '../auth/principal';
 import { loadConfig } from '../config/config';
@@ -29,7 +30,7 @@ describe('BuildSecrets', () => {
   }
 
   afterAll(async () => {
-    const keys = await redis.keys(`${prefix}:*`);
+    const keys = await redis.keys(`${redisKeyBase(prefix)}:*`);
     if (keys.length) await redis.del(...keys);
     redis.disconnect();
   });

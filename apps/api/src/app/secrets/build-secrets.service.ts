@@ -1,6 +1,6 @@
+import { redisKeyBase, type RedisClient } from '@drydock/jobs';
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DrydockError, ErrorCode } from '@drydock/core';
-import type Redis from 'ioredis';
 import type { Principal } from '../auth/principal';
 import { TEAM, TEAM_MESSAGE } from '../common/validation';
 import { APP_CONFIG, type AppConfig } from '../config/config';
@@ -56,7 +56,7 @@ export class BuildSecrets implements OnModuleInit {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
   ) {}
 
   onModuleInit(): void {
@@ -65,17 +65,17 @@ export class BuildSecrets implements OnModuleInit {
 
   /** Teams that hold at least one secret. */
   get teamsKey(): string {
-    return `${this.config.keyPrefix}:build-secrets:teams`;
+    return `${redisKeyBase(this.config.keyPrefix)}:build-secrets:teams`;
   }
 
   /** id -> sealed value. */
   valuesKey(team: string): string {
-    return `${this.config.keyPrefix}:build-secrets:values:${team}`;
+    return `${redisKeyBase(this.config.keyPrefix)}:build-secrets:values:${team}`;
   }
 
   /** id -> SecretMeta JSON; the record of which secrets exist. */
   metaKey(team: string): string {
-    return `${this.config.keyPrefix}:build-secrets:meta:${team}`;
+    return `${redisKeyBase(this.config.keyPrefix)}:build-secrets:meta:${team}`;
   }
 
   /** Every team's secrets (or one team's), without values, sorted by team then id. */

@@ -77,7 +77,7 @@ describe('ExclusiveLeases', () => {
     await leases.acquire(KEY, a, 300);
     await expect(leases.renew(KEY, b, LEASE_MS)).resolves.toBe(false);
     await expect(leases.renew(KEY, a, LEASE_MS)).resolves.toBe(true);
-    expect(await redis.pttl(`${prefix}:lease:${KEY}`)).toBeGreaterThan(5_000);
+    expect(await redis.pttl(`{${prefix}}:lease:${KEY}`)).toBeGreaterThan(5_000);
   });
 
   it('does not let a job whose holder has ended or expired wait for it', async () => {
@@ -85,7 +85,7 @@ describe('ExclusiveLeases', () => {
     await leases.acquire(KEY, a, LEASE_MS);
     await records.transition(a, JobState.FAILED);
     await expect(leases.acquire(KEY, b, LEASE_MS)).resolves.toEqual({ held: true });
-    await redis.del(`${prefix}:job:${b}`);
+    await redis.del(`{${prefix}}:job:${b}`);
     const c = await job();
     await expect(leases.acquire(KEY, c, LEASE_MS)).resolves.toEqual({ held: true });
   });
@@ -93,7 +93,7 @@ describe('ExclusiveLeases', () => {
   it('does not release a key another job took after its own lease lapsed', async () => {
     const [a, b] = [await job(), await job()];
     await leases.acquire(KEY, a, LEASE_MS);
-    await redis.del(`${prefix}:lease:${KEY}`);
+    await redis.del(`{${prefix}}:lease:${KEY}`);
     await leases.acquire(KEY, b, LEASE_MS);
     await leases.release(KEY, a);
     await expect(leases.holder(KEY)).resolves.toBe(b);

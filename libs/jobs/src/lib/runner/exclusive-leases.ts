@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-target';
 import { LuaScript } from '../lua';
 import type { JobRecordStore } from '../record-store';
 
@@ -66,7 +66,7 @@ export type LeaseAttempt = { held: true } | { held: false; holder: string; first
  */
 export class ExclusiveLeases {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly records: JobRecordStore,
   ) {}
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DrydockError, ErrorCode, isDrydockError, redisUnavailable } from '@drydock/core';
 import { Queue } from 'bullmq';
-import type { RedisOptions } from 'ioredis';
+import { Cluster } from 'ioredis';
+import { bullConnection, type RedisTarget } from '../redis-target';
 import { JOB_TYPES, JobEventKind, type JobRecord, JobState, JobType, isTerminal } from '../model';
 import type { JobDataOf } from '../contract';
 import { type JobStores, endJob } from './ending';
@@ -33,7 +34,7 @@ export interface EngineLoad {
 
 export interface JobQueueOptions extends JobStores {
   /** Where BullMQ connects; the queue's own connections fail fast instead of buffering while Redis is away. */
-  connection: RedisOptions;
+  connection: RedisTarget;
   queueBase?: string;
   /** The engines jobs go to, each with a queue per type. Default: the one `default` engine. */
   engines?: readonly string[];
@@ -69,6 +70,7 @@ export class JobQueue {
   /** By engine, then type. */
   private readonly queues = new Map<string, Map<JobType, Queue>>();
   private readonly firstEngine: string;
+  private readonly connection: ReturnType<typeof bullConnection>;
   private readonly cancelWaitMs: number;
   private readonly maxWaitingPerTeam: number;
 
@@ -80,6 +82,7 @@ export class JobQueue {
     this.cancelWaitMs = options.cancelWaitMs ?? 5000;
     const onError = options.onError ?? ((error: Error) => console.error('[jobs] queue:', error));
     const retentionSeconds = Math.ceil(records.retentionMs / 1000);
+    this.connection = bullConnection(options.connection, { enableOfflineQueue: false });
     const engines = options.engines?.length ? options.engines : [DEFAULT_ENGINE];
     this.firstEngine = engines[0] as string;
     for (const engine of engines) {
@@ -87,7 +90,7 @@ export class JobQueue {
       this.queues.set(engine, byType);
       for (const type of JOB_TYPES) {
         const queue = new Queue(queueNameFor(type, options.queueBase, engine), {
-          connection: { ...options.connection, enableOfflineQueue: false },
+          connection: this.connection,
           prefix: records.keys.bullPrefix,
           streams: { events: { maxLen: options.bullEventsMaxLen ?? DEFAULT_BULL_EVENTS_MAX_LEN } },
           defaultJobOptions: {
@@ -249,6 +252,8 @@ export class JobQueue {
   async close(): Promise<void> {
     const queues = [...this.queues.values()].flatMap((byType) => [...byType.values()]);
     await Promise.all(queues.map((queue) => queue.close()));
+    // BullMQ closes the connections it made, never one it was given.
+    if (this.connection instanceof Cluster) this.connection.disconnect();
   }
 
   private queue(type: JobType, engine: string): Queue {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { DrydockError, ErrorCode } from '@drydock/core';
-import { testRedisOptions, waitFor } from '../../testing/redis';
+import { testRedisOptions, testRedisTarget, waitFor } from '../../testing/redis';
 import { closeHarnesses, handler, harness, kinds, pullData, started, untilAborted } from '../../testing/runner-harness';
 import { JobEventStore } from '../event-store';
 import { JobEventKind, JobState, JobType } from '../model';
@@ -17,7 +17,7 @@ afterEach(closeHarnesses);
 describe('JobWorker handlers', () => {
   it('refuses to start with a job type unhandled or handled twice', () => {
     const h = harness();
-    const base = { connection: testRedisOptions(), records: h.records, events: h.events, bus: h.bus };
+    const base = { connection: testRedisTarget(), records: h.records, events: h.events, bus: h.bus };
     expect(() => new JobWorker({ ...base, handlers: [handler(JobType.PULL), handler(JobType.PUSH)] })).toThrow(
       'no handler for BUILD, RUN',
     );
@@ -218,7 +218,7 @@ describe('JobQueue and JobWorker', () => {
     const api = harness();
     const otherRecords = new JobRecordStore(api.redis, { prefix: h.prefix });
     const otherEvents = new JobEventStore(api.redis, { prefix: h.prefix });
-    const otherQueue = new JobQueue({ connection: testRedisOptions(), records: otherRecords, events: otherEvents });
+    const otherQueue = new JobQueue({ connection: testRedisTarget(), records: otherRecords, events: otherEvents });
     try {
       const cancelled = await otherQueue.cancel(job.id);
       expect(cancelled.state).toBe(JobState.CANCELLED);

@@ -1,6 +1,6 @@
 import { ErrorCode, isDrydockError, isTransient } from '@drydock/core';
 import { DelayedError, Job, UnrecoverableError, Worker } from 'bullmq';
-import type { RedisOptions } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { type LogBudget, ThrottledEmitter } from '../emitter';
 import type { JobEventBus } from '../event-bus';
 import {
@@ -14,6 +14,7 @@ import {
   isTerminal,
 } from '../model';
 import type { RedisOutage } from '../redis-outage';
+import { bullConnection, type RedisTarget } from '../redis-target';
 import { type JobStores, FailedWithResult, endJob, errorMessage, toJobError } from './ending';
 import type { ExclusiveLeases } from './exclusive-leases';
 import { type ExclusiveWork, type JobHandler, TIMEOUT_REASON } from './handler';
@@ -24,7 +25,7 @@ import { settlesWithin } from './timing';
 import { DEFAULT_ENGINE } from '@drydock/docker';
 
 export interface JobWorkerOptions extends JobStores {
-  connection: RedisOptions;
+  connection: RedisTarget;
   /** Delivers cancel requests from other processes. */
   bus: JobEventBus;
   /** Exactly one per JobType. */
@@ -104,6 +105,7 @@ export class JobWorker {
   private readonly stores: JobStores;
   private readonly handlers: ReadonlyMap<JobType, JobHandler>;
   private readonly workers: Worker[] = [];
+  private readonly connection: ReturnType<typeof bullConnection>;
   private readonly progressIntervalMs: number | undefined;
   private readonly logBudget: LogBudget | undefined;
   private readonly maxRunning: Partial<Record<JobType, number>>;
@@ -136,6 +138,8 @@ export class JobWorker {
     this.canRun = options.canRun ?? (() => true);
     this.leases = options.leases;
     this.leaseMs = lockDuration;
+    // Workers block on Redis and must wait through outages rather than fail their fetches.
+    this.connection = bullConnection(options.connection, { maxRetriesPerRequest: null });
     for (const type of JOB_TYPES) {
       // The data is what enqueue() took for this queue's type: the contract held it when it was queued.
       const worker = new Worker<JobDataOf<JobType>, JobResult | undefined>(
@@ -143,7 +147,7 @@ export class JobWorker {
         // Three parameters: BullMQ only creates the AbortSignal for processors that take one.
         (job, token, signal) => this.process(type, job, token, signal),
         {
-          connection: { ...options.connection, maxRetriesPerRequest: null },
+          connection: this.connection,
           prefix: records.keys.bullPrefix,
           concurrency: options.concurrency?.[type] ?? 2,
           lockDuration,
@@ -213,6 +217,8 @@ export class JobWorker {
     }
     this.stopListening();
     clearInterval(this.outageCheck);
+    // BullMQ closes the connections it made, never one it was given.
+    if (this.connection instanceof Cluster) this.connection.disconnect();
   }
 
   private async process(

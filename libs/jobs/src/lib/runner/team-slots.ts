@@ -1,5 +1,5 @@
 import { DrydockError, ErrorCode } from '@drydock/core';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis-target';
 import { LuaScript } from '../lua';
 import type { JobType } from '../model';
 import type { JobRecordStore } from '../record-store';
@@ -105,7 +105,7 @@ export interface JobOwnerRef {
  */
 export class TeamSlots {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly records: JobRecordStore,
   ) {}
 
