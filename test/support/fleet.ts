@@ -9,12 +9,14 @@ import { startProcess, type DrydockProcess } from './process';
 export interface Fleet {
   /** An admin's token, valid in every process of the fleet. */
   token: string;
+  /** The fleet's DRYDOCK_KEY_PREFIX, which also labels its containers (io.drydock.deployment). */
+  prefix: string;
   start(role: 'api' | 'worker'): Promise<DrydockProcess>;
   /** Kills whatever still runs and drops the fleet's Redis keys. */
   stop(): Promise<void>;
 }
 
-export function processFleet(name: string): Fleet {
+export function processFleet(name: string, extraEnv: () => Record<string, string> = () => ({})): Fleet {
   const dataDir = mkdtempSync(join(tmpdir(), `drydock-${name}-`));
   const { file, tokens } = writeTokensFile(dataDir, [{ name: 'admin', team: 'ops', role: 'admin' }]);
   const env = {
@@ -27,8 +29,10 @@ export function processFleet(name: string): Fleet {
   const started: DrydockProcess[] = [];
   return {
     token: tokens['admin'] as string,
+    prefix: env.DRYDOCK_KEY_PREFIX,
     start: async (role) => {
-      const child = await startProcess(role, env);
+      // Read at start: what it names (a second engine's socket) may exist only once the suite is under way.
+      const child = await startProcess(role, { ...env, ...extraEnv() });
       started.push(child);
       return child;
     },

@@ -16,6 +16,8 @@ export interface StormOptions {
   kinds?: readonly StormKind[];
   /** How long every job, and every subscriber, may take to reach its end. */
   deadlineMs?: number;
+  /** The engine job i names (`engine` in its body); undefined leaves it to Drydock's routing. */
+  engineOf?: (i: number, kind: StormKind) => string | undefined;
 }
 
 export interface StormJob {
@@ -39,7 +41,7 @@ export interface StormResult {
 
 const JOB_EVENTS_SUBSCRIPTION = `subscription($id: ID!) { jobEvents(jobId: $id) { ${JOB_EVENT_FIELDS} } }`;
 
-async function submit(api: string, token: string, kind: StormKind, i: number, namespace: string): Promise<string> {
+async function submit(api: string, token: string, kind: StormKind, i: number, namespace: string, engine?: string): Promise<string> {
   const [path, body] =
     kind === 'pull' ? ['/v1/images/pull', { reference: testEnv.fixture }]
     : kind === 'run' ? ['/v1/containers', { image: testEnv.fixture, cmd: ['sh', '-c', `echo storm-${i}`] }]
@@ -47,7 +49,7 @@ async function submit(api: string, token: string, kind: StormKind, i: number, na
   const response = await fetch(`${api}${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
+    body: JSON.stringify(engine ? { ...body, engine } : body),
   });
   const text = await response.text();
   if (response.status !== 202) throw new Error(`${kind} ${i} on ${api}: ${response.status} ${text}`);
@@ -72,7 +74,7 @@ export async function jobStorm(options: StormOptions): Promise<StormResult> {
     const jobs = await Promise.all(
       Array.from({ length: options.jobs }, async (_, i): Promise<StormJob> => {
         const kind = kinds[i % kinds.length] as StormKind;
-        const id = await submit(at(i), token, kind, i, namespace);
+        const id = await submit(at(i), token, kind, i, namespace, options.engineOf?.(i, kind));
         const { sse, ws } = await followJob(id, token, at(i + 2), clients[(i + 1) % apis.length] as Client, deadlineMs);
         return { id, kind, submittedTo: at(i), sseFrom: at(i + 2), wsFrom: at(i + 1), sse, ws, final: await getJob(at(i), token, id) };
       }),

@@ -23,6 +23,8 @@ export interface JobJson {
   error: { code: string; message: string } | null;
   request: Record<string, unknown>;
   startedAt: string | null;
+  /** The engine the job runs on. */
+  engine?: string | null;
 }
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
