@@ -5,6 +5,7 @@ import { docker, dockerBuild, removeImagesLabelled, uniqueNamespace } from '../s
 import { testEnv } from '../support/env';
 import { collect, eventually, gql, wsClient } from '../support/graphql';
 import { api } from '../support/http';
+import { waitForJob } from '../support/jobs';
 import { expectProblem } from '../support/problem';
 import { SecondDockerd } from '../support/second-dockerd';
 
@@ -225,7 +226,7 @@ describe('a catalogue per engine, with two engines', () => {
     expect(all.filter((event) => event.reference === probe).every((event) => event.engine === 'b')).toBe(true);
   });
 
-  it('marks b unhealthy within 10 s of its engine stopping while a keeps serving, and healthy again once it is back', async () => {
+  it('marks b unhealthy within 10 s of its engine stopping while a keeps serving and building, and healthy again once it is back', async () => {
     await b.stop('SIGTERM');
     const stopped = Date.now();
     await eventually(async () => ((await engines())['b']?.healthy === false ? true : undefined), 10_000, 'b unhealthy in /v1/engines');
@@ -244,6 +245,13 @@ describe('a catalogue per engine, with two engines', () => {
     expect(await listed('&engine=a')).toEqual({ [both]: ['a'], [aOnly]: ['a'] });
     expect(await listed()).toEqual({ [both]: ['a'], [aOnly]: ['a'] });
     expectProblem(await api(running).get(`/v1/images?engine=b`), 503, 'ENGINE_UNAVAILABLE');
+    // New work goes to the engine that answers: a build naming no engine runs on a, to its end.
+    const accepted = await api(running)
+      .post('/v1/builds')
+      .send({ dockerfile: `FROM ${testEnv.fixture}\nLABEL ${SUITE_LABEL}="${ns}"\nRUN echo built while b is down`, tags: [`${ns}/while-b-down:1`], builder: 'LEGACY' })
+      .expect(202);
+    const built = await waitForJob(running.url, running.token, accepted.body.id, 90_000);
+    expect({ state: built.state, engine: built.engine }).toEqual({ state: 'SUCCEEDED', engine: 'a' });
 
     await b.start();
     const started = Date.now();
