@@ -1,6 +1,7 @@
 import { DrydockError, ErrorCode, isDrydockError } from '@drydock/core';
 import type { EngineMember, EnginePool } from '@drydock/docker';
 import type { EngineLoad } from '@drydock/jobs';
+import { bounded } from './bounded';
 
 /**
  * Where work goes when the request names no engine. Work on an image (push,
@@ -53,7 +54,8 @@ export class EngineRouter {
     const found = await Promise.all(
       members.map(async (member): Promise<'held' | 'absent' | 'away'> => {
         try {
-          await member.engine.images.inspect(ref);
+          // Bounded: a tcp:// engine that is gone may never refuse, and must not hold up the answer.
+          await bounded(member.engine.images.inspect(ref));
           return 'held';
         } catch (error) {
           if (isDrydockError(error) && error.code === ErrorCode.IMAGE_NOT_FOUND) return 'absent';
