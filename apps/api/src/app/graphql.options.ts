@@ -17,6 +17,7 @@ import {
 } from 'graphql';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { toDrydockError } from './common/to-drydock-error';
 
 export const WS_INIT_TIMEOUT_MS = 3_000;
 
@@ -90,9 +91,14 @@ function wsParseAndValidate(rules: ValidationRule[], maxTokens: number | undefin
  * before execution (syntax, validation, a variable its type cannot hold):
  * the request's fault.
  */
-function formatWsError(error: GraphQLError): GraphQLFormattedError {
+export function formatWsError(error: GraphQLError): GraphQLFormattedError {
   const formatted = error.toJSON();
   if (formatted.extensions?.['code'] || formatted.path) return formatGraphQLError(formatted);
+  // No path and no code: the document's own fault, unless something broke underneath (Redis away while subscribing).
+  if (error.originalError) {
+    const cause = toDrydockError(error.originalError);
+    return formatGraphQLError({ ...formatted, message: cause.message, extensions: { ...formatted.extensions, code: cause.code } });
+  }
   return formatGraphQLError({ ...formatted, extensions: { ...formatted.extensions, code: ErrorCode.VALIDATION_FAILED } });
 }
 

@@ -1,0 +1,22 @@
+import { GraphQLError } from 'graphql';
+import { formatWsError } from './graphql.options';
+
+describe('formatWsError', () => {
+  it('reads an error without path or code as the document being invalid', () => {
+    expect(formatWsError(new GraphQLError('Cannot query field "nope" on type "Query".')).extensions).toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
+  it('reads Redis breaking underneath a subscription as REDIS_UNAVAILABLE, without the client library message', () => {
+    const broken = new GraphQLError('Too many Cluster redirections. Last error: Error: Connection is closed.', {
+      originalError: new Error('Too many Cluster redirections. Last error: Error: Connection is closed.'),
+    });
+    const formatted = formatWsError(broken);
+    expect(formatted.extensions).toMatchObject({ code: 'REDIS_UNAVAILABLE' });
+    expect(formatted.message).not.toContain('Cluster redirections');
+  });
+
+  it('keeps an internal fault an internal error, its message withheld', () => {
+    const formatted = formatWsError(new GraphQLError('boom', { originalError: new TypeError('x is undefined') }));
+    expect(formatted).toMatchObject({ message: 'internal error', extensions: { code: 'INTERNAL' } });
+  });
+});
