@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import { testEnv } from '../support/env';
 import { eventually, wsClient } from '../support/graphql';
 import { expectEveryEventDelivered, expectJobDelivered, followJob, jobStorm, type StormResult } from '../support/job-storm';
 import { getJob } from '../support/jobs';
+import { OwnCluster } from '../support/own-cluster';
 import { startProcess, type DrydockProcess } from '../support/process';
 
 /** Every key under a deployment's tag: they all live on the one master that serves its slot. */
@@ -55,8 +55,6 @@ describe('Drydock on a Redis Cluster', () => {
   }, 90_000);
 
   afterAll(async () => {
-    // A master killed by the failover test comes back, as a replica of the one that took over.
-    execFileSync('setsid', [join(__dirname, '../../scripts/services.sh'), 'test'], { stdio: 'ignore' });
     for (const child of started) if (child.child.exitCode === null) child.child.kill('SIGTERM');
     await Promise.all(started.map((child) => child.exited));
     for (const id of docker('ps', '-aq', '--filter', `label=io.drydock.deployment=${prefix}`).split('\n').filter(Boolean)) docker('rm', '-f', id);
@@ -91,40 +89,70 @@ describe('Drydock on a Redis Cluster', () => {
       plain.disconnect();
     }
   });
+});
+
+/**
+ * A failover of the master serving Drydock's slot, on a Cluster of the
+ * suite's own: the shared one of scripts/services.sh is never killed.
+ */
+describe('Drydock on a Redis Cluster that fails over', () => {
+  const prefix = `e2e-failover-${randomUUID().slice(0, 8)}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'drydock-failover-'));
+  const { file, tokens } = writeTokensFile(dataDir, [{ name: 'admin', team: 'ops', role: 'admin' }]);
+  const token = tokens['admin'] as string;
+  const started: DrydockProcess[] = [];
+  let nodes: OwnCluster;
+  let own: Cluster;
+  let api: string;
+
+  beforeAll(async () => {
+    nodes = await OwnCluster.start();
+    own = connectRedis(parseRedisUrl(nodes.url)) as Cluster;
+    const shared = { REDIS_URL: nodes.url, DRYDOCK_KEY_PREFIX: prefix, DRYDOCK_TOKENS_FILE: file, DRYDOCK_DATA_DIR: dataDir };
+    const [apiProcess, worker] = await Promise.all([startProcess('api', shared), startProcess('worker', shared)]);
+    started.push(apiProcess, worker);
+    api = apiProcess.url;
+  }, 120_000);
+
+  afterAll(async () => {
+    // SIGKILL: a process holding a connection to the node killed would wait for it to close.
+    for (const child of started) if (child.child.exitCode === null) child.child.kill('SIGKILL');
+    await Promise.all(started.map((child) => child.exited));
+    for (const id of docker('ps', '-aq', '--filter', `label=io.drydock.deployment=${prefix}`).split('\n').filter(Boolean)) docker('rm', '-f', id);
+    own?.disconnect();
+    await nodes?.stop();
+  }, 60_000);
 
   it('rides a failover of the master serving its slot: a job running meanwhile ends SUCCEEDED with every event it made', async () => {
-    const slot = Number(await cluster.cluster('KEYSLOT', redisKeyBase(prefix)));
+    const slot = Number(await own.cluster('KEYSLOT', redisKeyBase(prefix)));
     const masterOf = async (): Promise<[string, number]> => {
-      const range = (await cluster.cluster('SLOTS')).find(([from, to]) => from <= slot && slot <= to);
+      const range = (await own.cluster('SLOTS')).find(([from, to]) => from <= slot && slot <= to);
       const master = range?.[2];
       if (!master) throw new Error(`no master serves slot ${slot}`);
       return [master[0], Number(master[1])];
     };
-    const [host, port] = await masterOf();
-    const master = new Redis({ host, port });
-    const pid = Number(/process_id:(\d+)/.exec(await master.info('server'))?.[1]);
-    master.disconnect();
+    const [, port] = await masterOf();
 
-    const response = await fetch(`${apis[0]}/v1/containers`, {
+    const response = await fetch(`${api}/v1/containers`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ image: testEnv.fixture, cmd: ['sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo tick $i; sleep 1; done'] }),
     });
     expect(response.status).toBe(202);
     const { id } = (await response.json()) as { id: string };
-    const client = wsClient(apis[1].replace(/^http/, 'ws') + '/graphql', { authorization: `Bearer ${token}` });
+    const client = wsClient(api.replace(/^http/, 'ws') + '/graphql', { authorization: `Bearer ${token}` });
     try {
-      await eventually(async () => ((await getJob(apis[0], token, id).catch(() => undefined))?.state === 'RUNNING' ? true : undefined), 30_000, 'the run to start');
-      process.kill(pid, 'SIGKILL');
+      await eventually(async () => ((await getJob(api, token, id).catch(() => undefined))?.state === 'RUNNING' ? true : undefined), 30_000, 'the run to start');
+      await nodes.kill(port);
       // The API fails fast meanwhile (503); the worker holds the job's events until a replica takes the slot over.
       await eventually(async () => ((await masterOf().catch(() => undefined))?.[1] ?? port) !== port ? true : undefined, 30_000, 'a replica to take the slot over');
       const final = await eventually(async () => {
-        const job = await getJob(apis[0], token, id).catch(() => undefined);
+        const job = await getJob(api, token, id).catch(() => undefined);
         return job && ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(job.state) ? job : undefined;
       }, 60_000, 'the job to end');
       // Everything the job did is stored, in order: a subscriber now gets all of it, on either API.
-      const { sse, ws } = await followJob(id, token, apis[1], client, 30_000);
-      expectJobDelivered({ id, kind: 'run', submittedTo: apis[0], sseFrom: apis[1], wsFrom: apis[1], sse, ws, final });
+      const { sse, ws } = await followJob(id, token, api, client, 30_000);
+      expectJobDelivered({ id, kind: 'run', submittedTo: api, sseFrom: api, wsFrom: api, sse, ws, final });
       expect(sse.filter((event) => event.message?.startsWith('tick ')).map((event) => event.message)).toEqual(Array.from({ length: 12 }, (_, i) => `tick ${i + 1}`));
     } finally {
       await client.dispose();
