@@ -93,7 +93,8 @@ describe('the composed deployment', () => {
 
   it('pulls an image, builds on it and pushes the build to its own registry, every job SUCCEEDED', async () => {
     const pulled = succeeded(await waitForJob(url, token, await post('/v1/images/pull', { reference: testEnv.fixture }), 120_000));
-    expect(pulled.result?.tags).toEqual([testEnv.fixture]);
+    // The engine is shared: the image may carry other suites' tags beside the one pulled.
+    expect(pulled.result?.tags).toContain(testEnv.fixture);
 
     const tag = `${registry}/smoke/app:1`;
     const marker = randomUUID();
