@@ -1,0 +1,89 @@
+import { DrydockError, ErrorCode } from '@drydock/core';
+import { JobKeys } from '@drydock/jobs';
+import { Queue } from 'bullmq';
+import type { RedisOptions } from 'ioredis';
+import type { WebhookConfig } from '../config/webhooks';
+import { payloadOf, type WebhookEvent } from './webhook-events';
+import type { DeliveryRecord, WebhookStore } from './webhook-store';
+
+/**
+ * Deliveries are BullMQ jobs of a queue of their own, not Drydock Jobs: a
+ * Drydock Job is a team's engine work, with a record, events, team slots and
+ * an engine, listed and cancelled by its team. A delivery has none of that;
+ * it only needs BullMQ's durability (it waits out its backoff in Redis, so a
+ * worker that dies between attempts loses nothing) and its retries.
+ */
+export const WEBHOOK_QUEUE = 'webhooks';
+
+export interface DeliveryJob {
+  deliveryId: string;
+  webhookId: string;
+}
+
+/** Queue options both sides agree on: the deployment's key prefix. */
+export function webhookQueuePrefix(keyPrefix: string): string {
+  return new JobKeys(keyPrefix).bullPrefix;
+}
+
+/** Fans events out to the webhooks that want them, each as a logged, queued delivery. In every role. */
+export class WebhookDispatcher {
+  private readonly queue: Queue<DeliveryJob>;
+
+  constructor(
+    private readonly store: WebhookStore,
+    private readonly config: WebhookConfig,
+    connection: RedisOptions,
+    keyPrefix: string,
+    onError: (error: Error) => void,
+  ) {
+    const retention = { age: config.deliveryRetentionSeconds, count: 1000 };
+    this.queue = new Queue<DeliveryJob>(WEBHOOK_QUEUE, {
+      connection: { ...connection, enableOfflineQueue: false },
+      prefix: webhookQueuePrefix(keyPrefix),
+      streams: { events: { maxLen: 100 } },
+      defaultJobOptions: {
+        attempts: config.attempts,
+        backoff: { type: 'exponential', delay: config.backoffMs },
+        removeOnComplete: retention,
+        removeOnFail: retention,
+      },
+    });
+    this.queue.on('error', onError);
+  }
+
+  /** Logs and queues one delivery per webhook subscribed to each event; resolves once all are in Redis. */
+  async publish(events: readonly WebhookEvent[]): Promise<void> {
+    const jobs: { name: string; data: DeliveryJob; opts: { jobId: string } }[] = [];
+    for (const event of events) {
+      const hooks = (await this.store.subscribedTo(event.team)).filter((hook) => hook.events.includes(event.type));
+      if (hooks.length === 0) continue;
+      const body = payloadOf(event, new Date());
+      for (const hook of hooks) {
+        const delivery = await this.store.addDelivery(hook.id, event.type, body);
+        jobs.push({ name: event.type, data: { deliveryId: delivery.id, webhookId: hook.id }, opts: { jobId: delivery.id } });
+      }
+    }
+    if (jobs.length) await this.queue.addBulk(jobs);
+  }
+
+  /** Sends a finished delivery again, the same body and id, with a fresh round of retries. */
+  async redeliver(webhookId: string, deliveryId: string): Promise<DeliveryRecord> {
+    const delivery = await this.store.delivery(deliveryId);
+    if (!delivery || delivery.webhookId !== webhookId) {
+      throw new DrydockError(ErrorCode.DELIVERY_NOT_FOUND, `webhook ${webhookId} has no delivery ${deliveryId.slice(0, 64)}`);
+    }
+    if (delivery.status === 'PENDING') {
+      throw new DrydockError(ErrorCode.CONFLICT, `delivery ${deliveryId} is still being attempted; redeliver it once it has succeeded or failed`);
+    }
+    const round = delivery.redeliveries + 1;
+    const updated = await this.store.updateDelivery(deliveryId, (current) => ({ ...current, status: 'PENDING', nextAttemptAt: null, redeliveries: round }));
+    if (!updated) throw new DrydockError(ErrorCode.DELIVERY_NOT_FOUND, `delivery ${deliveryId} has expired`);
+    // Its own job id: the first round's job may still be kept by BullMQ, and an add under a kept id is dropped.
+    await this.queue.add(delivery.event, { deliveryId, webhookId }, { jobId: `${deliveryId}-r${round}` });
+    return updated;
+  }
+
+  close(): Promise<void> {
+    return this.queue.close();
+  }
+}
