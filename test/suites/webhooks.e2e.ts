@@ -71,7 +71,7 @@ describe('webhooks', () => {
     const { url, tokens } = running;
     okHook = await createWebhook(url, tokens['builder-a'] as string, {
       url: ok.url,
-      events: ['job.queued', 'job.started', 'job.succeeded', 'image.built'],
+      events: ['job.queued', 'job.started', 'job.succeeded', 'image.built', 'image.tagged', 'image.deleted'],
       description: 'CI',
     });
     flakyHook = await createWebhook(url, tokens['builder-a'] as string, { url: flaky.url, events: ['job.succeeded'] });
@@ -150,10 +150,27 @@ describe('webhooks', () => {
     expect(jobIds).toEqual(new Set([teamBJob]));
     expect(payloads(teamB).every((p) => p.data.job?.team === 'team-b')).toBe(true);
     expect(payloads(ok).every((p) => p.data.job?.id === teamAJob)).toBe(true);
+    expect(payloads(teamB).some((p) => p.data.job?.team === 'team-a')).toBe(false);
     // team-b's listing holds only its own webhook; no listing holds a secret.
     const listed = await request(running.url).get('/v1/webhooks').set('authorization', `Bearer ${running.tokens['builder-b']}`);
     expect((listed.body as { url: string }[]).map((hook) => hook.url)).toEqual([teamB.url]);
     expect(JSON.stringify(listed.body)).not.toContain('whsec_');
+  });
+
+  it("tells of a tag and a removal made through the API, as image.tagged and image.deleted, to the caller's team only", async () => {
+    const auth = `Bearer ${running.tokens['builder-a']}`;
+    const tagged = await request(running.url)
+      .post(`/v1/images/${encodeURIComponent(`${ns}/a/app:1`)}/tags`)
+      .set('authorization', auth)
+      .send({ repository: `${ns}/a/app`, tag: 'retagged' });
+    expect(tagged.status).toBe(201);
+    const removed = await request(running.url).delete(`/v1/images/${encodeURIComponent(`${ns}/a/app:retagged`)}`).set('authorization', auth);
+    expect(removed.status).toBe(200);
+    const tag = await eventually(async () => payloads(ok).find((p) => p.type === 'image.tagged'), 30_000, 'image.tagged');
+    expect((tag.data as { image: { tags: string[] } }).image.tags).toEqual([`${ns}/a/app:retagged`]);
+    const deletion = await eventually(async () => payloads(ok).find((p) => p.type === 'image.deleted'), 30_000, 'image.deleted');
+    expect((deletion.data as { image: { untagged: string[] } }).image.untagged).toContain(`${ns}/a/app:retagged`);
+    expect(payloads(teamB).filter((p) => p.type.startsWith('image.')).map((p) => p.type)).toEqual(['image.built']);
   });
 
   it('refuses at creation, 400 WEBHOOK_TARGET_REFUSED, a URL at the metadata service, a private, loopback or unlisted address, or not http(s)', async () => {

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DrydockError, ErrorCode, isImageId, parseReference, parseRepository, validateTag } from '@drydock/core';
 import { DockerEngine, ImageCatalog, RegistryClient, type Image, type ImageFilter, type ImageLayer, type PruneResult, type RemoveImageResult, type SearchResult } from '@drydock/docker';
 import { NamespacePolicy } from '../auth/namespace.policy';
@@ -7,6 +7,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { normaliseRegistryHost, RegistryCredentials } from '../registries/registry-credentials.service';
 import { redactHistory } from './history-redaction';
 import { engineName } from './image-ref';
+import { WebhookDispatcher } from '../webhooks/webhook-queue';
 
 export interface ListFilter {
   reference?: string;
@@ -93,6 +94,8 @@ export class ImagesService {
    * With a principal (a caller's request) the target must be within its namespaces, checked before
    * any engine call; without one (internal use) it is not checked.
    */
+  @Optional() @Inject(WebhookDispatcher) private readonly webhooks: WebhookDispatcher | null = null;
+
   async tag(source: string, repository: string, tag: string | undefined, force = false, principal?: Principal): Promise<Image> {
     const sourceName = engineName(source);
     const target = tag === undefined ? parseReference(repository) : parseRepository(repository);
@@ -113,13 +116,14 @@ export class ImagesService {
     }
     await this.engine.images.tag(sourceImage.id, target.repository, targetTag);
     this.catalog.invalidate();
+    await this.webhooks?.imageTagged(principal, sourceImage.id, `${target.repository}:${targetTag}`);
     return this.inspect(sourceImage.id);
   }
 
   async remove(ref: string, options: { force?: boolean; noprune?: boolean }, principal?: Principal): Promise<RemoveImageResult> {
     if (principal) await this.assertMayRemove(principal, ref);
     try {
-      return await this.engine.images.remove(engineName(ref), options);
+      return await this.engine.images.remove(engineName(ref), options).then((result) => this.webhooks?.imageRemoved(principal, ref, result) ?? result);
     } finally {
       this.catalog.invalidate();
     }

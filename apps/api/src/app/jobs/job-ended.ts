@@ -2,8 +2,7 @@ import type { JobQueueOptions, JobRecord, JobWorkerOptions } from '@drydock/jobs
 import { jobEndingEntry } from '../audit/job-ending';
 import type { AuditLog } from '../audit/audit.service';
 import type { DrydockMetrics } from '../metrics/drydock-metrics';
-import { logJobsError } from './jobs-log';
-import { endingEvents, queuedEvent, startedEvent, type WebhookEvent } from '../webhooks/webhook-events';
+import { endingEvents, queuedEvent, startedEvent } from '../webhooks/webhook-events';
 import type { WebhookDispatcher } from '../webhooks/webhook-queue';
 
 /**
@@ -16,20 +15,14 @@ import type { WebhookDispatcher } from '../webhooks/webhook-queue';
 export function onJobEnded(audit: AuditLog, metrics: DrydockMetrics | null, webhooks: WebhookDispatcher | null = null): (job: JobRecord) => Promise<void> {
   return async (job) => {
     metrics?.jobEnded(job);
-    await Promise.all([audit.record(jobEndingEntry(job)), publish(webhooks, endingEvents(job))]);
+    await Promise.all([audit.record(jobEndingEntry(job)), webhooks?.tell(endingEvents(job))]);
   };
 }
 
 /** job.queued and job.started, from the process that queued or started the job. */
 export function onJobQueuedOrStarted(webhooks: WebhookDispatcher | null): Pick<JobQueueOptions, 'onJobQueued'> & Pick<JobWorkerOptions, 'onJobStarted'> {
   return {
-    onJobQueued: (job) => publish(webhooks, [queuedEvent(job)]),
-    onJobStarted: (job) => publish(webhooks, [startedEvent(job)]),
+    onJobQueued: (job) => webhooks?.tell([queuedEvent(job)]),
+    onJobStarted: (job) => webhooks?.tell([startedEvent(job)]),
   };
-}
-
-/** A webhook that cannot be queued (Redis away) is logged; it never fails the job's own bookkeeping. */
-async function publish(webhooks: WebhookDispatcher | null, events: WebhookEvent[]): Promise<void> {
-  if (!webhooks || events.length === 0) return;
-  await webhooks.publish(events).catch((error: unknown) => logJobsError(error as Error));
 }

@@ -43,10 +43,6 @@ export class WebhookDeliverer {
     this.worker.on('error', onError);
   }
 
-  whenReady(): Promise<void> {
-    return this.worker.waitUntilReady().then(() => undefined);
-  }
-
   close(): Promise<void> {
     return this.worker.close();
   }

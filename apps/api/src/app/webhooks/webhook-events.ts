@@ -81,6 +81,16 @@ export function startedEvent(job: JobRecord): WebhookEvent {
   return { type: 'job.started', team: job.team, data: { job: jobSummary(job) } };
 }
 
+/** A tag made through the API, for the caller's team. */
+export function taggedEvent(team: string | null, imageId: string, reference: string): WebhookEvent {
+  return { type: 'image.tagged', team, data: { image: { id: imageId, tags: [reference] } } };
+}
+
+/** An image (or one of its tags) removed through the API, for the caller's team. */
+export function deletedEvent(team: string | null, reference: string, result: { untagged: string[]; deleted: string[] }): WebhookEvent {
+  return { type: 'image.deleted', team, data: { image: { reference, untagged: result.untagged, deleted: result.deleted } } };
+}
+
 /** The body sent, in the Standard Webhooks shape: `{ type, timestamp, data }`. */
 export function payloadOf(event: WebhookEvent, at: Date): string {
   return JSON.stringify({ type: event.type, timestamp: at.toISOString(), data: event.data });

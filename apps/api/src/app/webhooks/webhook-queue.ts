@@ -3,7 +3,8 @@ import { JobKeys } from '@drydock/jobs';
 import { Queue } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import type { WebhookConfig } from '../config/webhooks';
-import { payloadOf, type WebhookEvent } from './webhook-events';
+import type { Principal } from '../auth/principal';
+import { deletedEvent, payloadOf, taggedEvent, type WebhookEvent } from './webhook-events';
 import type { DeliveryRecord, WebhookStore } from './webhook-store';
 
 /**
@@ -34,7 +35,7 @@ export class WebhookDispatcher {
     private readonly config: WebhookConfig,
     connection: RedisOptions,
     keyPrefix: string,
-    onError: (error: Error) => void,
+    private readonly onError: (error: Error) => void,
   ) {
     const retention = { age: config.deliveryRetentionSeconds, count: 1000 };
     this.queue = new Queue<DeliveryJob>(WEBHOOK_QUEUE, {
@@ -64,6 +65,21 @@ export class WebhookDispatcher {
       }
     }
     if (jobs.length) await this.queue.addBulk(jobs);
+  }
+
+  /** For callers whose own work must not fail with the webhooks (a job's end, a tag): what cannot be queued is logged. */
+  async tell(events: readonly WebhookEvent[]): Promise<void> {
+    if (events.length) await this.publish(events).catch((error: unknown) => this.onError(error as Error));
+  }
+
+  imageTagged(principal: Principal | undefined, imageId: string, reference: string): Promise<void> {
+    return this.tell([taggedEvent(principal?.team ?? null, imageId, reference)]);
+  }
+
+  /** Tells of the removal and answers with its result, to sit in the remove's own chain. */
+  async imageRemoved<T extends { untagged: string[]; deleted: string[] }>(principal: Principal | undefined, reference: string, result: T): Promise<T> {
+    await this.tell([deletedEvent(principal?.team ?? null, reference, result)]);
+    return result;
   }
 
   /** Sends a finished delivery again, the same body and id, with a fresh round of retries. */

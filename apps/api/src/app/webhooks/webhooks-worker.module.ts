@@ -1,4 +1,5 @@
-import { Inject, Module, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { CLOSE_GRACE_MS, within } from '../jobs/within';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { logJobsError } from '../jobs/jobs-log';
 import { redisOptionsFromUrl } from '../jobs/jobs.tokens';
@@ -20,14 +21,12 @@ import { WebhooksModule } from './webhooks.module';
     },
   ],
 })
-export class WebhooksWorkerModule implements OnApplicationBootstrap, OnApplicationShutdown {
-  constructor(@Optional() @Inject(WebhookDeliverer) private readonly deliverer: WebhookDeliverer) {}
+export class WebhooksWorkerModule implements OnApplicationShutdown {
+  // Not awaited at start: the `all` role starts (and answers health) with Redis away, and the worker connects when it can.
+  constructor(@Inject(WebhookDeliverer) private readonly deliverer: WebhookDeliverer) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.deliverer.whenReady();
-  }
-
+  /** An attempt in flight gets the grace to finish; one cut short is taken over from Redis by another worker. */
   async onApplicationShutdown(): Promise<void> {
-    await this.deliverer.close().catch(() => undefined);
+    await within(this.deliverer.close().catch(() => undefined), CLOSE_GRACE_MS);
   }
 }

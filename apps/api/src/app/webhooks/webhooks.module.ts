@@ -2,6 +2,7 @@ import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { logJobsError } from '../jobs/jobs-log';
+import { CLOSE_GRACE_MS, within } from '../jobs/within';
 import { redisOptionsFromUrl } from '../jobs/jobs.tokens';
 import { REDIS } from '../redis/redis.module';
 import { loadKeyRing, type KeyRing } from '../registries/secret-box';
@@ -43,6 +44,6 @@ export class WebhooksModule implements OnApplicationShutdown {
   constructor(@Inject(WebhookDispatcher) private readonly dispatcher: WebhookDispatcher) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.dispatcher.close().catch(() => undefined);
+    await within(this.dispatcher.close().catch(() => undefined), CLOSE_GRACE_MS);
   }
 }
