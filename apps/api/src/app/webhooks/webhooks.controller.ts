@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
 import { Webhook, WebhookDelivery, WebhookWithSecret } from './webhook.model';
@@ -51,7 +51,7 @@ export class WebhooksController {
   @Post(':id/deliveries/:deliveryId/redeliver')
   @RequireRole('builder')
   @HttpCode(202)
-  @ApiOkResponse({ type: WebhookDelivery })
+  @ApiAcceptedResponse({ type: WebhookDelivery })
   @ApiNotFoundResponse({ description: 'WEBHOOK_NOT_FOUND or DELIVERY_NOT_FOUND' })
   @ApiConflictResponse({ description: 'the delivery is still PENDING (CONFLICT)' })
   redeliver(@Param('id') id: string, @Param('deliveryId') deliveryId: string, @CurrentPrincipal() principal: Principal): Promise<WebhookDelivery> {
