@@ -23,6 +23,7 @@ import { imagesQueryCache } from './images/images-query-cache';
 import { JobsApiModule } from './jobs/jobs-api.module';
 import { RegistriesModule } from './registries/registries.module';
 import { SecretsModule } from './secrets/secrets.module';
+import { WebhooksApiModule } from './webhooks/webhooks-api.module';
 
 /**
  * What `DRYDOCK_ROLE=api` adds to the common modules: REST controllers, the
@@ -56,6 +57,7 @@ import { SecretsModule } from './secrets/secrets.module';
     ContainersModule,
     RegistriesModule,
     SecretsModule,
+    WebhooksApiModule,
   ],
   providers: [GraphQLWsLimits],
 })

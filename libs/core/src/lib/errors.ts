@@ -43,6 +43,10 @@ export enum ErrorCode {
   UNKNOWN_ENGINE = 'UNKNOWN_ENGINE',
   /** The image a request names is on several engines and the request named none: `details.engines` lists them. */
   AMBIGUOUS_ENGINE = 'AMBIGUOUS_ENGINE',
+  /** A webhook URL that is malformed or reaches an address DRYDOCK_WEBHOOK_ALLOW does not list (private, loopback, link-local). */
+  WEBHOOK_TARGET_REFUSED = 'WEBHOOK_TARGET_REFUSED',
+  WEBHOOK_NOT_FOUND = 'WEBHOOK_NOT_FOUND',
+  DELIVERY_NOT_FOUND = 'DELIVERY_NOT_FOUND',
   INTERNAL = 'INTERNAL',
 }
 

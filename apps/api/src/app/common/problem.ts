@@ -22,6 +22,7 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.VALIDATION_FAILED:
     case ErrorCode.DOCKERFILE_INVALID:
     case ErrorCode.UNKNOWN_ENGINE:
+    case ErrorCode.WEBHOOK_TARGET_REFUSED:
       return 400;
     case ErrorCode.UNAUTHENTICATED:
       return 401;
@@ -32,6 +33,8 @@ export function statusOf(code: ErrorCode): number {
     case ErrorCode.JOB_NOT_FOUND:
     case ErrorCode.UPLOAD_NOT_FOUND:
     case ErrorCode.SECRET_NOT_FOUND:
+    case ErrorCode.WEBHOOK_NOT_FOUND:
+    case ErrorCode.DELIVERY_NOT_FOUND:
     case ErrorCode.NOT_FOUND:
       return 404;
     case ErrorCode.IMAGE_IN_USE:

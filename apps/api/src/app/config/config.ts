@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { readTokensFile, type TokenEntry } from '../auth/tokens-file';
 import { REGISTRY_HOST } from '../common/validation';
 import { enginesOf, workerEnginesOf } from './engines';
+import { webhookConfigOf, type WebhookConfig } from './webhooks';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -70,6 +71,8 @@ export interface AppConfig {
   /** How long audit entries are kept, and at most how many. */
   auditRetentionSeconds: number;
   auditMaxEntries: number;
+  /** Webhook targets, retries and bounds (DRYDOCK_WEBHOOK_*, DRYDOCK_TEAM_MAX_WEBHOOKS). */
+  webhooks: WebhookConfig;
   run: {
     memoryBytes: number;
     nanoCpus: number;
@@ -257,6 +260,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     containerLogsMaxBytes: integer(env, 'DRYDOCK_CONTAINER_LOGS_MAX_BYTES', 16 * 1024 ** 2, 1024, 16 * 1024 ** 3),
     auditRetentionSeconds: integer(env, 'DRYDOCK_AUDIT_RETENTION_SECONDS', 90 * 24 * 3600, 60, 10 * 365 * 24 * 3600),
     auditMaxEntries: integer(env, 'DRYDOCK_AUDIT_MAX_ENTRIES', 100_000, 100, 10_000_000),
+    webhooks: webhookConfigOf(env, integer),
     run: {
       memoryBytes: integer(env, 'DRYDOCK_RUN_MEMORY_BYTES', 512 * 1024 ** 2, 0, 1024 ** 4),
       nanoCpus: integer(env, 'DRYDOCK_RUN_NANO_CPUS', 1_000_000_000, 0, 1024 * 1_000_000_000),

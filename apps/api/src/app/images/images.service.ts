@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DrydockError, ErrorCode, isImageId, parseReference, parseRepository, validateTag } from '@drydock/core';
 import { EnginePool, RegistryClient, type EngineMember, type Image, filterImages, type ImageFilter, type ImageLayer, type PruneResult, type RemoveImageResult, type SearchResult } from '@drydock/docker';
 import { NamespacePolicy } from '../auth/namespace.policy';
@@ -9,6 +9,7 @@ import { MergedCatalog, mergeImages, type HeldImage } from '../engine/merged-cat
 import { normaliseRegistryHost, RegistryCredentials } from '../registries/registry-credentials.service';
 import { redactHistory } from './history-redaction';
 import { engineName } from './image-ref';
+import { WebhookDispatcher } from '../webhooks/webhook-queue';
 
 export interface ListFilter {
   reference?: string;
@@ -114,6 +115,8 @@ export class ImagesService {
    * request) the target must be within its namespaces, checked before any engine call; without
    * one (internal use) it is not checked.
    */
+  @Optional() @Inject(WebhookDispatcher) private readonly webhooks: WebhookDispatcher | null = null;
+
   async tag(source: string, repository: string, tag: string | undefined, force = false, principal?: Principal, engine?: string | null): Promise<HeldImage> {
     const sourceName = engineName(source);
     const target = tag === undefined ? parseReference(repository) : parseRepository(repository);
@@ -135,6 +138,7 @@ export class ImagesService {
     }
     await member.engine.images.tag(sourceImage.id, target.repository, targetTag);
     member.catalog.invalidate();
+    await this.webhooks?.imageTagged(principal, sourceImage.id, `${target.repository}:${targetTag}`);
     return this.inspect(sourceImage.id, member.name);
   }
 
@@ -147,7 +151,7 @@ export class ImagesService {
     const member = await this.router.forImage(name, engine);
     if (principal && !byName) await this.assertMayRemoveId(principal, member, name);
     try {
-      return await member.engine.images.remove(name, options);
+      return await member.engine.images.remove(name, options).then((result) => this.webhooks?.imageRemoved(principal, ref, result) ?? result);
     } finally {
       member.catalog.invalidate();
     }

@@ -8,6 +8,7 @@ import { APP_CONFIG } from '../config/config';
 import { JobHandlerProvider } from './job-handler.decorator';
 import { JobWorkerHost } from './job-worker.host';
 import { JOBS_REDIS } from './jobs.tokens';
+import { WebhookDispatcher } from '../webhooks/webhook-queue';
 
 /** A handler a feature module might provide; it is never run here. */
 function handlerFor(type: JobType): Type<unknown> {
@@ -38,6 +39,7 @@ async function boot(handlers: Type<unknown>[]): Promise<void> {
       { provide: AuditLog, useValue: {} },
       { provide: EnginePool, useValue: { get: () => ({ name: 'default', spec: { concurrency: null }, catalog: {} }) } },
       { provide: JobQueue, useValue: { limitEngine: async () => undefined } },
+      { provide: WebhookDispatcher, useValue: {} },
     ],
   }).compile();
   await moduleRef.init();

@@ -5,7 +5,8 @@ import { ExclusiveLeases, JOB_TYPES, JobEventBus, JobEventStore, JobQueue, JobRe
 import { AuditLog } from '../audit/audit.service';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { DrydockMetrics } from '../metrics/drydock-metrics';
-import { onJobEnded } from './job-ended';
+import { onJobEnded, onJobQueuedOrStarted } from './job-ended';
+import { WebhookDispatcher } from '../webhooks/webhook-queue';
 import { JobHandlerProvider } from './job-handler.decorator';
 import { logJobsError } from './jobs-log';
 import { JOBS_REDIS } from './jobs.tokens';
@@ -30,6 +31,7 @@ export class JobWorkerHost implements OnModuleInit, OnModuleDestroy {
     @Inject(AuditLog) private readonly audit: AuditLog,
     @Inject(EnginePool) private readonly engines: EnginePool,
     @Inject(JobQueue) private readonly queue: JobQueue,
+    @Inject(WebhookDispatcher) private readonly webhooks: WebhookDispatcher,
     @Optional() @Inject(DrydockMetrics) private readonly metrics: DrydockMetrics | null = null,
   ) {}
 
@@ -76,7 +78,8 @@ export class JobWorkerHost implements OnModuleInit, OnModuleDestroy {
       outage,
       // Every job's end goes to the audit trail and the metrics. Nest shuts modules down in reverse order
       // of start, so the requests' Redis connection outlives the worker's drain at SIGTERM.
-      onJobEnded: onJobEnded(this.audit, this.metrics),
+      onJobEnded: onJobEnded(this.audit, this.metrics, this.webhooks),
+      onJobStarted: onJobQueuedOrStarted(this.webhooks).onJobStarted,
       bus: this.bus,
       handlers,
       slots: this.slots,

@@ -7,7 +7,9 @@ import { EngineRouter } from '../engine/engine-router';
 import { AuditLog } from '../audit/audit.service';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { DrydockMetrics } from '../metrics/drydock-metrics';
-import { onJobEnded } from './job-ended';
+import { onJobEnded, onJobQueuedOrStarted } from './job-ended';
+import { WebhookDispatcher } from '../webhooks/webhook-queue';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { watchRedis } from '../redis/redis.module';
 import { RegistryCredentialsModule } from '../registries/registry-credentials.module';
 import { RegistryCredentials } from '../registries/registry-credentials.service';
@@ -23,7 +25,7 @@ import { CLOSE_GRACE_MS, within } from './within';
  * from the feature modules' worker parts. Redis is the only state the roles share.
  */
 @Module({
-  imports: [AuditModule, RegistryCredentialsModule, BuildSecretsModule, EngineModule],
+  imports: [AuditModule, RegistryCredentialsModule, BuildSecretsModule, EngineModule, WebhooksModule],
   providers: [
     {
       provide: JOBS_REDIS,
@@ -54,8 +56,16 @@ import { CLOSE_GRACE_MS, within } from './within';
     },
     {
       provide: JobQueue,
-      inject: [APP_CONFIG, JobRecordStore, JobEventStore, TeamSlots, AuditLog, { token: DrydockMetrics, optional: true }],
-      useFactory: (config: AppConfig, records: JobRecordStore, events: JobEventStore, slots: TeamSlots, audit: AuditLog, metrics?: DrydockMetrics) => {
+      inject: [APP_CONFIG, JobRecordStore, JobEventStore, TeamSlots, AuditLog, WebhookDispatcher, { token: DrydockMetrics, optional: true }],
+      useFactory: (
+        config: AppConfig,
+        records: JobRecordStore,
+        events: JobEventStore,
+        slots: TeamSlots,
+        audit: AuditLog,
+        webhooks: WebhookDispatcher,
+        metrics?: DrydockMetrics,
+      ) => {
         const queue = new JobQueue({
           connection: config.redis,
           records,
@@ -64,7 +74,8 @@ import { CLOSE_GRACE_MS, within } from './within';
           engines: config.engines.map((engine) => engine.name),
           maxWaitingPerTeam: config.teamMaxWaiting,
           onError: logJobsError,
-          onJobEnded: onJobEnded(audit, metrics ?? null),
+          onJobEnded: onJobEnded(audit, metrics ?? null, webhooks),
+          ...onJobQueuedOrStarted(webhooks),
         });
         metrics?.watchQueues(() => queue.waitingCounts());
         return queue;
@@ -85,7 +96,7 @@ import { CLOSE_GRACE_MS, within } from './within';
     },
     JobsService,
   ],
-  exports: [JobsService, EngineRouter, JobQueue, JobRecordStore, JobEventStore, JobEventBus, TeamSlots, JOBS_REDIS, CREDENTIAL_SOURCE, BuildSecretsModule],
+  exports: [WebhooksModule, JobsService, EngineRouter, JobQueue, JobRecordStore, JobEventStore, JobEventBus, TeamSlots, JOBS_REDIS, CREDENTIAL_SOURCE, BuildSecretsModule],
 })
 export class JobsModule implements OnApplicationShutdown {
   constructor(

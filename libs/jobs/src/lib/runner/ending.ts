@@ -14,6 +14,10 @@ export interface JobStores {
    * A hook that fails reports it itself: the ending stands regardless.
    */
   onJobEnded?: (job: JobRecord) => Promise<void> | void;
+  /** Told of a new job once its record is QUEUED, by the process that queued it; awaited like onJobEnded. */
+  onJobQueued?: (job: JobRecord) => Promise<void> | void;
+  /** Told of a job's first start (QUEUED to RUNNING, not a retry), by the worker that started it. */
+  onJobStarted?: (job: JobRecord) => Promise<void> | void;
   /** The teams' waiting and running bookkeeping; without it no team limit applies. */
   slots?: TeamSlots;
 }

@@ -75,8 +75,8 @@ export class JobQueue {
   private readonly maxWaitingPerTeam: number;
 
   constructor(options: JobQueueOptions) {
-    const { records, events, onJobEnded, slots } = options;
-    this.stores = { records, events, onJobEnded, slots };
+    const { records, events, onJobEnded, onJobQueued, slots } = options;
+    this.stores = { records, events, onJobEnded, onJobQueued, slots };
     this.maxWaitingPerTeam = options.maxWaitingPerTeam ?? DEFAULT_MAX_WAITING_PER_TEAM;
     this.claims = new KeyClaims(records);
     this.cancelWaitMs = options.cancelWaitMs ?? 5000;
@@ -166,6 +166,7 @@ export class JobQueue {
         if (idempotencyKey) await records.forget(idempotencyKey, id).catch(() => undefined);
         throw failure;
       }
+      if (this.stores.onJobQueued) await Promise.resolve(this.stores.onJobQueued(record)).catch(() => undefined);
       return record;
     } catch (error) {
       if (isDrydockError(error)) throw error;

@@ -125,8 +125,8 @@ export class JobWorker {
   constructor(options: JobWorkerOptions) {
     this.handlers = indexHandlers(options.handlers);
     this.engine = options.engine ?? DEFAULT_ENGINE;
-    const { records, events, onJobEnded, slots } = options;
-    this.stores = { records, events, onJobEnded, slots };
+    const { records, events, onJobEnded, onJobStarted, slots } = options;
+    this.stores = { records, events, onJobEnded, onJobStarted, slots };
     this.maxRunning = options.maxRunningPerTeam ?? {};
     this.parkMs = options.parkMs ?? 5000;
     this.timeoutMs = options.timeoutMs ?? {};
@@ -336,9 +336,11 @@ export class JobWorker {
     const { id, type } = before;
     const maxAttempts = job.opts.attempts ?? 1;
     const resumeAfter = before.state === JobState.QUEUED ? undefined : await this.lastEventAt(id);
-    if (!(await records.transition(id, JobState.RUNNING, { attempts: attempt }))) return undefined;
+    const started = await records.transition(id, JobState.RUNNING, { attempts: attempt });
+    if (!started) return undefined;
     if (before.state === JobState.QUEUED) {
       await events.append(id, { kind: JobEventKind.STATE, state: JobState.RUNNING });
+      if (this.stores.onJobStarted) await Promise.resolve(this.stores.onJobStarted(started)).catch(() => undefined);
     } else if (before.attempts >= attempt) {
       // Same attempt again: BullMQ re-queued it because its worker died.
       await events.append(id, {

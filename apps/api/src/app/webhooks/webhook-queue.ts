@@ -1,0 +1,114 @@
+import { DrydockError, ErrorCode } from '@drydock/core';
+import { bullConnection, JobKeys, type RedisTarget } from '@drydock/jobs';
+import { Queue } from 'bullmq';
+import { Cluster } from 'ioredis';
+import type { WebhookConfig } from '../config/webhooks';
+import type { Principal } from '../auth/principal';
+import { deletedEvent, payloadOf, taggedEvent, type WebhookEvent } from './webhook-events';
+import type { DeliveryRecord, WebhookStore } from './webhook-store';
+
+/**
+ * Deliveries are BullMQ jobs of a queue of their own, not Drydock Jobs: a
+ * Drydock Job is a team's engine work, with a record, events, team slots and
+ * an engine, listed and cancelled by its team. A delivery has none of that;
+ * it only needs BullMQ's durability (it waits out its backoff in Redis, so a
+ * worker that dies between attempts loses nothing) and its retries.
+ */
+export const WEBHOOK_QUEUE = 'webhooks';
+
+export interface DeliveryJob {
+  deliveryId: string;
+  webhookId: string;
+}
+
+/** Queue options both sides agree on: the deployment's key prefix. */
+export function webhookQueuePrefix(keyPrefix: string): string {
+  return new JobKeys(keyPrefix).bullPrefix;
+}
+
+/** Fans events out to the webhooks that want them, each as a logged, queued delivery. In every role. */
+export class WebhookDispatcher {
+  private current: Queue<DeliveryJob> | undefined;
+  private connection: ReturnType<typeof bullConnection> | undefined;
+
+  constructor(
+    private readonly store: WebhookStore,
+    private readonly config: WebhookConfig,
+    private readonly redis: RedisTarget,
+    private readonly keyPrefix: string,
+    private readonly onError: (error: Error) => void,
+  ) {}
+
+  /** Made on the first delivery: a process (or a spec's module) that never sends one opens no connection. */
+  private get queue(): Queue<DeliveryJob> {
+    if (this.current) return this.current;
+    const retention = { age: this.config.deliveryRetentionSeconds, count: 1000 };
+    this.connection = bullConnection(this.redis, { enableOfflineQueue: false });
+    this.current = new Queue<DeliveryJob>(WEBHOOK_QUEUE, {
+      connection: this.connection,
+      prefix: webhookQueuePrefix(this.keyPrefix),
+      streams: { events: { maxLen: 100 } },
+      defaultJobOptions: {
+        attempts: this.config.attempts,
+        backoff: { type: 'exponential', delay: this.config.backoffMs },
+        removeOnComplete: retention,
+        removeOnFail: retention,
+      },
+    });
+    this.current.on('error', this.onError);
+    return this.current;
+  }
+
+  /** Logs and queues one delivery per webhook subscribed to each event; resolves once all are in Redis. */
+  async publish(events: readonly WebhookEvent[]): Promise<void> {
+    const jobs: { name: string; data: DeliveryJob; opts: { jobId: string } }[] = [];
+    for (const event of events) {
+      const hooks = (await this.store.subscribedTo(event.team)).filter((hook) => hook.events.includes(event.type));
+      if (hooks.length === 0) continue;
+      const body = payloadOf(event, new Date());
+      for (const hook of hooks) {
+        const delivery = await this.store.addDelivery(hook.id, event.type, body);
+        jobs.push({ name: event.type, data: { deliveryId: delivery.id, webhookId: hook.id }, opts: { jobId: delivery.id } });
+      }
+    }
+    if (jobs.length) await this.queue.addBulk(jobs);
+  }
+
+  /** For callers whose own work must not fail with the webhooks (a job's end, a tag): what cannot be queued is logged. */
+  async tell(events: readonly WebhookEvent[]): Promise<void> {
+    if (events.length) await this.publish(events).catch((error: unknown) => this.onError(error as Error));
+  }
+
+  imageTagged(principal: Principal | undefined, imageId: string, reference: string): Promise<void> {
+    return this.tell([taggedEvent(principal?.team ?? null, imageId, reference)]);
+  }
+
+  /** Tells of the removal and answers with its result, to sit in the remove's own chain. */
+  async imageRemoved<T extends { untagged: string[]; deleted: string[] }>(principal: Principal | undefined, reference: string, result: T): Promise<T> {
+    await this.tell([deletedEvent(principal?.team ?? null, reference, result)]);
+    return result;
+  }
+
+  /** Sends a finished delivery again, the same body and id, with a fresh round of retries. */
+  async redeliver(webhookId: string, deliveryId: string): Promise<DeliveryRecord> {
+    const delivery = await this.store.delivery(deliveryId);
+    if (!delivery || delivery.webhookId !== webhookId) {
+      throw new DrydockError(ErrorCode.DELIVERY_NOT_FOUND, `webhook ${webhookId} has no delivery ${deliveryId.slice(0, 64)}`);
+    }
+    if (delivery.status === 'PENDING') {
+      throw new DrydockError(ErrorCode.CONFLICT, `delivery ${deliveryId} is still being attempted; redeliver it once it has succeeded or failed`);
+    }
+    const round = delivery.redeliveries + 1;
+    const updated = await this.store.updateDelivery(deliveryId, (current) => ({ ...current, status: 'PENDING', nextAttemptAt: null, redeliveries: round }));
+    if (!updated) throw new DrydockError(ErrorCode.DELIVERY_NOT_FOUND, `delivery ${deliveryId} has expired`);
+    // Its own job id: the first round's job may still be kept by BullMQ, and an add under a kept id is dropped.
+    await this.queue.add(delivery.event, { deliveryId, webhookId }, { jobId: `${deliveryId}-r${round}` });
+    return updated;
+  }
+
+  async close(): Promise<void> {
+    await this.current?.close();
+    // BullMQ closes the connections it made, never one it was given.
+    if (this.connection instanceof Cluster) this.connection.disconnect();
+  }
+}
