@@ -82,9 +82,27 @@ cluster_node() {
     --cluster-enabled yes --cluster-config-file "$dir/$port/nodes.conf" --cluster-node-timeout 3000
   wait_for "redis cluster node :$port" bash -c "redis-cli -p $port ping | grep -q PONG"
 }
+# Every node up and known to the first, none failed, every slot served, a replica for each master.
+cluster_whole() {
+  local first=$1 total=$2 replicas=$3 nodes
+  nodes=$(redis-cli -p "$first" cluster nodes 2>/dev/null) || return 1
+  cluster_ok "$first" && [[ $(grep -c . <<<"$nodes") -eq $total ]] && ! grep -q fail <<<"$nodes" &&
+    [[ $(grep -c slave <<<"$nodes") -ge $replicas ]]
+}
 ensure_redis_cluster() {
   local dir=$1 masters=($2) replicas=($3)
   local port nodes=()
+  # A cluster that lost a node (a killed run, a machine kept from before) is thrown away and made anew: it is
+  # throw-away test state, and a half cluster would fail every suite on it.
+  if redis-cli -p "${masters[0]}" ping 2>/dev/null | grep -q PONG &&
+     ! cluster_whole "${masters[0]}" $((${#masters[@]} + ${#replicas[@]})) "${#replicas[@]}"; then
+    log "resetting the redis cluster: a node is missing or failed"
+    for port in "${masters[@]}" "${replicas[@]}"; do redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true; done
+    for port in "${masters[@]}" "${replicas[@]}"; do
+      wait_for "redis cluster node :$port to stop" bash -c "! redis-cli -p $port ping >/dev/null 2>&1"
+    done
+    rm -rf "$dir"
+  fi
   for port in "${masters[@]}" "${replicas[@]}"; do cluster_node "$dir" "$port"; done
   for port in "${masters[@]}"; do
     nodes+=("127.0.0.1:$port")
