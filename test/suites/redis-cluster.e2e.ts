@@ -125,12 +125,16 @@ describe('Drydock on a Redis Cluster that fails over', () => {
 
   it('rides a failover of the master serving its slot: a job running meanwhile ends SUCCEEDED with every event it made', async () => {
     const slot = Number(await own.cluster('KEYSLOT', redisKeyBase(prefix)));
+    // Asked of a node still up, over a connection of its own: the Cluster client may still be stuck on the node killed.
     const masterOf = async (): Promise<[string, number]> => {
-      const range = (await own.cluster('SLOTS')).find(([from, to]) => from <= slot && slot <= to);
+      const node = new Redis({ port: nodes.ports.find((candidate) => candidate !== killed) ?? 0, lazyConnect: true, maxRetriesPerRequest: 1 });
+      const slots = await node.cluster('SLOTS').finally(() => node.disconnect());
+      const range = slots.find(([from, to]) => from <= slot && slot <= to);
       const master = range?.[2];
       if (!master) throw new Error(`no master serves slot ${slot}`);
       return [master[0], Number(master[1])];
     };
+    let killed: number | undefined;
     const [, port] = await masterOf();
 
     const response = await fetch(`${api}/v1/containers`, {
@@ -143,9 +147,10 @@ describe('Drydock on a Redis Cluster that fails over', () => {
     const client = wsClient(api.replace(/^http/, 'ws') + '/graphql', { authorization: `Bearer ${token}` });
     try {
       await eventually(async () => ((await getJob(api, token, id).catch(() => undefined))?.state === 'RUNNING' ? true : undefined), 30_000, 'the run to start');
+      killed = port;
       await nodes.kill(port);
       // The API fails fast meanwhile (503); the worker holds the job's events until a replica takes the slot over.
-      await eventually(async () => ((await masterOf().catch(() => undefined))?.[1] ?? port) !== port ? true : undefined, 30_000, 'a replica to take the slot over');
+      await eventually(async () => ((await masterOf().catch(() => undefined))?.[1] ?? port) !== port ? true : undefined, 60_000, 'a replica to take the slot over');
       const final = await eventually(async () => {
         const job = await getJob(api, token, id).catch(() => undefined);
         return job && ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(job.state) ? job : undefined;

@@ -1,13 +1,21 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { eventually } from './graphql';
-import { freePort } from './process';
 
 const run = promisify(execFile);
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
 
 /**
  * A Redis Cluster of a suite's own (three masters, a replica each, on free
@@ -25,8 +33,9 @@ export class OwnCluster {
   static async start(): Promise<OwnCluster> {
     const ports: number[] = [];
     while (ports.length < 6) {
-      const port = await freePort();
-      if (!ports.includes(port)) ports.push(port);
+      // A node's cluster bus listens on its port + 10000: both must be free, and the bus port a port at all.
+      const port = 20_000 + Math.floor(Math.random() * 10_000);
+      if (!ports.includes(port) && (await isFree(port)) && (await isFree(port + 10_000))) ports.push(port);
     }
     const cluster = new OwnCluster(ports, mkdtempSync(join(tmpdir(), 'drydock-own-cluster-')));
     for (const port of ports) cluster.startNode(port);
