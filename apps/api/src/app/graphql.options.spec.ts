@@ -15,8 +15,10 @@ describe('formatWsError', () => {
     expect(formatted.message).not.toContain('Cluster redirections');
   });
 
-  it('keeps an internal fault an internal error, its message withheld', () => {
-    const formatted = formatWsError(new GraphQLError('boom', { originalError: new TypeError('x is undefined') }));
-    expect(formatted).toMatchObject({ message: 'internal error', extensions: { code: 'INTERNAL' } });
+  it('keeps a variable the schema cannot take (its coercion error the cause) a validation error', () => {
+    const coercion = new GraphQLError('Variable "$from" got invalid value 1000000000000; Int cannot represent non 32-bit signed integer value', {
+      originalError: new TypeError('Int cannot represent non 32-bit signed integer value: 1000000000000'),
+    });
+    expect(formatWsError(coercion).extensions).toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 });

@@ -1,6 +1,6 @@
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import { ErrorCode } from '@drydock/core';
+import { ErrorCode, isDrydockError, isRedisUnreachable } from '@drydock/core';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { FastifyRequest } from 'fastify';
 import {
@@ -94,8 +94,8 @@ function wsParseAndValidate(rules: ValidationRule[], maxTokens: number | undefin
 export function formatWsError(error: GraphQLError): GraphQLFormattedError {
   const formatted = error.toJSON();
   if (formatted.extensions?.['code'] || formatted.path) return formatGraphQLError(formatted);
-  // No path and no code: the document's own fault, unless something broke underneath (Redis away while subscribing).
-  if (error.originalError) {
+  // No path and no code: the document's (or its variables') own fault, unless Redis broke underneath while subscribing.
+  if (error.originalError && (isDrydockError(error.originalError) || isRedisUnreachable(error.originalError))) {
     const cause = toDrydockError(error.originalError);
     return formatGraphQLError({ ...formatted, message: cause.message, extensions: { ...formatted.extensions, code: cause.code } });
   }
