@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ImageCatalog } from '@drydock/docker';
+import { EnginePool } from '@drydock/docker';
 import type { Client } from 'graphql-ws';
 import type { EventEmitter } from 'node:events';
 import request from 'supertest';
@@ -252,7 +252,7 @@ describe('image events over graphql-ws', () => {
 
     // No listener outlives its subscriber (white-box: the catalogue's emitter is private).
     const emitter = (
-      running.app.get(ImageCatalog) as unknown as { emitter: EventEmitter }
+      running.app.get(EnginePool).first.catalog as unknown as { emitter: EventEmitter }
     ).emitter;
     await eventually(
       async () => (emitter.listenerCount('image') === 0 ? true : undefined),

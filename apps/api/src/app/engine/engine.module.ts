@@ -1,13 +1,13 @@
 import { Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { DockerEngine, EnginePool, ImageCatalog } from '@drydock/docker';
+import { DockerEngine, EnginePool } from '@drydock/docker';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { DrydockMetrics } from '../metrics/drydock-metrics';
 import { MergedCatalog } from './merged-catalog';
 
 /**
  * Every configured engine, each with its adapter and the catalogue that
- * follows its events, one pool per process. DockerEngine and ImageCatalog
- * alone are the first engine's, for what concerns one engine only.
+ * follows its events, one pool per process. DockerEngine alone is the first
+ * engine's, for the one call any engine answers alike (a registry login check).
  */
 @Module({
   providers: [
@@ -25,17 +25,12 @@ import { MergedCatalog } from './merged-catalog';
       useFactory: (pool: EnginePool) => pool.first.engine,
     },
     {
-      provide: ImageCatalog,
-      inject: [EnginePool],
-      useFactory: (pool: EnginePool) => pool.first.catalog,
-    },
-    {
       provide: MergedCatalog,
       inject: [EnginePool],
       useFactory: (pool: EnginePool) => new MergedCatalog(pool),
     },
   ],
-  exports: [EnginePool, DockerEngine, ImageCatalog, MergedCatalog],
+  exports: [EnginePool, DockerEngine, MergedCatalog],
 })
 export class EngineModule implements OnModuleInit, OnApplicationShutdown {
   constructor(@Inject(EnginePool) private readonly pool: EnginePool) {}

@@ -82,7 +82,6 @@ export async function newTestService<T>(
       ...new Set([Service, ImagesService, NamespacePolicy]),
       { provide: APP_CONFIG, useValue: config },
       { provide: DockerEngine, useValue: engine },
-      { provide: ImageCatalog, useValue: catalog },
       // The pool hands out the same fakes the test reads.
       { provide: EnginePool, useValue: pool },
       { provide: MergedCatalog, useValue: new MergedCatalog(pool) },
