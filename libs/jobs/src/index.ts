@@ -3,6 +3,7 @@ export * from './lib/contract';
 export * from './lib/keys';
 export * from './lib/event-store';
 export * from './lib/record-store';
+export * from './lib/job-cursor';
 export * from './lib/event-bus';
 export * from './lib/emitter';
 export * from './lib/runner';

@@ -1,6 +1,7 @@
 import { DrydockError, ErrorCode } from '@drydock/core';
 import type { RedisClient } from './redis-target';
 import { DEFAULT_RETENTION_MS, type JobStoreOptions } from './event-store';
+import { type JobPosition } from './job-cursor';
 import { JobKeys } from './keys';
 import { LuaScript } from './lua';
 import { type JobError, type JobRecord, type JobResult, JobState, type JobType, isTerminal } from './model';
@@ -24,8 +25,37 @@ export interface JobFilter {
   team?: string;
   /** Jobs routed to this engine. */
   engine?: string;
+  /** Created at or after this time (ms since the epoch). */
+  sinceMs?: number;
+  /** Created at or before this time (ms since the epoch). */
+  untilMs?: number;
+  /** Only jobs older than this place: where the previous page ended. */
+  after?: JobPosition;
   /** Default 50, at most 1000. */
   limit?: number;
+}
+
+/** One page, newest first, and where the next one starts (null: nothing older is left). */
+export interface JobPage {
+  items: JobRecord[];
+  next: JobPosition | null;
+}
+
+/**
+ * Index entries one page looks at, at most. A sparse filter (one team's
+ * FAILED EXPORTs among a week of pulls) then answers a short, even empty, page
+ * with a cursor to go on from, instead of reading every record in one request.
+ */
+export const JOB_PAGE_SCAN_BUDGET = 5000;
+/** Index entries read per round trip while paging. */
+const PAGE_BATCH = 200;
+/** Jobs created in one millisecond, at most, that paging tells apart; no API process creates nearly so many. */
+const TIE_LIMIT = 1000;
+
+/** Where a scan of the index starts: below `score`, and at it only the ids below `id` (all of them when `id` is null). */
+interface ScanFrom {
+  score: number;
+  id: string | null;
 }
 
 export interface JobPatch {
@@ -181,30 +211,75 @@ export class JobRecordStore {
     );
   }
 
-  /** Newest first. Ids whose record has expired are dropped from the index on the way. */
+  /** Newest first; one page of `page`. */
   async list(filter: JobFilter = {}): Promise<JobRecord[]> {
+    return (await this.page(filter)).items;
+  }
+
+  /**
+   * Newest first (creation time, then id, both descending), from `filter.after`
+   * on. Positions are scores and ids, not offsets, so jobs created meanwhile
+   * (all newer) or expiring meanwhile never shift a later page: none repeats or
+   * is skipped. Looks at `scanBudget` index entries at most; ids whose record
+   * has expired are dropped from the index on the way.
+   */
+  async page(filter: JobFilter = {}, scanBudget = JOB_PAGE_SCAN_BUDGET): Promise<JobPage> {
     const limit = Math.min(Math.max(Math.floor(filter.limit ?? 50), 1), 1000);
-    const page = 200;
-    const found: JobRecord[] = [];
-    let offset = 0;
-    while (found.length < limit) {
-      const ids = await this.redis.zrevrange(this.keys.index, offset, offset + page - 1);
-      if (ids.length === 0) break;
-      const raws = await this.redis.mget(ids.map((id) => this.keys.record(id)));
+    const floor = filter.sinceMs ?? Number.NEGATIVE_INFINITY;
+    let from = startOf(filter);
+    const items: JobRecord[] = [];
+    let examined = 0;
+    for (;;) {
+      const want = Math.min(PAGE_BATCH, scanBudget - examined);
+      if (want <= 0 && from?.id != null) return { items, next: { createdAtMs: from.score, id: from.id } };
+      const { entries, exhausted } = await this.entriesFrom(from, floor, Math.max(want, 1));
+      const raws = entries.length ? await this.redis.mget(entries.map((entry) => this.keys.record(entry.id))) : [];
       const expired: string[] = [];
-      ids.forEach((id, i) => {
+      for (const [i, entry] of entries.entries()) {
+        examined++;
+        from = entry;
         const raw = raws[i];
         if (raw == null) {
-          expired.push(id);
-          return;
+          expired.push(entry.id);
+          continue;
         }
         const record = JSON.parse(raw) as JobRecord;
-        if (found.length < limit && matches(record, filter)) found.push(record);
-      });
+        if (!matches(record, filter)) continue;
+        items.push(record);
+        if (items.length === limit) {
+          if (expired.length) await this.redis.zrem(this.keys.index, ...expired);
+          const last = exhausted && i === entries.length - 1;
+          return { items, next: last ? null : { createdAtMs: entry.score, id: entry.id } };
+        }
+      }
       if (expired.length) await this.redis.zrem(this.keys.index, ...expired);
-      offset += ids.length - expired.length;
+      if (exhausted) return { items, next: null };
     }
-    return found;
+  }
+
+  /**
+   * Up to `count` index entries below `from` and at or above `floor`, newest
+   * first. Same-score entries come in descending id order (the sorted set's
+   * own), so the ones at `from`'s score still to come are those below its id.
+   */
+  private async entriesFrom(
+    from: ScanFrom | null,
+    floor: number,
+    count: number,
+  ): Promise<{ entries: Array<{ id: string; score: number }>; exhausted: boolean }> {
+    const min = Number.isFinite(floor) ? String(floor) : '-inf';
+    const withTies = from !== null && from.score >= floor;
+    const tx = this.redis.pipeline();
+    if (withTies) tx.zrevrangebyscore(this.keys.index, from.score, from.score, 'WITHSCORES', 'LIMIT', 0, TIE_LIMIT);
+    tx.zrevrangebyscore(this.keys.index, from ? `(${from.score}` : '+inf', min, 'WITHSCORES', 'LIMIT', 0, count);
+    const lists = ((await tx.exec()) ?? []).map(([error, reply]) => {
+      if (error) throw error;
+      return pairs(reply as string[]);
+    });
+    const after = withTies ? (lists[0] ?? []).filter((entry) => from.id === null || entry.id < from.id) : [];
+    const rest = lists[withTies ? 1 : 0] ?? [];
+    const entries = [...after, ...rest].slice(0, count);
+    return { entries, exhausted: after.length + rest.length <= count && rest.length < count };
   }
 
   /**
@@ -291,6 +366,20 @@ export class JobRecordStore {
 interface LastWrite {
   json?: string;
   next?: JobRecord;
+}
+
+/** The newest place a filter may start at: after its cursor, and no later than its `untilMs`. */
+function startOf(filter: JobFilter): ScanFrom | null {
+  const { after, untilMs } = filter;
+  if (after && (untilMs === undefined || after.createdAtMs <= untilMs)) return { score: after.createdAtMs, id: after.id };
+  return untilMs === undefined ? null : { score: untilMs, id: null };
+}
+
+/** `[member, score, member, score, …]` as WITHSCORES answers. */
+function pairs(reply: string[]): Array<{ id: string; score: number }> {
+  const entries: Array<{ id: string; score: number }> = [];
+  for (let i = 0; i + 1 < reply.length; i += 2) entries.push({ id: reply[i] as string, score: Number(reply[i + 1]) });
+  return entries;
 }
 
 function matches(record: JobRecord, filter: JobFilter): boolean {

@@ -53,6 +53,16 @@ export class JobModel {
   @ApiProperty({ nullable: true, minimum: 1 }) timeoutSeconds?: number | null;
 }
 
+@ObjectType('JobPage')
+export class JobPageModel {
+  @Field(() => [JobModel], { description: 'newest first' }) items!: JobModel[];
+  @Field(() => String, {
+    nullable: true,
+    description: 'pass as `cursor` for the next page; null when no older job is left. A page may be short (even empty) and still have one',
+  })
+  nextCursor!: string | null;
+}
+
 @ObjectType('JobLayer')
 export class JobLayerModel {
   @Field() @ApiProperty() id!: string;

@@ -22,11 +22,28 @@ export class JobsController {
     @Optional() @Inject(DrydockMetrics) private readonly metrics: DrydockMetrics | null = null,
   ) {}
 
+  /** Newest first; the next page's address is in `Link: <…>; rel="next"` (RFC 8288), its cursor alone in `X-Next-Cursor`. */
   @Get()
   @RequireRole('viewer')
-  @ApiOkResponse({ type: [JobModel] })
-  list(@Query() query: ListJobsQuery, @CurrentPrincipal() principal: Principal): Promise<JobModel[]> {
-    return this.jobs.list(query, viewerOf(principal));
+  @ApiOkResponse({
+    type: [JobModel],
+    headers: {
+      Link: { description: 'the next page: `</v1/jobs?…&cursor=…>; rel="next"`; absent on the last page', schema: { type: 'string' } },
+      'X-Next-Cursor': { description: "the next page's `cursor`; absent on the last page", schema: { type: 'string' } },
+    },
+  })
+  async list(
+    @Query() query: ListJobsQuery,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<JobModel[]> {
+    const page = await this.jobs.page(query, viewerOf(principal));
+    if (page.nextCursor) {
+      reply.header('link', `<${nextPageUrl(request.url, page.nextCursor)}>; rel="next"`);
+      reply.header('x-next-cursor', page.nextCursor);
+    }
+    return page.items;
   }
 
   @Get(':id')
@@ -99,6 +116,13 @@ export class JobsController {
       raw.end();
     }
   }
+}
+
+/** This request's own path and query, with `cursor` set to the next page's: the filters carry over. */
+function nextPageUrl(requestUrl: string, cursor: string): string {
+  const url = new URL(requestUrl, 'http://drydock.invalid');
+  url.searchParams.set('cursor', cursor);
+  return `${url.pathname}${url.search}`;
 }
 
 /** Resolves when `stream` can take more, or it closes, or `signal` aborts. */

@@ -1,7 +1,7 @@
 import { ArgsType, Field, ID, Int, PickType } from '@nestjs/graphql';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsEnum, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsEnum, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { JobState, JobType } from '@drydock/jobs';
 import { EngineField } from '../engine/engine-field';
 
@@ -13,6 +13,18 @@ export class ListJobsQuery {
   @EngineField('only the jobs routed to this engine') engine?: string;
   @Field(() => Int, { nullable: true }) @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;
+  @Field(() => String, { nullable: true, description: "where the previous page ended: its `nextCursor` (REST: the `Link: rel=\"next\"` header)" })
+  @ApiPropertyOptional({ description: 'where the previous page ended (the `Link: rel="next"` header carries it)' })
+  @IsOptional() @IsString() @MaxLength(240) cursor?: string;
+  @Field(() => String, { nullable: true, description: "admins: one team's jobs; others may only name their own" })
+  @ApiPropertyOptional({ description: "admins: one team's jobs; others may only name their own (another is 403)" })
+  @IsOptional() @IsString() @MaxLength(128) team?: string;
+  @Field(() => String, { nullable: true, description: 'created at or after this ISO 8601 time' })
+  @ApiPropertyOptional({ format: 'date-time', description: 'created at or after this ISO 8601 time' })
+  @IsOptional() @IsISO8601({ strict: true }) since?: string;
+  @Field(() => String, { nullable: true, description: 'created at or before this ISO 8601 time' })
+  @ApiPropertyOptional({ format: 'date-time', description: 'created at or before this ISO 8601 time' })
+  @IsOptional() @IsISO8601({ strict: true }) until?: string;
 }
 
 /**

@@ -5,7 +5,7 @@ import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
 import { viewerOf } from '../auth/requester';
 import { DrydockMetrics } from '../metrics/drydock-metrics';
-import { JobEventModel, JobModel } from './job.model';
+import { JobEventModel, JobModel, JobPageModel } from './job.model';
 import { JobEventsArgs, JobUpdatedArgs, ListJobsQuery } from './jobs.dto';
 import { JobsService } from './jobs.service';
 
@@ -60,6 +60,12 @@ export class JobsResolver {
   @RequireRole('viewer')
   jobs(@Args() args: ListJobsQuery, @CurrentPrincipal() principal: Principal): Promise<JobRecord[]> {
     return this.service.list(args, viewerOf(principal));
+  }
+
+  @Query(() => JobPageModel, { description: 'jobs, newest first, a page at a time: pass `nextCursor` back as `cursor`' })
+  @RequireRole('viewer')
+  jobsPage(@Args() args: ListJobsQuery, @CurrentPrincipal() principal: Principal): Promise<JobPageModel> {
+    return this.service.page(args, viewerOf(principal));
   }
 
   @Mutation(() => JobModel)
