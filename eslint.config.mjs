@@ -11,7 +11,9 @@ export default [
     files: ['**/*.ts', '**/*.js'],
     rules: {
       // The arrows are apps/api -> libs/jobs -> libs/docker -> libs/core, and nothing else;
-      // libs/core (the error vocabulary and the reference grammar) depends on nothing.
+      // libs/core (the error vocabulary and the reference grammar) depends on nothing. The console
+      // speaks only Drydock's public API, through libs/client, which is published on its own and so
+      // depends on nothing of the server's.
       '@nx/enforce-module-boundaries': [
         'error',
         {
@@ -19,7 +21,9 @@ export default [
           allow: ['^.*/eslint(\\.base)?\\.config\\.[cm]?[jt]s$'],
           depConstraints: [
             { sourceTag: 'scope:api', onlyDependOnLibsWithTags: ['scope:jobs', 'scope:docker', 'scope:core'] },
-            { sourceTag: 'scope:e2e', onlyDependOnLibsWithTags: ['scope:api', 'scope:jobs', 'scope:docker', 'scope:core'] },
+            { sourceTag: 'scope:e2e', onlyDependOnLibsWithTags: ['scope:api', 'scope:jobs', 'scope:docker', 'scope:core', 'scope:client'] },
+            { sourceTag: 'scope:console', onlyDependOnLibsWithTags: ['scope:client'] },
+            { sourceTag: 'scope:client', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:jobs', onlyDependOnLibsWithTags: ['scope:docker', 'scope:core'] },
             { sourceTag: 'scope:docker', onlyDependOnLibsWithTags: ['scope:core'] },
             { sourceTag: 'scope:core', onlyDependOnLibsWithTags: [] },
