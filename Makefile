@@ -24,8 +24,9 @@ node_modules/.installed-node-$(NODE_VERSION): package-lock.json | toolchain
 
 install: node_modules/.installed-node-$(NODE_VERSION)
 
+# The API and the console it serves under /console.
 build: install
-	npx nx build api
+	npx nx run-many -t build -p api console
 
 # Drydock on http://127.0.0.1:3000 against the local engine; a private redis-server
 # under .data/ unless REDIS_URL is set.

@@ -34,6 +34,8 @@ ensure_packages() {
   command -v curl >/dev/null || missing+=(curl)
   # Only to check docker-compose.yml (make test); nothing here runs compose.
   command -v docker-compose >/dev/null || missing+=(docker-compose)
+  # The console's browser suites drive Debian's Chromium (Playwright's own downloads are out of reach).
+  [[ ${1:-} != test || -x /usr/bin/chromium ]] || missing+=(chromium)
   if ((${#missing[@]})); then
     log "installing ${missing[*]}"
     apt-get update -qq
@@ -179,7 +181,7 @@ case ${1:-} in
     [[ -n ${REDIS_URL:-} ]] || ensure_redis "${DRYDOCK_RUN_REDIS_PORT:-6380}" "$DATA/redis" persist
     ;;
   test)
-    ensure_packages
+    ensure_packages test
     ensure_dockerd
     T="$DATA/test"
     mkdir -p "$T"

@@ -11,6 +11,7 @@ import { CONTEXT_TYPES } from './builds/builds.controller';
 import type { AppConfig } from './config/config';
 import { DrydockMetrics } from './metrics/drydock-metrics';
 import { observeHttpRequests } from './metrics/http-metrics';
+import { serveConsole } from './console/serve-console';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -63,4 +64,5 @@ async function serveApi(app: NestFastifyApplication, config: AppConfig): Promise
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  if (config.consoleDir !== null) serveConsole(app, config.consoleDir);
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from './config';
 
 describe('loadConfig: vault keys', () => {
@@ -110,5 +113,19 @@ describe('loadConfig: Redis', () => {
 
   it('refuses a DRYDOCK_KEY_PREFIX that would break its hash tag', () => {
     expect(() => loadConfig({ DRYDOCK_KEY_PREFIX: '{drydock}' })).toThrow(/DRYDOCK_KEY_PREFIX=\{drydock\}/);
+  });
+});
+
+describe('loadConfig: console', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'console-'));
+
+  it('serves a built console from DRYDOCK_CONSOLE_DIR, and none with off', () => {
+    writeFileSync(join(dir, 'index.html'), '<!doctype html>');
+    expect(loadConfig({ DRYDOCK_CONSOLE_DIR: dir }).consoleDir).toBe(dir);
+    expect(loadConfig({ DRYDOCK_CONSOLE_DIR: 'off' }).consoleDir).toBeNull();
+  });
+
+  it('refuses to start on a DRYDOCK_CONSOLE_DIR that holds no built console', () => {
+    expect(() => loadConfig({ DRYDOCK_CONSOLE_DIR: join(dir, 'missing') })).toThrow(/DRYDOCK_CONSOLE_DIR=.*no index.html/);
   });
 });

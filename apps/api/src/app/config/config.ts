@@ -1,7 +1,8 @@
 import { DrydockError, ErrorCode } from '@drydock/core';
 import { type BuildLimits, type EngineSpec } from '@drydock/docker';
 import { JOB_TYPES, JobType, parseRedisUrl, validKeyPrefix, type RedisTarget } from '@drydock/jobs';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { readTokensFile, type TokenEntry } from '../auth/tokens-file';
 import { REGISTRY_HOST } from '../common/validation';
 import { enginesOf, workerEnginesOf } from './engines';
@@ -23,6 +24,8 @@ export interface AppConfig {
   redis: RedisTarget;
   role: Role;
   dataDir: string;
+  /** The built console served under /console (DRYDOCK_CONSOLE_DIR); null: no console. */
+  consoleDir: string | null;
   tokensFile: string | null;
   /** The entries of tokensFile, read and checked at boot; null when no file is configured. */
   tokens: readonly TokenEntry[] | null;
@@ -214,6 +217,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     redis,
     role: oneOf(env, 'DRYDOCK_ROLE', ['all', 'api', 'worker'] as const, 'all'),
     dataDir: resolve(env['DRYDOCK_DATA_DIR'] || '.data'),
+    consoleDir: consoleDirOf(env),
     tokensFile,
     tokens: tokensFile === null ? null : readTokensFile(tokensFile),
     secretKey,
@@ -267,4 +271,17 @@ export function loadConfig(env: Env = process.env): AppConfig {
       staleAfterSeconds: integer(env, 'DRYDOCK_RUN_STALE_AFTER_SECONDS', 24 * 3600, 60, 365 * 24 * 3600),
     },
   };
+}
+
+/**
+ * The console is optional: the default place (where `nx build console` writes it) is used when a
+ * build is there; a folder named on purpose must hold one, or the start stops.
+ */
+function consoleDirOf(env: Env): string | null {
+  const given = env['DRYDOCK_CONSOLE_DIR'];
+  if (given === 'off') return null;
+  const dir = resolve(given || 'dist/apps/console');
+  if (existsSync(join(dir, 'index.html'))) return dir;
+  if (!given) return null;
+  throw new DrydockError(ErrorCode.VALIDATION_FAILED, `DRYDOCK_CONSOLE_DIR=${given}: no index.html there (build it with \`npx nx build console\`)`);
 }

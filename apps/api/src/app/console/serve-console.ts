@@ -1,0 +1,44 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { basename } from 'node:path';
+
+// The console talks only to this origin's API; its editor (the explorer's) runs workers from blobs
+// and sets inline styles. Nothing may frame it, so a signed-in page cannot be clickjacked.
+const CONSOLE_CSP = [
+  "default-src 'self'",
+  "connect-src 'self' ws: wss:",
+  "img-src 'self' data: blob:",
+  "style-src 'self' 'unsafe-inline'",
+  "font-src 'self' data:",
+  "worker-src 'self' blob:",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+].join('; ');
+
+/**
+ * The built console (apps/console) under /console, and nothing else: the API's own paths do not
+ * change, and without a built console the API runs as before. Vite names every asset by its
+ * content, so those are cached for good; the pages never are, so a new build is seen at once.
+ */
+export function serveConsole(app: NestFastifyApplication, dir: string): void {
+  app.useStaticAssets({
+    root: dir,
+    prefix: '/console/',
+    index: ['index.html'],
+    // The folder must end in a slash for the pages' relative asset paths; /console goes there.
+    redirect: true,
+    setHeaders: (res: { setHeader(name: string, value: string): void }, path: string) => {
+      res.setHeader('x-content-type-options', 'nosniff');
+      res.setHeader('referrer-policy', 'no-referrer');
+      if (basename(path).endsWith('.html')) {
+        res.setHeader('content-security-policy', CONSOLE_CSP);
+        res.setHeader('cache-control', 'no-cache');
+      } else {
+        res.setHeader('cache-control', 'public, max-age=31536000, immutable');
+      }
+    },
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.get('/console', (_request: FastifyRequest, reply: FastifyReply) => reply.redirect('/console/', 301));
+}
