@@ -56,5 +56,6 @@ export async function seriousViolations(page: Page): Promise<string[]> {
 
 /** True when nothing on the page is wider than the viewport: a phone user never scrolls sideways to reach a control. */
 export async function fitsWidth(page: Page): Promise<boolean> {
-  return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
+  // A string, evaluated in the page: the suites' TypeScript has no DOM types.
+  return page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth + 1');
 }
