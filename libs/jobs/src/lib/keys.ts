@@ -41,6 +41,14 @@ export class JobKeys {
     return `${this.base}:jobs`;
   }
 
+  /**
+   * Jobs whose record has ended but whose ending (terminal events, onJobEnded) is not yet seen
+   * through, scored by when it began (or was last claimed): what a process that died mid-ending left.
+   */
+  get endings(): string {
+    return `${this.base}:endings`;
+  }
+
   /** Holds the name of the dedup key a job owns, so the job's end can release it. */
   dedupOwner(jobId: string): string {
     return `${this.base}:job:${jobId}:dedup`;

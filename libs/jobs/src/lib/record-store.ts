@@ -77,12 +77,20 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[3] ~= '0' then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
   redis.call('DEL', KEYS[2])
-  if KEYS[3] and redis.call('GET', KEYS[3]) == ARGV[5] then redis.call('DEL', KEYS[3]) end
+  redis.call('ZADD', KEYS[3], ARGV[6], ARGV[5])
+  if KEYS[4] and redis.call('GET', KEYS[4]) == ARGV[5] then redis.call('DEL', KEYS[4]) end
 else
   redis.call('SET', KEYS[1], ARGV[2])
 end
 redis.call('PUBLISH', ARGV[4], ARGV[2])
 return 1
+`);
+
+/** KEYS: endings; ARGV: claim ids scored at or before this, at most this many, scored anew with this. */
+const CLAIM_ENDINGS = new LuaScript(`
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[3], id) end
+return ids
 `);
 
 const COMPARE_AND_DELETE = new LuaScript(`
@@ -202,6 +210,20 @@ export class JobRecordStore {
         finishedAt: isTerminal(to) ? now : null,
       };
     });
+  }
+
+  /** The job's ending has been seen through (see JobKeys.endings). */
+  async endingSeen(id: string): Promise<void> {
+    await this.redis.zrem(this.keys.endings, id);
+  }
+
+  /**
+   * Up to `max` endings begun `olderThanMs` ago or more and not seen through: their process died,
+   * or is far behind. Each is claimed (scored anew) so that other processes leave it for as long.
+   */
+  async claimStrandedEndings(olderThanMs: number, max: number): Promise<string[]> {
+    const now = Date.now();
+    return (await CLAIM_ENDINGS.run(this.redis, [this.keys.endings], [now - olderThanMs, max, now])) as string[];
   }
 
   /** Records the latest overall progress of a live job; null once it has ended. */
@@ -342,7 +364,7 @@ export class JobRecordStore {
       const next = change(JSON.parse(raw) as JobRecord);
       if (!next) return null;
       const terminal = isTerminal(next.state);
-      const keys = [key, this.keys.dedupOwner(id)];
+      const keys = [key, this.keys.dedupOwner(id), this.keys.endings];
       if (terminal) {
         const dedupKey = await this.redis.get(this.keys.dedupOwner(id));
         if (dedupKey) keys.push(dedupKey);
@@ -355,6 +377,7 @@ export class JobRecordStore {
         terminal ? this.retentionMs : 0,
         this.keys.recordChannel,
         id,
+        Date.now(),
       ]);
       if (Number(written) === 1) return next;
     }

@@ -1,7 +1,7 @@
 import { DrydockError, ErrorCode } from '@drydock/core';
 import { waitFor } from '../../testing/redis';
 import { closeHarnesses, harness, kinds, pullData } from '../../testing/runner-harness';
-import { JobState, JobType } from '../model';
+import { JobEventKind, JobState, JobType } from '../model';
 
 jest.setTimeout(30_000);
 
@@ -49,5 +49,40 @@ describe('onJobEnded', () => {
     const job = await h.queue.enqueue(JobType.PULL, pullData('x'));
     expect(kinds(await h.history(job.id)).slice(-1)).toEqual(['STATE SUCCEEDED']);
     expect(await h.records.require(job.id)).toMatchObject({ state: JobState.SUCCEEDED });
+  });
+});
+
+describe('stranded endings', () => {
+  it('sees through an ending whose process died after the record ended: the closing events and the hook, once', async () => {
+    const ended: string[] = [];
+    const h = harness();
+    const job = await h.queue.enqueue(JobType.PULL, pullData('orphan'));
+    // What a worker killed just after the record's transition leaves: the record ended, its events open.
+    await h.records.transition(job.id, JobState.FAILED, { error: { code: ErrorCode.IMAGE_NOT_FOUND, message: 'no such image' } });
+    expect(await h.events.isClosed(job.id)).toBe(false);
+
+    await h.startWorker(async () => ({}), { strandedEndingMs: 50, onJobEnded: (record) => void ended.push(`${record.id} ${record.state}`) });
+    expect(kinds(await h.history(job.id))).toEqual(['STATE QUEUED', 'ERROR', 'STATE FAILED']);
+    await waitFor('the hook told', () => ended.length > 0);
+    await waitFor('the ending marked seen through', async () => (await h.redis.zcard(h.records.keys.endings)) === 0);
+    expect(ended).toEqual([`${job.id} FAILED`]);
+  });
+
+  it('stores only the closing events a first try did not, when it died between them', async () => {
+    const h = harness();
+    const job = await h.queue.enqueue(JobType.PULL, pullData('half'));
+    await h.records.transition(job.id, JobState.SUCCEEDED, { result: { imageId: 'sha256:abc' }, progress: 1 });
+    await h.events.append(job.id, { kind: JobEventKind.RESULT, result: { imageId: 'sha256:abc' } });
+
+    await h.startWorker(async () => ({}), { strandedEndingMs: 50 });
+    expect(kinds(await h.history(job.id))).toEqual(['STATE QUEUED', 'RESULT', 'STATE SUCCEEDED']);
+  });
+
+  it('leaves nothing to sweep after an ending that went through', async () => {
+    const h = harness();
+    await h.startWorker(async () => ({ imageId: 'sha256:abc' }));
+    const job = await h.queue.enqueue(JobType.PULL, pullData('fine'));
+    expect(kinds(await h.history(job.id)).slice(-2)).toEqual(['RESULT', 'STATE SUCCEEDED']);
+    await waitFor('the ending marked seen through', async () => (await h.redis.zcard(h.records.keys.endings)) === 0);
   });
 });

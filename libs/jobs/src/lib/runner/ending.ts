@@ -1,6 +1,6 @@
 import { DrydockError, ErrorCode, isDrydockError, isRedisUnreachable, redisUnavailable } from '@drydock/core';
 import type { JobEventStore } from '../event-store';
-import { type JobError, JobEventKind, type JobRecord, type JobResult, JobState } from '../model';
+import { type JobError, type JobEventInput, JobEventKind, type JobRecord, type JobResult, JobState } from '../model';
 import type { JobRecordStore } from '../record-store';
 import type { TeamSlots } from './team-slots';
 
@@ -33,32 +33,48 @@ export interface Ending {
  * worker can race), and only the winner writes RESULT/ERROR and the terminal
  * STATE event, which closes the event stream. Null if the job had already ended.
  */
-export async function endJob(
-  { records, events, onJobEnded, slots }: JobStores,
-  id: string,
-  state: JobState,
-  ending: Ending,
-): Promise<JobRecord | null> {
-  const record = await records.transition(id, state, {
+export async function endJob(stores: JobStores, id: string, state: JobState, ending: Ending): Promise<JobRecord | null> {
+  const record = await stores.records.transition(id, state, {
     ...(ending.result ? { result: ending.result } : {}),
     ...(ending.error ? { error: ending.error } : {}),
     ...(state === JobState.SUCCEEDED ? { progress: 1 } : {}),
   });
   if (!record) return null;
+  await seeEndingThrough(stores, record, ending.message ?? null);
+  return record;
+}
+
+/**
+ * What follows an ended record: the team's slot, the closing events, onJobEnded. The transition
+ * marked the ending begun (JobKeys.endings) in the same script that ended the record, and this
+ * marks it seen through last, so a process that dies in between leaves it to another's sweep
+ * (JobWorker), which runs this again: every step is safe to repeat.
+ */
+export async function seeEndingThrough(stores: JobStores, record: JobRecord, message: string | null): Promise<void> {
+  const { records, events, onJobEnded, slots } = stores;
   // A lost release heals itself: the slot scripts drop entries of ended jobs when a team looks full.
   if (slots) await slots.release(record).catch(() => undefined);
-  if (ending.result) await events.append(id, { kind: JobEventKind.RESULT, result: ending.result });
-  if (ending.error) {
-    await events.append(id, { kind: JobEventKind.ERROR, error: ending.error, message: ending.error.message });
-  }
-  await events.append(id, {
-    kind: JobEventKind.STATE,
-    state,
-    progress: record.progress,
-    message: ending.message ?? null,
-  });
+  for (const event of await missingEndingEvents(events, record, message)) await events.append(record.id, event);
   if (onJobEnded) await Promise.resolve(onJobEnded(record)).catch(() => undefined);
-  return record;
+  await records.endingSeen(record.id).catch(() => undefined);
+}
+
+/** RESULT, ERROR (each if the record has one) and the terminal STATE, less those a first try already stored. */
+async function missingEndingEvents(events: JobEventStore, record: JobRecord, message: string | null): Promise<JobEventInput[]> {
+  if (await events.isClosed(record.id)) return [];
+  const wanted: JobEventInput[] = [
+    ...(record.result ? [{ kind: JobEventKind.RESULT, result: record.result }] : []),
+    ...(record.error ? [{ kind: JobEventKind.ERROR, error: record.error, message: record.error.message }] : []),
+    { kind: JobEventKind.STATE, state: record.state, progress: record.progress, message },
+  ];
+  // Only an ending appends RESULT or ERROR, and it appends them last: what of them ends the stream is stored.
+  const count = await events.count(record.id);
+  const tail = count > 0 ? (await events.range(record.id, Math.max(1, count - 1))).map((event) => event.kind) : [];
+  for (let stored = Math.min(tail.length, wanted.length - 1); stored > 0; stored--) {
+    const kinds = wanted.slice(0, stored).map((event) => event.kind);
+    if (tail.slice(-stored).every((kind, i) => kind === kinds[i])) return wanted.slice(stored);
+  }
+  return wanted;
 }
 
 /**

@@ -16,6 +16,7 @@ import {
 import type { RedisOutage } from '../redis-outage';
 import { bullConnection, type RedisTarget } from '../redis-target';
 import { type JobStores, FailedWithResult, endJob, errorMessage, toJobError } from './ending';
+import { sweepStrandedEndings } from './endings-sweep';
 import type { ExclusiveLeases } from './exclusive-leases';
 import { type ExclusiveWork, type JobHandler, TIMEOUT_REASON } from './handler';
 import type { JobDataOf } from '../contract';
@@ -52,6 +53,8 @@ export interface JobWorkerOptions extends JobStores {
   stalledIntervalMs?: number;
   /** Restarts after a lost worker before the job fails WORKER_LOST. Default 1. */
   maxStalledCount?: number;
+  /** An ending begun this long ago and not seen through is seen through by this worker (see sweepStrandedEndings); default 30 s. */
+  strandedEndingMs?: number;
   progressIntervalMs?: number;
   /** LOG output each run of a job may store; default DEFAULT_LOG_BUDGET. */
   logBudget?: LogBudget;
@@ -116,6 +119,7 @@ export class JobWorker {
   private readonly stopListening: () => void;
   private readonly outage: RedisOutage | undefined;
   private readonly outageCheck: NodeJS.Timeout | undefined;
+  private readonly stopSweeping: () => void;
   private readonly leases: ExclusiveLeases | undefined;
   private readonly leaseMs: number;
   readonly engine: string;
@@ -165,6 +169,8 @@ export class JobWorker {
     this.stopListening = options.bus.onCancelRequested((jobId) => {
       for (const worker of this.workers) worker.cancelJob(jobId, CANCEL_REASON);
     });
+    const strandedAfterMs = options.strandedEndingMs ?? 30_000;
+    this.stopSweeping = sweepStrandedEndings(this.stores, { everyMs: Math.min(10_000, strandedAfterMs), strandedAfterMs, onError: this.onError });
     if (this.outage) {
       this.outageCheck = setInterval(() => this.checkOutage(), OUTAGE_CHECK_MS);
       this.outageCheck.unref();
@@ -216,6 +222,7 @@ export class JobWorker {
       }
     }
     this.stopListening();
+    this.stopSweeping();
     clearInterval(this.outageCheck);
     // BullMQ closes the connections it made, never one it was given.
     if (this.connection instanceof Cluster) this.connection.disconnect();
