@@ -12,6 +12,10 @@ import { waitForJob } from '../support/jobs';
 import { expectProblem } from '../support/problem';
 import { startProcess, type DrydockProcess } from '../support/process';
 import { payloads, startReceiver, type Receiver } from '../support/receiver';
+import { JobState, JobType, type JobRecord } from '@drydock/jobs';
+import { endingEvents } from '../../apps/api/src/app/webhooks/webhook-events';
+import { WebhookDispatcher } from '../../apps/api/src/app/webhooks/webhook-queue';
+import { WebhookStore } from '../../apps/api/src/app/webhooks/webhook-store';
 
 interface DeliveryJson {
   id: string;
@@ -280,3 +284,77 @@ describe('webhook deliveries across a worker killed between attempts', () => {
     expect(new Webhook(hook.secret).verify(last?.body ?? '', last?.headers as Record<string, string>)).toMatchObject({ type: 'job.queued' });
   }, 120_000);
 });
+
+describe('webhook deliveries a process left half-done', () => {
+  let running: RunningApp;
+  let receiver: Receiver;
+  let hook: { id: string; secret: string };
+
+  beforeAll(async () => {
+    receiver = await startReceiver();
+    running = await startApp(ALLOW);
+    hook = await createWebhook(running.url, running.token, { url: receiver.url, events: ['job.succeeded', 'image.pulled'] });
+  });
+
+  afterAll(async () => {
+    await running?.close();
+    await receiver?.close();
+    if (running) await dropRedisKeys(running.config.keyPrefix);
+  });
+
+  it('sends a delivery whose process logged it and died before queueing it', async () => {
+    const store = running.app.get(WebhookStore);
+    // What publish() leaves when its process dies between the log and the queue.
+    const stranded = await store.addDelivery(hook.id, 'job.succeeded', JSON.stringify({ type: 'job.succeeded', timestamp: new Date().toISOString(), data: {} }));
+    expect(stranded).not.toBeNull();
+
+    await running.app.get(WebhookDispatcher).requeueStranded(0);
+    const delivered = await eventually(async () => {
+      const found = (await deliveriesOf(running.url, running.token, hook.id)).find((delivery) => delivery.id === stranded?.id);
+      return found?.status === 'SUCCEEDED' ? found : undefined;
+    }, 30_000, 'the stranded delivery, sent');
+    expect(delivered.attempts).toHaveLength(1);
+    expect(receiver.received.filter((r) => r.headers['webhook-id'] === stranded?.id)).toHaveLength(1);
+  });
+
+  it("makes one delivery per webhook of a job's end told twice, as a sweep does after its first process died", async () => {
+    const job = { ...endedJob(), id: randomUUID() };
+    const dispatcher = running.app.get(WebhookDispatcher);
+    await dispatcher.publish(endingEvents(job));
+    await dispatcher.publish(endingEvents(job));
+    await dispatcher.requeueStranded(0);
+
+    const settled = await eventually(async () => {
+      const ofJob = (await deliveriesOf(running.url, running.token, hook.id)).filter((delivery) => receiverSaw(delivery.id, job.id));
+      return ofJob.length === 2 && ofJob.every((delivery) => delivery.status === 'SUCCEEDED') ? ofJob : undefined;
+    }, 30_000, 'job.succeeded and image.pulled, delivered');
+    expect(settled.map((delivery) => delivery.event).sort()).toEqual(['image.pulled', 'job.succeeded']);
+    expect(payloads(receiver).filter((p) => p.data.job?.id === job.id).map((p) => p.type).sort()).toEqual(['image.pulled', 'job.succeeded']);
+  });
+
+  function receiverSaw(deliveryId: string, jobId: string): boolean {
+    return receiver.received.some((r) => r.headers['webhook-id'] === deliveryId && r.body.includes(jobId));
+  }
+});
+
+/** A PULL that succeeded, as its record reads once ended. */
+function endedJob(): JobRecord {
+  const at = new Date().toISOString();
+  return {
+    id: '',
+    type: JobType.PULL,
+    state: JobState.SUCCEEDED,
+    progress: 1,
+    createdAt: at,
+    startedAt: at,
+    finishedAt: at,
+    request: {},
+    result: { imageId: 'sha256:abc' },
+    error: null,
+    team: 'ops',
+    owner: 'admin',
+    attempts: 1,
+    timeoutSeconds: null,
+    engine: null,
+  };
+}

@@ -20,6 +20,11 @@ export interface WebhookEvent {
   /** The team whose webhooks get it (and every all-teams webhook); null: only all-teams webhooks. */
   team: string | null;
   data: Record<string, unknown>;
+  /**
+   * What makes the event one event, for those a process may be told of twice (a job's end seen
+   * through again after its process died): a webhook gets one delivery per key. None: always new.
+   */
+  key?: string;
 }
 
 /**
@@ -60,7 +65,7 @@ const IMAGE_MADE: Partial<Record<JobType, WebhookEventType>> = {
 export function endingEvents(job: JobRecord): WebhookEvent[] {
   const ended = ENDED[job.state];
   if (!ended) return [];
-  const events: WebhookEvent[] = [{ type: ended, team: job.team, data: { job: jobSummary(job) } }];
+  const events: WebhookEvent[] = [{ type: ended, team: job.team, data: { job: jobSummary(job) }, key: `job:${job.id}:${ended}` }];
   const image = job.state === JobState.SUCCEEDED ? IMAGE_MADE[job.type] : undefined;
   if (image) {
     const result = job.result ?? {};
@@ -68,17 +73,18 @@ export function endingEvents(job: JobRecord): WebhookEvent[] {
       type: image,
       team: job.team,
       data: { image: { id: result.imageId ?? null, digest: result.digest ?? null, tags: result.tags ?? [] }, job: jobSummary(job) },
+      key: `job:${job.id}:${image}`,
     });
   }
   return events;
 }
 
 export function queuedEvent(job: JobRecord): WebhookEvent {
-  return { type: 'job.queued', team: job.team, data: { job: jobSummary(job) } };
+  return { type: 'job.queued', team: job.team, data: { job: jobSummary(job) }, key: `job:${job.id}:job.queued` };
 }
 
 export function startedEvent(job: JobRecord): WebhookEvent {
-  return { type: 'job.started', team: job.team, data: { job: jobSummary(job) } };
+  return { type: 'job.started', team: job.team, data: { job: jobSummary(job) }, key: `job:${job.id}:job.started` };
 }
 
 /** A tag made through the API, for the caller's team. */

@@ -26,6 +26,17 @@ export function webhookQueuePrefix(keyPrefix: string): string {
   return new JobKeys(keyPrefix).bullPrefix;
 }
 
+/** Stranded deliveries one requeue pass queues at most; the rest wait for the next. */
+const REQUEUE_BATCH = 100;
+
+/**
+ * A delivery's queue job id: its own, and for a redelivery one per round, since the first round's
+ * job may still be kept by BullMQ, and an add under a kept id is dropped.
+ */
+function jobIdOf(delivery: Pick<DeliveryRecord, 'id' | 'redeliveries'>): string {
+  return delivery.redeliveries === 0 ? delivery.id : `${delivery.id}-r${delivery.redeliveries}`;
+}
+
 /** Fans events out to the webhooks that want them, each as a logged, queued delivery. In every role. */
 export class WebhookDispatcher {
   private current: Queue<DeliveryJob> | undefined;
@@ -59,7 +70,12 @@ export class WebhookDispatcher {
     return this.current;
   }
 
-  /** Logs and queues one delivery per webhook subscribed to each event; resolves once all are in Redis. */
+  /**
+   * Logs and queues one delivery per webhook subscribed to each event; resolves once all are in
+   * Redis. Two writes, log then queue: a process that dies between them leaves the delivery marked
+   * unqueued, and requeueStranded queues it. The queue job's id is the delivery's, so a second add
+   * of one (an event told again, a requeue racing the first add) is dropped by BullMQ.
+   */
   async publish(events: readonly WebhookEvent[]): Promise<void> {
     const jobs: { name: string; data: DeliveryJob; opts: { jobId: string } }[] = [];
     for (const event of events) {
@@ -67,11 +83,25 @@ export class WebhookDispatcher {
       if (hooks.length === 0) continue;
       const body = payloadOf(event, new Date());
       for (const hook of hooks) {
-        const delivery = await this.store.addDelivery(hook.id, event.type, body);
-        jobs.push({ name: event.type, data: { deliveryId: delivery.id, webhookId: hook.id }, opts: { jobId: delivery.id } });
+        const delivery = await this.store.addDelivery(hook.id, event.type, body, event.key);
+        // Told before: queued then, or marked for requeueStranded.
+        if (delivery) jobs.push({ name: event.type, data: { deliveryId: delivery.id, webhookId: hook.id }, opts: { jobId: jobIdOf(delivery) } });
       }
     }
-    if (jobs.length) await this.queue.addBulk(jobs);
+    if (jobs.length === 0) return;
+    await this.queue.addBulk(jobs);
+    await this.store.markQueued(jobs.map((job) => job.data.deliveryId));
+  }
+
+  /** Queues the deliveries logged `olderThanMs` ago or more whose process died before queueing them. In the worker role. */
+  async requeueStranded(olderThanMs: number): Promise<void> {
+    for (const id of await this.store.claimUnqueued(olderThanMs, REQUEUE_BATCH)) {
+      const delivery = await this.store.delivery(id);
+      if (delivery?.status === 'PENDING') {
+        await this.queue.add(delivery.event, { deliveryId: id, webhookId: delivery.webhookId }, { jobId: jobIdOf(delivery) });
+      }
+      await this.store.markQueued([id]);
+    }
   }
 
   /** For callers whose own work must not fail with the webhooks (a job's end, a tag): what cannot be queued is logged. */
@@ -99,10 +129,11 @@ export class WebhookDispatcher {
       throw new DrydockError(ErrorCode.CONFLICT, `delivery ${deliveryId} is still being attempted; redeliver it once it has succeeded or failed`);
     }
     const round = delivery.redeliveries + 1;
+    await this.store.markUnqueued(deliveryId);
     const updated = await this.store.updateDelivery(deliveryId, (current) => ({ ...current, status: 'PENDING', nextAttemptAt: null, redeliveries: round }));
     if (!updated) throw new DrydockError(ErrorCode.DELIVERY_NOT_FOUND, `delivery ${deliveryId} has expired`);
-    // Its own job id: the first round's job may still be kept by BullMQ, and an add under a kept id is dropped.
-    await this.queue.add(delivery.event, { deliveryId, webhookId }, { jobId: `${deliveryId}-r${round}` });
+    await this.queue.add(delivery.event, { deliveryId, webhookId }, { jobId: jobIdOf(updated) });
+    await this.store.markQueued([deliveryId]);
     return updated;
   }
 

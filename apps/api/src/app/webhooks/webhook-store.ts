@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { DrydockError, ErrorCode } from '@drydock/core';
 import { redisKeyBase, type RedisClient } from '@drydock/jobs';
 import type { Principal } from '../auth/principal';
@@ -56,6 +56,29 @@ redis.call('SET', KEYS[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[1])
 return 1`;
+
+/** KEYS: delivery, webhook's log, unqueued; ARGV: id, json, retention ms, now ms, max kept. 0 if it was logged already. */
+const ADD_DELIVERY = `
+if not redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3], 'NX') then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[4]) - tonumber(ARGV[3]))
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[5]) - 1)
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+return 1`;
+
+/** KEYS: unqueued; ARGV: claim ids scored at or before this, at most this many, scored anew with this. */
+const CLAIM_UNQUEUED = `
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[3], id) end
+return ids`;
+
+/** A name-based UUID (RFC 9562 version 8, from SHA-256): the same name, the same id. */
+function nameUuid(name: string): string {
+  const hex = createHash('sha256').update(name).digest('hex');
+  const variant = ((parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
 
 const ALL_TEAMS = '*';
 
@@ -170,11 +193,15 @@ export class WebhookStore {
     return this.ring().open(hook.sealedSecret, associatedData(hook.id)).plaintext;
   }
 
-  /** Logs a new delivery (PENDING) under its webhook, dropping what is past the count or the retention. */
-  async addDelivery(webhookId: string, event: WebhookEventType, body: string): Promise<DeliveryRecord> {
+  /**
+   * Logs a new delivery (PENDING) under its webhook, dropping what is past the count or the
+   * retention, and marks it not yet queued (see markQueued). An event with a key gets the same
+   * delivery id each time: a second log of it changes nothing and answers null.
+   */
+  async addDelivery(webhookId: string, event: WebhookEventType, body: string, key?: string): Promise<DeliveryRecord | null> {
     const now = new Date();
     const delivery: DeliveryRecord = {
-      id: randomUUID(),
+      id: key === undefined ? randomUUID() : nameUuid(`${webhookId}\n${key}`),
       webhookId,
       event,
       status: 'PENDING',
@@ -185,17 +212,30 @@ export class WebhookStore {
       attempts: [],
       body,
     };
+    const keys = [this.deliveryKey(delivery.id), this.deliveriesKey(webhookId), this.unqueuedKey];
     const retentionMs = this.config.webhooks.deliveryRetentionSeconds * 1000;
-    const log = this.deliveriesKey(webhookId);
-    await this.redis
-      .multi()
-      .set(this.deliveryKey(delivery.id), JSON.stringify(delivery), 'PX', retentionMs)
-      .zadd(log, now.getTime(), delivery.id)
-      .zremrangebyscore(log, '-inf', now.getTime() - retentionMs)
-      .zremrangebyrank(log, 0, -this.config.webhooks.maxDeliveries - 1)
-      .pexpire(log, retentionMs)
-      .exec();
-    return delivery;
+    const existing = await this.redis.eval(ADD_DELIVERY, 3, ...keys, delivery.id, JSON.stringify(delivery), retentionMs, now.getTime(), this.config.webhooks.maxDeliveries);
+    return existing === 1 ? delivery : null;
+  }
+
+  /** Deliveries logged but maybe not queued (their process may have died in between), scored by when. */
+  get unqueuedKey(): string {
+    return `${this.prefix}:unqueued`;
+  }
+
+  /** Marks a delivery (again) as waiting for its queue job: what a crash before the add leaves is found by requeue. */
+  async markUnqueued(id: string): Promise<void> {
+    await this.redis.zadd(this.unqueuedKey, Date.now(), id);
+  }
+
+  async markQueued(ids: readonly string[]): Promise<void> {
+    if (ids.length) await this.redis.zrem(this.unqueuedKey, ...ids);
+  }
+
+  /** Up to `max` deliveries marked unqueued `olderThanMs` ago or more, each claimed for as long again. */
+  async claimUnqueued(olderThanMs: number, max: number): Promise<string[]> {
+    const now = Date.now();
+    return (await this.redis.eval(CLAIM_UNQUEUED, 1, this.unqueuedKey, now - olderThanMs, max, now)) as string[];
   }
 
   async delivery(id: string): Promise<DeliveryRecord | null> {
