@@ -47,6 +47,8 @@ export interface JobPage {
  * with a cursor to go on from, instead of reading every record in one request.
  */
 export const JOB_PAGE_SCAN_BUDGET = 5000;
+/** The largest page of jobs; the API's `limit` stops at it too. */
+export const JOB_PAGE_MAX = 500;
 /** Index entries read per round trip while paging. */
 const PAGE_BATCH = 200;
 /** Jobs created in one millisecond, at most, that paging tells apart; no API process creates nearly so many. */
@@ -246,7 +248,7 @@ export class JobRecordStore {
    * has expired are dropped from the index on the way.
    */
   async page(filter: JobFilter = {}, scanBudget = JOB_PAGE_SCAN_BUDGET): Promise<JobPage> {
-    const limit = Math.min(Math.max(Math.floor(filter.limit ?? 50), 1), 1000);
+    const limit = Math.min(Math.max(Math.floor(filter.limit ?? 50), 1), JOB_PAGE_MAX);
     const floor = filter.sinceMs ?? Number.NEGATIVE_INFINITY;
     let from = startOf(filter);
     const items: JobRecord[] = [];

@@ -2,7 +2,7 @@ import { ArgsType, Field, ID, Int, PickType } from '@nestjs/graphql';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsEnum, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { JobState, JobType } from '@drydock/jobs';
+import { JOB_PAGE_MAX, JobState, JobType } from '@drydock/jobs';
 import { EngineField } from '../engine/engine-field';
 
 /** `GET /v1/jobs` and `jobs(...)`. */
@@ -11,8 +11,8 @@ export class ListJobsQuery {
   @Field(() => JobType, { nullable: true }) @ApiPropertyOptional({ enum: JobType }) @IsOptional() @IsEnum(JobType) type?: JobType;
   @Field(() => JobState, { nullable: true }) @ApiPropertyOptional({ enum: JobState }) @IsOptional() @IsEnum(JobState) state?: JobState;
   @EngineField('only the jobs routed to this engine') engine?: string;
-  @Field(() => Int, { nullable: true }) @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;
+  @Field(() => Int, { nullable: true }) @ApiPropertyOptional({ minimum: 1, maximum: JOB_PAGE_MAX, default: 50 })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(JOB_PAGE_MAX) limit?: number;
   @Field(() => String, { nullable: true, description: "where the previous page ended: its `nextCursor` (REST: the `Link: rel=\"next\"` header)" })
   @ApiPropertyOptional({ description: 'where the previous page ended (the `Link: rel="next"` header carries it)' })
   @IsOptional() @IsString() @MaxLength(240) cursor?: string;
