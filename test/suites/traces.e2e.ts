@@ -120,6 +120,27 @@ describe('traces', () => {
     expect(receiver.spans.length).toBeGreaterThan(0);
     expect(JSON.stringify(receiver.spans)).not.toContain(fleet.token);
   });
+
+  it('exports the spans it still holds when it stops, under the service OTEL_SERVICE_NAME names', async () => {
+    const stopping = processFleet('traces-flush', () => ({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_SERVICE_NAME: 'drydock-flush',
+      // No batch leaves on its own while the test runs: only the shutdown sends it.
+      OTEL_BSP_SCHEDULE_DELAY: '600000',
+    }));
+    try {
+      const held = await stopping.start('api');
+      const response = await fetch(`${held.url}/v1/jobs`, { headers: { authorization: `Bearer ${stopping.token}` } });
+      expect(response.status).toBe(200);
+      expect(receiver.spans.filter((s) => s.service === 'drydock-flush')).toEqual([]);
+      held.child.kill('SIGTERM');
+      expect(await held.exited).not.toBe(1);
+      expect(receiver.spans.filter((s) => s.service === 'drydock-flush').map((s) => s.name)).toContain('GET /v1/jobs');
+    } finally {
+      await stopping.stop();
+    }
+  });
 });
 
 describe('traces, when no OTEL variable asks for them', () => {
