@@ -54,4 +54,20 @@ export default [
       ],
     },
   },
+  {
+    // Libraries trace through @opentelemetry/api alone, a no-op until the app starts an SDK; their specs may record spans.
+    files: ['libs/core/**/*.ts', 'libs/docker/**/*.ts', 'libs/jobs/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@nestjs/*'], message: 'libs stay framework-free; NestJS lives in apps/api.' },
+            { group: ['@opentelemetry/sdk-*', '@opentelemetry/instrumentation*', '@opentelemetry/exporter-*'], message: 'libs speak @opentelemetry/api; the SDK is the app\'s (apps/api/src/app/telemetry).' },
+          ],
+        },
+      ],
+    },
+  },
 ];

@@ -1,14 +1,18 @@
-import { Logger } from '@nestjs/common';
-import { createApp } from './app/bootstrap';
-import { loadConfig } from './app/config/config';
-import { JobWorkerHost } from './app/jobs/job-worker.host';
+import { startTracing } from './app/telemetry/tracing';
 
 async function main(): Promise<void> {
+  // First, and the application's modules only after it: instrumentations patch http, fastify, graphql and ioredis as they load.
+  const traces = await startTracing();
+  const { Logger } = await import('@nestjs/common');
+  const { loadConfig } = await import('./app/config/config');
+  const { createApp } = await import('./app/bootstrap');
+  const { JobWorkerHost } = await import('./app/jobs/job-worker.host');
   const config = loadConfig();
   const app = await createApp(config);
   await app.listen(config.port, config.host);
   const logger = new Logger('Drydock');
   logger.log(`listening on ${await app.getUrl()} (role ${config.role})`);
+  logger.log(traces.enabled ? `traces exported (${traces.exporters.join(', ')}) as ${traces.serviceName}` : 'traces off');
   if (config.role !== 'worker') return;
   // Tests wait for this line: jobs are taken from here on. (`all` does not wait: it serves requests even with Redis away.)
   await app.get(JobWorkerHost).whenReady();

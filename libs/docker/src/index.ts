@@ -14,3 +14,4 @@ export * from './lib/glob';
 export * from './lib/dockerfile';
 export * from './lib/buildkit/trace';
 export { MAX_SECRET_BYTES } from './lib/buildkit/session';
+export * from './lib/engine-spans';

@@ -9,6 +9,7 @@ import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RedisModule } from './redis/redis.module';
+import { TelemetryModule } from './telemetry/telemetry.module';
 import { WorkerModule } from './worker.module';
 
 /** What every role runs: configuration, logs, the requests' Redis, health, and errors answered as problems. */
@@ -26,6 +27,7 @@ function commonImports(config: AppConfig): Array<DynamicModule | Type<unknown>> 
     RedisModule,
     HealthModule,
     MetricsModule.forRoot(config),
+    TelemetryModule,
   ];
 }
 

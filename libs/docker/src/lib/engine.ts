@@ -6,6 +6,7 @@ import { SystemOperations } from './system';
 import type { RegistryAuth } from './types';
 import { engineCall } from './engine-errors';
 import { observeEngineRequests, type EngineRequestObserver } from './engine-observer';
+import { traceEngineRequests } from './engine-spans';
 
 /** The client side of an engine's TLS, as the Docker CLI finds it in DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem). */
 export interface EngineTls {
@@ -19,6 +20,8 @@ export interface EngineConnection {
   dockerHost: string;
   /** With a tcp:// host: speak TLS and verify the engine against `ca` (DOCKER_TLS_VERIFY=1). */
   tls?: EngineTls | null;
+  /** The engine's name in Drydock (DRYDOCK_ENGINES), on its spans. Default `default`. */
+  name?: string;
   /** Told of every request to the engine (metrics); none by default. */
   onRequest?: EngineRequestObserver;
 }
@@ -53,6 +56,7 @@ export class DockerEngine {
   constructor(connection: EngineConnection) {
     this.docker = new Dockerode(connectionOptions(connection.dockerHost, connection.tls));
     if (connection.onRequest) observeEngineRequests(this.docker.modem as never, connection.onRequest);
+    traceEngineRequests(this.docker.modem as never, connection.name ?? 'default');
     this.images = new ImageOperations(this.docker);
     this.containers = new ContainerOperations(this.docker);
     this.system = new SystemOperations(this.docker);

@@ -33,7 +33,7 @@ export class EnginePool {
 
   constructor(
     specs: readonly EngineSpec[],
-    connect = (spec: EngineSpec) => new DockerEngine({ dockerHost: spec.host, tls: spec.tls }),
+    connect = (spec: EngineSpec) => new DockerEngine({ name: spec.name, dockerHost: spec.host, tls: spec.tls }),
     catalogOf = (engine: DockerEngine) => new ImageCatalog(engine),
   ) {
     if (specs.length === 0) throw new Error('an engine pool needs at least one engine');

@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JobEventBus } from '../lib/event-bus';
 import type { BuildJobData } from '../lib/handlers/build.job';
@@ -79,12 +79,23 @@ export class Harness {
 
   /** BullMQ's own view of a job, to prove what it will (not) do next. */
   async bullState(id: string): Promise<string> {
+    return this.pullQueue().getJobState(id);
+  }
+
+  /** The PULL job as BullMQ holds it: what a worker will be given. */
+  async bullJob(id: string): Promise<Job> {
+    const job = await Job.fromId(this.pullQueue(), id);
+    if (!job) throw new Error(`BullMQ has no job ${id}`);
+    return job;
+  }
+
+  private pullQueue(): Queue {
     const queue = new Queue(queueNameFor(JobType.PULL), {
       connection: testRedisOptions(),
       prefix: this.records.keys.bullPrefix,
     });
     this.extraQueues.push(queue);
-    return queue.getJobState(id);
+    return queue;
   }
 
   /** Every event of the job, through its end. */

@@ -7,6 +7,7 @@ import { readTokensFile, type TokenEntry } from '../auth/tokens-file';
 import { REGISTRY_HOST } from '../common/validation';
 import { enginesOf, workerEnginesOf } from './engines';
 import { webhookConfigOf, type WebhookConfig } from './webhooks';
+import { tracesConfigOf, type TracesConfig } from './traces';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -76,6 +77,8 @@ export interface AppConfig {
   auditMaxEntries: number;
   /** Webhook targets, retries and bounds (DRYDOCK_WEBHOOK_*, DRYDOCK_TEAM_MAX_WEBHOOKS). */
   webhooks: WebhookConfig;
+  /** Whether traces are exported, and as which service (the standard OTEL_* variables; main.ts starts the SDK). */
+  traces: TracesConfig;
   run: {
     memoryBytes: number;
     nanoCpus: number;
@@ -265,6 +268,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     auditRetentionSeconds: integer(env, 'DRYDOCK_AUDIT_RETENTION_SECONDS', 90 * 24 * 3600, 60, 10 * 365 * 24 * 3600),
     auditMaxEntries: integer(env, 'DRYDOCK_AUDIT_MAX_ENTRIES', 100_000, 100, 10_000_000),
     webhooks: webhookConfigOf(env, integer),
+    traces: tracesConfigOf(env),
     run: {
       memoryBytes: integer(env, 'DRYDOCK_RUN_MEMORY_BYTES', 512 * 1024 ** 2, 0, 1024 ** 4),
       nanoCpus: integer(env, 'DRYDOCK_RUN_NANO_CPUS', 1_000_000_000, 0, 1024 * 1_000_000_000),

@@ -16,7 +16,7 @@ import { MergedCatalog } from './merged-catalog';
       inject: [APP_CONFIG, { token: DrydockMetrics, optional: true }],
       useFactory: (config: AppConfig, metrics?: DrydockMetrics) =>
         new EnginePool(config.engines, (spec) =>
-          new DockerEngine({ dockerHost: spec.host, tls: spec.tls, onRequest: metrics && ((operation, seconds) => metrics.engineRequest(spec.name, operation, seconds)) }),
+          new DockerEngine({ name: spec.name, dockerHost: spec.host, tls: spec.tls, onRequest: metrics && ((operation, seconds) => metrics.engineRequest(spec.name, operation, seconds)) }),
         ),
     },
     {

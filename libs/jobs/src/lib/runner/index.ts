@@ -5,3 +5,4 @@ export * from './job-worker';
 export { FailedWithResult } from './ending';
 export * from './team-slots';
 export * from './exclusive-leases';
+export * from './job-trace';

@@ -10,6 +10,8 @@ import { KeyClaims } from './key-claims';
 import { queueNameFor } from './queue-name';
 import { DEFAULT_ENGINE } from '@drydock/docker';
 import { delay } from './timing';
+import { SpanKind } from '@opentelemetry/api';
+import { currentJobTrace, inJobSpan, jobAttributes, type QueuedJobData } from './job-trace';
 
 export interface EnqueueOptions {
   team?: string | null;
@@ -111,14 +113,25 @@ export class JobQueue {
    * under the same id, so a worker never sees a job without its record.
    */
   async enqueue<T extends JobType>(type: T, data: JobDataOf<T>, options: EnqueueOptions = {}): Promise<JobRecord> {
-    const { records, events, slots } = this.stores;
     const id = randomUUID();
+    const engine = options.engine ?? this.firstEngine;
+    const attributes = jobAttributes({ id, type, engine, team: options.team ?? null });
+    // The job carries this span's context: its run, in whichever worker, continues the trace (one trace per build).
+    return inJobSpan(`enqueue ${type.toLowerCase()}`, SpanKind.PRODUCER, attributes, async (span) => {
+      const record = await this.accept(id, type, engine, data, options);
+      // An idempotent or deduplicated enqueue answers with an earlier job: the span names the job the caller got.
+      span.setAttribute('drydock.job.id', record.id);
+      return record;
+    });
+  }
+
+  private async accept<T extends JobType>(id: string, type: T, engine: string, data: JobDataOf<T>, options: EnqueueOptions): Promise<JobRecord> {
+    const { records, events, slots } = this.stores;
     // A client's key is its own: scoped to the caller and the job type, another caller's identical key is another request.
     const idempotencyKey = options.idempotencyKey
       ? `idempotency:${type}:${options.team ?? ''}:${options.owner ?? ''}:${options.idempotencyKey}`
       : undefined;
     const dedupKey = options.dedupKey ? `dedup:${options.dedupKey}` : undefined;
-    const engine = options.engine ?? this.firstEngine;
     // Unknown here is a routing bug, not the caller's: the API checked the name against the same list.
     const queue = this.queue(type, engine);
     try {
@@ -159,7 +172,9 @@ export class JobQueue {
         });
       await events.append(id, { kind: JobEventKind.STATE, state: JobState.QUEUED });
       try {
-        await queue.add(type, data, { jobId: id });
+        const trace = currentJobTrace();
+        const queued: QueuedJobData<T> = trace ? { ...data, trace } : data;
+        await queue.add(type, queued, { jobId: id });
       } catch (error) {
         const failure = redisUnavailable(error, 'could not queue the job: Redis is unreachable');
         await endJob(this.stores, id, JobState.FAILED, { error: { code: failure.code, message: failure.message } }).catch(() => undefined);

@@ -24,6 +24,8 @@ import { indexHandlers } from './handler-index';
 import { queueNameFor } from './queue-name';
 import { settlesWithin } from './timing';
 import { DEFAULT_ENGINE } from '@drydock/docker';
+import { SpanKind } from '@opentelemetry/api';
+import { inJobSpan, jobAttributes, splitJobTrace, type QueuedJobData } from './job-trace';
 
 export interface JobWorkerOptions extends JobStores {
   connection: RedisTarget;
@@ -145,8 +147,8 @@ export class JobWorker {
     // Workers block on Redis and must wait through outages rather than fail their fetches.
     this.connection = bullConnection(options.connection, { maxRetriesPerRequest: null });
     for (const type of JOB_TYPES) {
-      // The data is what enqueue() took for this queue's type: the contract held it when it was queued.
-      const worker = new Worker<JobDataOf<JobType>, JobResult | undefined>(
+      // The data is what enqueue() took for this queue's type (the contract held it when it was queued), and its trace.
+      const worker = new Worker<QueuedJobData, JobResult | undefined>(
         queueNameFor(type, options.queueBase, this.engine),
         // Three parameters: BullMQ only creates the AbortSignal for processors that take one.
         (job, token, signal) => this.process(type, job, token, signal),
@@ -230,7 +232,7 @@ export class JobWorker {
 
   private async process(
     type: JobType,
-    job: Job<JobDataOf<JobType>>,
+    job: Job<QueuedJobData>,
     token: string | undefined,
     signal: AbortSignal | undefined,
   ): Promise<JobResult | undefined> {
@@ -253,8 +255,9 @@ export class JobWorker {
       throw new UnrecoverableError(CANCEL_REASON);
     }
     const owner = { id, type, team: before.team };
+    const { data, trace } = splitJobTrace(job.data);
     // Exclusive work first: a job waiting for it keeps its place among its team's waiting jobs.
-    const exclusive = this.leases ? (handler.exclusive?.(job.data) ?? null) : null;
+    const exclusive = this.leases ? (handler.exclusive?.(data) ?? null) : null;
     if (exclusive && !(await this.takeLease(exclusive, id))) return this.park(job, token);
     const limit = this.maxRunning[type];
     if (slots && limit !== undefined && !(await slots.acquireRunning(owner, limit))) {
@@ -264,7 +267,9 @@ export class JobWorker {
     }
     const renewal = exclusive ? this.keepLease(exclusive, id) : undefined;
     try {
-      return await this.run(handler, job, before, attempt, signal);
+      // Each attempt is a span of the trace that queued the job (a job queued without one starts its own).
+      const attributes = { ...jobAttributes({ id, type, engine: this.engine, team: before.team }), 'drydock.job.attempt': attempt };
+      return await inJobSpan(`job ${type.toLowerCase()}`, SpanKind.CONSUMER, attributes, () => this.run(handler, job, data, before, attempt, signal), trace);
     } finally {
       // After every attempt: a job waiting for its retry holds no running slot (an ended one was released already).
       clearInterval(renewal);
@@ -334,7 +339,8 @@ export class JobWorker {
   /** One attempt, once the job holds its team's running slot. */
   private async run(
     handler: JobHandler,
-    job: Job<JobDataOf<JobType>>,
+    job: Job<QueuedJobData>,
+    data: JobDataOf<JobType>,
     before: JobRecord,
     attempt: number,
     signal: AbortSignal,
@@ -378,7 +384,7 @@ export class JobWorker {
       const result = await handler.handle({
         jobId: id,
         type,
-        data: job.data,
+        data,
         engine: this.engine,
         signal: handlerSignal,
         attempt,
@@ -392,14 +398,14 @@ export class JobWorker {
       const late = deadline.signal.aborted && !signal.aborted;
       await emit.finish();
       // A handler may stop early and return when cancelled: that is still a cancel.
-      if (signal.aborted && signal.reason === CANCEL_REASON) return await this.cancelled(id, type, job.data);
+      if (signal.aborted && signal.reason === CANCEL_REASON) return await this.cancelled(id, type, data);
       if (signal.aborted && signal.reason === REDIS_REASON) throw new Error(REDIS_REASON);
       if (late) return await this.timedOut(id, limitSeconds, result);
       await endJob(this.stores, id, JobState.SUCCEEDED, { result });
       return result;
     } catch (error) {
       await emit.finish().catch(() => undefined);
-      if (signal.aborted && signal.reason === CANCEL_REASON) return await this.cancelled(id, type, job.data);
+      if (signal.aborted && signal.reason === CANCEL_REASON) return await this.cancelled(id, type, data);
       if (deadline.signal.aborted && !signal.aborted) return await this.timedOut(id, limitSeconds);
       const gaveUp = signal.aborted && signal.reason === REDIS_REASON;
       const failure: JobError = gaveUp
@@ -421,7 +427,7 @@ export class JobWorker {
         throw error;
       }
       const outcome = error instanceof FailedWithResult ? { result: error.result } : {};
-      if (await endJob(this.stores, id, JobState.FAILED, { error: failure, ...outcome })) await this.release(type, id, job.data);
+      if (await endJob(this.stores, id, JobState.FAILED, { error: failure, ...outcome })) await this.release(type, id, data);
       throw new UnrecoverableError(failure.message);
     } finally {
       clearTimeout(timer);
@@ -482,7 +488,7 @@ export class JobWorker {
       ? { code: ErrorCode.WORKER_LOST, message: `the worker running this job stopped responding (${error.message})` }
       : toJobError(error);
     if (await endJob(this.stores, id, JobState.FAILED, { error: failure })) {
-      await this.release(job.name as JobType, id, job.data as JobDataOf<JobType>);
+      await this.release(job.name as JobType, id, splitJobTrace(job.data as QueuedJobData).data);
     }
   }
 
