@@ -38,36 +38,29 @@ export default [
     files: ['test/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': 'off' },
   },
-  {
-    // Only the engine adapter may speak dockerode; only the app may speak NestJS.
-    files: ['apps/**/*.ts', 'libs/core/**/*.ts', 'libs/jobs/**/*.ts', 'test/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'dockerode', message: 'dockerode stays inside libs/docker.' }] }],
-    },
-  },
-  {
-    files: ['libs/core/**/*.ts', 'libs/docker/**/*.ts', 'libs/jobs/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: [{ group: ['@nestjs/*'], message: 'libs stay framework-free; NestJS lives in apps/api.' }] },
-      ],
-    },
-  },
-  {
-    // Libraries trace through @opentelemetry/api alone, a no-op until the app starts an SDK; their specs may record spans.
-    files: ['libs/core/**/*.ts', 'libs/docker/**/*.ts', 'libs/jobs/**/*.ts'],
-    ignores: ['**/*.spec.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: ['@nestjs/*'], message: 'libs stay framework-free; NestJS lives in apps/api.' },
-            { group: ['@opentelemetry/sdk-*', '@opentelemetry/instrumentation*', '@opentelemetry/exporter-*'], message: 'libs speak @opentelemetry/api; the SDK is the app\'s (apps/api/src/app/telemetry).' },
-          ],
-        },
-      ],
-    },
-  },
+  // Only the engine adapter may speak dockerode; only the app may speak NestJS; libraries trace through
+  // @opentelemetry/api alone, a no-op until the app starts an SDK (their specs may record spans). One
+  // block per group of files, each with all of its restrictions: a later block's setting of a rule
+  // replaces an earlier one's.
+  restrictImports(['apps/**/*.ts', 'test/**/*.ts'], { dockerode: true }),
+  restrictImports(['libs/core/**/*.ts', 'libs/jobs/**/*.ts'], { dockerode: true, nest: true, otelSdk: true }),
+  restrictImports(['libs/core/**/*.spec.ts', 'libs/jobs/**/*.spec.ts'], { dockerode: true, nest: true }),
+  restrictImports(['libs/docker/**/*.ts'], { nest: true, otelSdk: true }),
+  restrictImports(['libs/docker/**/*.spec.ts'], { nest: true }),
 ];
+
+function restrictImports(files, { dockerode = false, nest = false, otelSdk = false }) {
+  const paths = dockerode ? [{ name: 'dockerode', message: 'dockerode stays inside libs/docker.' }] : [];
+  const patterns = [
+    ...(nest ? [{ group: ['@nestjs/*'], message: 'libs stay framework-free; NestJS lives in apps/api.' }] : []),
+    ...(otelSdk
+      ? [
+          {
+            group: ['@opentelemetry/sdk-*', '@opentelemetry/instrumentation*', '@opentelemetry/exporter-*'],
+            message: "libs speak @opentelemetry/api; the SDK is the app's (apps/api/src/app/telemetry).",
+          },
+        ]
+      : []),
+  ];
+  return { files, rules: { 'no-restricted-imports': ['error', { paths, patterns }] } };
+}
