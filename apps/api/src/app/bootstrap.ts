@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -11,6 +11,7 @@ import { CONTEXT_TYPES } from './builds/builds.controller';
 import type { AppConfig } from './config/config';
 import { DrydockMetrics } from './metrics/drydock-metrics';
 import { observeHttpRequests } from './metrics/http-metrics';
+import { createOpenApiDocument } from './openapi';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -53,14 +54,5 @@ async function serveApi(app: NestFastifyApplication, config: AppConfig): Promise
   // Build contexts stay streams: the context store spools them to disk with its own cap.
   fastify.addContentTypeParser(CONTEXT_TYPES, (_request, payload, done) => done(null, payload));
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Drydock')
-      .setDescription('Docker image management over REST and GraphQL. Errors are application/problem+json.')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, createOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
 }
