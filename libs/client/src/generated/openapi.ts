@@ -871,7 +871,7 @@ export interface components {
             };
             contextUploadId?: string;
             /** @default Dockerfile */
-            dockerfilePath: string;
+            dockerfilePath?: string;
             /**
              * @example [
              *       "ouruser/sinatra:v2"
