@@ -11,6 +11,8 @@ const config: Config = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/test/tsconfig.json' }],
   },
   moduleNameMapper: {
+    '^@drydock/client$': '<rootDir>/libs/client/src/index.ts',
+    '^@drydock/client/node$': '<rootDir>/libs/client/src/node.ts',
     '^@drydock/core$': '<rootDir>/libs/core/src/index.ts',
     '^@drydock/docker$': '<rootDir>/libs/docker/src/index.ts',
     '^@drydock/jobs$': '<rootDir>/libs/jobs/src/index.ts',

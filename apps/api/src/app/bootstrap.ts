@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -12,6 +12,7 @@ import type { AppConfig } from './config/config';
 import { DrydockMetrics } from './metrics/drydock-metrics';
 import { observeHttpRequests } from './metrics/http-metrics';
 import { serveConsole } from './console/serve-console';
+import { createOpenApiDocument } from './openapi';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -54,15 +55,6 @@ async function serveApi(app: NestFastifyApplication, config: AppConfig): Promise
   // Build contexts stay streams: the context store spools them to disk with its own cap.
   fastify.addContentTypeParser(CONTEXT_TYPES, (_request, payload, done) => done(null, payload));
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Drydock')
-      .setDescription('Docker image management over REST and GraphQL. Errors are application/problem+json.')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, createOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
   if (config.consoleDir !== null) serveConsole(app, config.consoleDir);
 }

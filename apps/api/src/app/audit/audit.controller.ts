@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../auth/decorators';
 import { AuditEntry, AuditQuery } from './audit.model';
 import { AuditLog } from './audit.service';
@@ -13,6 +13,7 @@ export class AuditController {
   @Get()
   @RequireRole('admin')
   @ApiOkResponse({ type: [AuditEntry] })
+  @ApiOperation({ operationId: 'listAuditEntries' })
   list(@Query() query: AuditQuery): Promise<AuditEntry[]> {
     return this.audit.list(query.limit ?? 100, query.before);
   }

@@ -1,5 +1,5 @@
 import { Controller, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DrydockError, ErrorCode } from '@drydock/core';
 // request.isMultipart() and parts() come from the plugin bootstrap registers.
 import type {} from '@fastify/multipart';
@@ -69,6 +69,7 @@ export class BuildsController {
   @AcceptedJob()
   @ApiConsumes('application/x-tar', 'multipart/form-data', 'application/json')
   @ApiBody({ type: BuildImageInput, description: 'JSON; or a tar context with the query parameters of BuildQuery' })
+  @ApiOperation({ operationId: 'buildImage' })
   async build(
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -125,7 +126,11 @@ export class BuildsController {
   @Post('contexts')
   @RequireRole('builder')
   @ApiConsumes('application/x-tar')
-  @ApiCreatedResponse({ description: '{ id, size }' })
+  @ApiCreatedResponse({
+    description: 'the upload, to name in `contextUploadId`',
+    schema: { type: 'object', required: ['id', 'size'], properties: { id: { type: 'string' }, size: { type: 'integer' } } },
+  })
+  @ApiOperation({ operationId: 'uploadBuildContext' })
   async upload(
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
@@ -21,6 +21,7 @@ export class ContainersController {
   @Post()
   @RequireRole('builder')
   @AcceptedJob()
+  @ApiOperation({ operationId: 'runContainer' })
   run(
     @Body() body: RunContainerInput,
     @IdempotencyKey() key: string | undefined,
@@ -32,6 +33,7 @@ export class ContainersController {
   @Get()
   @RequireRole('viewer')
   @ApiOkResponse({ type: [Container], description: "Drydock's containers the caller may see; running only unless all=true" })
+  @ApiOperation({ operationId: 'listContainers' })
   async list(@Query() query: ListContainersQuery, @CurrentPrincipal() principal: Principal): Promise<Container[]> {
     return (await this.containers.list(query.all ?? false, principal, query.engine)).map(toContainer);
   }
@@ -39,6 +41,7 @@ export class ContainersController {
   @Get(':id')
   @RequireRole('viewer')
   @ApiOkResponse({ type: Container })
+  @ApiOperation({ operationId: 'inspectContainer' })
   async inspect(@Param('id') id: string, @Query() query: ContainerQuery, @CurrentPrincipal() principal: Principal): Promise<Container> {
     return toContainer(await this.containers.get(id, principal, query.engine));
   }
@@ -50,6 +53,7 @@ export class ContainersController {
   @Get(':id/logs')
   @RequireRole('viewer')
   @ApiOkResponse({ type: ContainerLogs, description: 'streamed; `truncated` says whether the byte limit cut it' })
+  @ApiOperation({ operationId: 'containerLogs' })
   async logs(
     @Param('id') id: string,
     @Query() query: ContainerLogsQuery,
@@ -64,6 +68,7 @@ export class ContainersController {
   @Post(':id/commit')
   @RequireRole('builder')
   @ApiCreatedResponse({ type: Image })
+  @ApiOperation({ operationId: 'commitContainer' })
   commit(@Param('id') id: string, @Body() body: CommitContainerBody, @CurrentPrincipal() principal: Principal): Promise<Image> {
     return this.containers.commit(id, body, principal);
   }
@@ -72,6 +77,7 @@ export class ContainersController {
   @RequireRole('builder')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'removed; 409 CONTAINER_RUNNING while it runs unless force=true' })
+  @ApiOperation({ operationId: 'removeContainer' })
   async remove(@Param('id') id: string, @Query() query: RemoveContainerQuery, @CurrentPrincipal() principal: Principal): Promise<void> {
     await this.containers.remove(id, query.force ?? false, principal, query.engine);
   }

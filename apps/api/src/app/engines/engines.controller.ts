@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
 import { EngineModel } from './engine.model';
@@ -13,6 +13,7 @@ export class EnginesController {
   @Get()
   @RequireRole('viewer')
   @ApiOkResponse({ type: [EngineModel], description: 'every configured engine; `host` for admins only' })
+  @ApiOperation({ operationId: 'listEngines' })
   list(@CurrentPrincipal() principal: Principal): Promise<EngineModel[]> {
     return this.engines.list(principal);
   }

@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EnginePool } from '@drydock/docker';
 import type { FastifyReply } from 'fastify';
 import type { RedisClient } from '@drydock/jobs';
@@ -36,6 +36,7 @@ export class HealthController {
   ) {}
 
   @Get('live')
+  @ApiOperation({ operationId: 'getLiveness' })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
@@ -50,6 +51,7 @@ export class HealthController {
    * none of them. Every probe is bounded and all run at once.
    */
   @Get('ready')
+  @ApiOperation({ operationId: 'getReadiness' })
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     const members = this.pool.all;
     const [redis, ...checks] = await Promise.all([check(() => this.redis.ping()), ...members.map((member) => check(() => member.engine.system.ping()))]);

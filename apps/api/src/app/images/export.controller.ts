@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Post, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
@@ -16,6 +16,7 @@ export class ExportController {
   @Post('images/:ref/export')
   @RequireRole('builder')
   @AcceptedJob()
+  @ApiOperation({ operationId: 'exportImage' })
   export(
     @Param('ref') ref: string,
     @Body() body: ExportImagesBody = {},
@@ -29,7 +30,8 @@ export class ExportController {
   @Get('jobs/:id/artifact')
   @RequireRole('viewer')
   @ApiProduces('application/x-tar')
-  @ApiOkResponse({ description: 'the tar `docker save` wrote' })
+  @ApiOkResponse({ description: 'the tar `docker save` wrote', schema: { type: 'string', format: 'binary' } })
+  @ApiOperation({ operationId: 'getJobArtifact' })
   async artifact(
     @Param('id') id: string,
     @CurrentPrincipal() principal: Principal,

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiTags, ApiCreatedResponse } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Image, ImageLayer, PruneResult, RemoveImageResult, SearchResult } from './image.model';
 import { EngineQuery, ListImagesQuery, PruneImagesInput, RemoveImageQuery, SearchImagesQuery, TagImageBody } from './images.dto';
@@ -15,6 +15,7 @@ export class ImagesController {
   @Get('images')
   @RequireRole('viewer')
   @ApiOkResponse({ type: [Image] })
+  @ApiOperation({ operationId: 'listImages' })
   async list(@Query() query: ListImagesQuery, @Res({ passthrough: true }) reply: FastifyReply): Promise<Buffer> {
     void reply.type('application/json; charset=utf-8');
     return this.images.listJson(query);
@@ -24,6 +25,7 @@ export class ImagesController {
   @RequireRole('admin')
   @HttpCode(200)
   @ApiOkResponse({ type: PruneResult })
+  @ApiOperation({ operationId: 'pruneImages' })
   prune(@Body() body: PruneImagesInput = {}, @Query() query: EngineQuery): Promise<PruneResult> {
     return this.images.prune({ ...body, engine: query.engine ?? body.engine });
   }
@@ -31,6 +33,7 @@ export class ImagesController {
   @Get('images/:ref')
   @RequireRole('viewer')
   @ApiOkResponse({ type: Image })
+  @ApiOperation({ operationId: 'inspectImage' })
   inspect(@Param('ref') ref: string, @Query() query: EngineQuery): Promise<Image> {
     return this.images.inspect(ref, query.engine);
   }
@@ -38,6 +41,7 @@ export class ImagesController {
   @Get('images/:ref/history')
   @RequireRole('viewer')
   @ApiOkResponse({ type: [ImageLayer] })
+  @ApiOperation({ operationId: 'imageHistory' })
   history(@Param('ref') ref: string, @Query() query: EngineQuery, @CurrentPrincipal() principal: Principal): Promise<ImageLayer[]> {
     return this.images.history(ref, principal, query.engine);
   }
@@ -45,6 +49,7 @@ export class ImagesController {
   @Post('images/:ref/tags')
   @RequireRole('builder')
   @ApiCreatedResponse({ type: Image })
+  @ApiOperation({ operationId: 'tagImage' })
   tag(@Param('ref') ref: string, @Body() body: TagImageBody, @Query() query: EngineQuery, @CurrentPrincipal() principal: Principal): Promise<Image> {
     return this.images.tag(ref, body.repository, body.tag, body.force ?? false, principal, query.engine);
   }
@@ -52,6 +57,7 @@ export class ImagesController {
   @Delete('images/:ref')
   @RequireRole('builder')
   @ApiOkResponse({ type: RemoveImageResult })
+  @ApiOperation({ operationId: 'removeImage' })
   remove(@Param('ref') ref: string, @Query() query: RemoveImageQuery, @CurrentPrincipal() principal: Principal): Promise<RemoveImageResult> {
     const { engine, ...options } = query;
     return this.images.remove(ref, options, principal, engine);
@@ -61,6 +67,7 @@ export class ImagesController {
   @RequireRole('viewer')
   @ApiTags('search')
   @ApiOkResponse({ type: [SearchResult] })
+  @ApiOperation({ operationId: 'searchImages' })
   search(@Query() query: SearchImagesQuery, @CurrentPrincipal() principal: Principal): Promise<SearchResult[]> {
     return this.images.search(query, principal);
   }

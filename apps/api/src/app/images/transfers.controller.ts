@@ -1,5 +1,5 @@
 import { Body, Controller, Param, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
 import { AcceptedJob, IdempotencyKey } from '../jobs/accepted-job';
@@ -15,6 +15,7 @@ export class TransfersController {
   @Post('pull')
   @RequireRole('builder')
   @AcceptedJob()
+  @ApiOperation({ operationId: 'pullImage' })
   pull(
     @Body() body: PullImageInput,
     @CurrentPrincipal() principal: Principal,
@@ -26,6 +27,7 @@ export class TransfersController {
   @Post(':ref/push')
   @RequireRole('builder')
   @AcceptedJob()
+  @ApiOperation({ operationId: 'pushImage' })
   push(
     @Param('ref') ref: string,
     @Body() body: PushImageBody = {},

@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, Headers, Inject, Optional, Param, Query, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { DrydockError, ErrorCode } from '@drydock/core';
 import { isTerminalEvent } from '@drydock/jobs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -32,6 +32,7 @@ export class JobsController {
       'X-Next-Cursor': { description: "the next page's `cursor`; absent on the last page", schema: { type: 'string' } },
     },
   })
+  @ApiOperation({ operationId: 'listJobs' })
   async list(
     @Query() query: ListJobsQuery,
     @Req() request: FastifyRequest,
@@ -49,6 +50,7 @@ export class JobsController {
   @Get(':id')
   @RequireRole('viewer')
   @ApiOkResponse({ type: JobModel })
+  @ApiOperation({ operationId: 'getJob' })
   get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<JobModel> {
     return this.jobs.get(id, viewerOf(principal));
   }
@@ -56,6 +58,7 @@ export class JobsController {
   @Delete(':id')
   @RequireRole('builder')
   @ApiOkResponse({ type: JobModel })
+  @ApiOperation({ operationId: 'cancelJob' })
   cancel(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<JobModel> {
     return this.jobs.cancel(id, viewerOf(principal));
   }
@@ -68,6 +71,7 @@ export class JobsController {
   @RequireRole('viewer')
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ type: JobEventModel, description: 'one `data:` line per event; `id:` is its sequence' })
+  @ApiOperation({ operationId: 'jobEvents' })
   async events(
     @Param('id') id: string,
     @Query() query: JobEventsQuery,

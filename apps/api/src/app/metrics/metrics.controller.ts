@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Inject, UseGuards } from '@nestjs/common';
-import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../auth/decorators';
 import { AdminTokenGuard } from './admin-token.guard';
 import { DrydockMetrics } from './drydock-metrics';
@@ -20,7 +20,8 @@ export class MetricsController {
   @Header('content-type', CONTENT_TYPE)
   @Header('cache-control', 'no-store')
   @ApiProduces(CONTENT_TYPE)
-  @ApiOkResponse({ description: 'Prometheus text exposition format' })
+  @ApiOkResponse({ description: 'Prometheus text exposition format', schema: { type: 'string' } })
+  @ApiOperation({ operationId: 'scrapeMetrics' })
   scrape(): Promise<string> {
     return this.metrics.render();
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
 import { RegistryCredentialBody, RegistryTeamQuery } from './registries.dto';
@@ -15,6 +15,7 @@ export class RegistriesController {
   @Get()
   @RequireRole('viewer')
   @ApiOkResponse({ type: [Registry] })
+  @ApiOperation({ operationId: 'listRegistries' })
   list(@CurrentPrincipal() principal: Principal): Promise<Registry[]> {
     return this.vault.list(principal);
   }
@@ -28,6 +29,7 @@ export class RegistriesController {
   @RequireRole('admin')
   @HttpCode(200)
   @ApiOkResponse({ type: ResealResult })
+  @ApiOperation({ operationId: 'resealRegistryCredentials' })
   reseal(): Promise<ResealResult> {
     return this.vault.reseal();
   }
@@ -37,6 +39,7 @@ export class RegistriesController {
   @RequireRole('admin')
   @ApiParam({ name: 'host', example: 'localhost:5000' })
   @ApiOkResponse({ type: Registry })
+  @ApiOperation({ operationId: 'setRegistryCredential' })
   set(@Param('host') host: string, @Body() body: RegistryCredentialBody, @CurrentPrincipal() principal: Principal): Promise<Registry> {
     return this.vault.set(principal, { registry: host, username: body.username, password: body.password, team: body.team });
   }
@@ -47,6 +50,7 @@ export class RegistriesController {
   @HttpCode(204)
   @ApiParam({ name: 'host', example: 'localhost:5000' })
   @ApiNoContentResponse()
+  @ApiOperation({ operationId: 'removeRegistryCredential' })
   async remove(@Param('host') host: string, @Query() query: RegistryTeamQuery, @CurrentPrincipal() principal: Principal): Promise<void> {
     await this.vault.remove(principal, host, query.team);
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
 import { ResealResult } from '../registries/registry.model';
@@ -17,6 +17,7 @@ export class SecretsController {
   /** Ids, teams and update times of the stored secrets (every team's, or `?team=`'s). Never a value. */
   @Get()
   @ApiOkResponse({ type: [BuildSecret] })
+  @ApiOperation({ operationId: 'listBuildSecrets' })
   list(@Query() query: SecretTeamQuery): Promise<BuildSecret[]> {
     return this.secrets.list(query.team);
   }
@@ -25,6 +26,7 @@ export class SecretsController {
   @Post('reseal')
   @HttpCode(200)
   @ApiOkResponse({ type: ResealResult })
+  @ApiOperation({ operationId: 'resealBuildSecrets' })
   reseal(): Promise<ResealResult> {
     return this.secrets.reseal();
   }
@@ -33,6 +35,7 @@ export class SecretsController {
   @Put(':id')
   @ApiParam({ name: 'id', example: 'npm-token' })
   @ApiOkResponse({ type: BuildSecret })
+  @ApiOperation({ operationId: 'setBuildSecret' })
   set(@Param('id') id: string, @Body() body: BuildSecretBody, @CurrentPrincipal() principal: Principal): Promise<BuildSecret> {
     return this.secrets.set(principal, { id, value: body.value, team: body.team });
   }
@@ -42,6 +45,7 @@ export class SecretsController {
   @ApiParam({ name: 'id', example: 'npm-token' })
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ description: 'the team has no such secret (SECRET_NOT_FOUND)' })
+  @ApiOperation({ operationId: 'removeBuildSecret' })
   async remove(@Param('id') id: string, @Query() query: SecretTeamQuery, @CurrentPrincipal() principal: Principal): Promise<void> {
     await this.secrets.remove(principal, id, query.team);
   }

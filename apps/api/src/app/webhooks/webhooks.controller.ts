@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../auth/decorators';
 import type { Principal } from '../auth/principal';
 import { Webhook, WebhookDelivery, WebhookWithSecret } from './webhook.model';
@@ -19,6 +19,7 @@ export class WebhooksController {
   @ApiCreatedResponse({ type: WebhookWithSecret })
   @ApiBadRequestResponse({ description: 'a malformed body, or a URL that reaches a refused address (WEBHOOK_TARGET_REFUSED)' })
   @ApiConflictResponse({ description: 'the team has DRYDOCK_TEAM_MAX_WEBHOOKS webhooks already (QUOTA_EXCEEDED)' })
+  @ApiOperation({ operationId: 'createWebhook' })
   create(@Body() body: CreateWebhookInput, @CurrentPrincipal() principal: Principal): Promise<WebhookWithSecret> {
     return this.webhooks.create(principal, body);
   }
@@ -26,6 +27,7 @@ export class WebhooksController {
   /** The token's team's webhooks (an admin's: every webhook), without secrets. */
   @Get()
   @ApiOkResponse({ type: [Webhook] })
+  @ApiOperation({ operationId: 'listWebhooks' })
   list(@CurrentPrincipal() principal: Principal): Promise<Webhook[]> {
     return this.webhooks.list(principal);
   }
@@ -35,6 +37,7 @@ export class WebhooksController {
   @HttpCode(204)
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ description: 'no such webhook in the token\'s team (WEBHOOK_NOT_FOUND)' })
+  @ApiOperation({ operationId: 'removeWebhook' })
   async remove(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<void> {
     await this.webhooks.remove(principal, id);
   }
@@ -43,6 +46,7 @@ export class WebhooksController {
   @Get(':id/deliveries')
   @ApiOkResponse({ type: [WebhookDelivery] })
   @ApiNotFoundResponse({ description: 'no such webhook in the token\'s team (WEBHOOK_NOT_FOUND)' })
+  @ApiOperation({ operationId: 'listWebhookDeliveries' })
   deliveries(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<WebhookDelivery[]> {
     return this.webhooks.deliveries(principal, id);
   }
@@ -54,6 +58,7 @@ export class WebhooksController {
   @ApiAcceptedResponse({ type: WebhookDelivery })
   @ApiNotFoundResponse({ description: 'WEBHOOK_NOT_FOUND or DELIVERY_NOT_FOUND' })
   @ApiConflictResponse({ description: 'the delivery is still PENDING (CONFLICT)' })
+  @ApiOperation({ operationId: 'redeliverWebhookDelivery' })
   redeliver(@Param('id') id: string, @Param('deliveryId') deliveryId: string, @CurrentPrincipal() principal: Principal): Promise<WebhookDelivery> {
     return this.webhooks.redeliver(principal, id, deliveryId);
   }

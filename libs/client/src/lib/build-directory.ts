@@ -1,0 +1,119 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
+import { pack } from 'tar-fs';
+import type { DrydockClient } from './client';
+import { isProblemResponse, problemError } from './problem';
+import { url } from './transport';
+import type { Job } from './watch-job';
+
+export interface BuildDirectoryOptions {
+  /** `-t`, at least one. */
+  tags: string[];
+  /** `-f`: the Dockerfile's path inside the directory (default `Dockerfile`). */
+  dockerfile?: string;
+  target?: string;
+  buildArgs?: Record<string, string>;
+  labels?: Record<string, string>;
+  noCache?: boolean;
+  pull?: boolean;
+  platform?: string;
+  builder?: 'buildkit' | 'legacy';
+  /** Build secret ids (`RUN --mount=type=secret,id=<id>`). */
+  secrets?: string[];
+  cacheFrom?: string[];
+  engine?: string;
+  timeoutSeconds?: number;
+  idempotencyKey?: string;
+  /** Paths (relative to the directory, `/`-separated) left out of the context, like .dockerignore. */
+  ignore?: (path: string) => boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * `docker build DIR`: streams the directory as a tar to `POST /v1/builds`
+ * without holding it in memory (the disk is read at the upload's pace), and
+ * answers the queued BUILD job; `client.watchJob(job.id)` follows it.
+ *
+ * It speaks node:http rather than fetch: Drydock refuses a context past its cap
+ * (413) or a forbidden tag (403) while the tar is still arriving, and fetch
+ * reports only the broken upload, never that answer.
+ */
+export async function buildDirectory(client: DrydockClient, dir: string, options: BuildDirectoryOptions): Promise<Job> {
+  const { transport } = client;
+  const ignore = options.ignore;
+  const tar = pack(dir, ignore ? { ignore: (name: string) => ignore(relativeTo(dir, name)) } : {}) as unknown as Readable;
+  const headers: Record<string, string> = { ...transport.headers, 'content-type': 'application/x-tar' };
+  if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
+  try {
+    const response = await upload(new URL(url(transport, `/v1/builds?${buildQuery(options)}`)), headers, tar, options.signal);
+    if (isProblemResponse(response)) throw await problemError(response);
+    if (!response.ok) throw new Error(`POST /v1/builds answered ${response.status}`);
+    return (await response.json()) as Job;
+  } finally {
+    // Answered before the whole directory was read (refused): stop reading the disk.
+    tar.destroy();
+  }
+}
+
+/** The most of an answer to an upload read: a job or a problem is a few KiB. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
+
+/** POSTs `body`, and answers the server's response as soon as it comes, even before the upload ended. */
+function upload(target: URL, headers: Record<string, string>, body: Readable, signal: AbortSignal | undefined): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const request = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, { method: 'POST', headers, signal });
+    let answered = false;
+    request.on('response', (incoming) => {
+      answered = true;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      incoming.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_ANSWER_BYTES) return void incoming.destroy(new Error(`an answer to POST /v1/builds over ${MAX_ANSWER_BYTES} bytes`));
+        chunks.push(chunk);
+      });
+      incoming.on('error', reject);
+      incoming.on('end', () => {
+        const answerHeaders = new Headers();
+        for (const [name, value] of Object.entries(incoming.headers)) if (typeof value === 'string') answerHeaders.set(name, value);
+        resolve(new Response(Buffer.concat(chunks), { status: incoming.statusCode ?? 502, headers: answerHeaders }));
+      });
+    });
+    // The server closing the connection on a refusal breaks the upload: its answer, when it could be read, is what matters.
+    request.on('error', (error) => answered || reject(new Error(`the upload to POST /v1/builds broke before Drydock answered (a context over its cap is refused this way): ${error.message}`, { cause: error })));
+    body.on('error', (error) => {
+      request.destroy(error);
+      reject(error);
+    });
+    // pipe() waits for the socket: the tar is read no faster than it is sent.
+    body.pipe(request);
+  });
+}
+
+/** The build options as the Engine API's query parameters, which a tar upload takes. */
+export function buildQuery(options: BuildDirectoryOptions): URLSearchParams {
+  const query = new URLSearchParams();
+  for (const tag of options.tags) query.append('t', tag);
+  const single: Record<string, string | number | boolean | undefined> = {
+    dockerfile: options.dockerfile,
+    target: options.target,
+    nocache: options.noCache,
+    pull: options.pull,
+    platform: options.platform,
+    builder: options.builder,
+    engine: options.engine,
+    timeoutSeconds: options.timeoutSeconds,
+  };
+  for (const [key, value] of Object.entries(single)) if (value !== undefined) query.set(key, String(value));
+  if (options.buildArgs) query.set('buildargs', JSON.stringify(options.buildArgs));
+  if (options.labels) query.set('labels', JSON.stringify(options.labels));
+  for (const secret of options.secrets ?? []) query.append('secret', secret);
+  for (const ref of options.cacheFrom ?? []) query.append('cachefrom', ref);
+  return query;
+}
+
+function relativeTo(dir: string, name: string): string {
+  const base = dir.replace(/[\\/]+$/, '');
+  return name.slice(base.length + 1).split(/[\\/]/).join('/');
+}
