@@ -130,9 +130,9 @@ describe('@drydock/client against the real Drydock', () => {
     await expect(buildDirectory(viewer, dir, { tags: [`${ns}/viewer:1`] })).rejects.toMatchObject({ name: 'DrydockProblemError', status: 403, code: 'FORBIDDEN' });
     await expect(buildDirectory(builder, dir, { tags: ['elsewhere/app:1'] })).rejects.toMatchObject({ status: 403, code: 'FORBIDDEN' });
 
-    // Past the context cap (64 KiB here): refused while the tar is still arriving. (Small enough to sit whole in the
-    // sockets' buffers: a far bigger one meets the connection Drydock closes mid-upload, and then no answer can be read.)
-    writeFileSync(join(dir, 'big.bin'), Buffer.alloc(128 * 1024, 7));
+    // Past the context cap (64 KiB here) by far: refused while the tar is still arriving, and the answer still read
+    // (Drydock reads and drops what comes after it for a while, rather than reset the connection under it).
+    writeFileSync(join(dir, 'big.bin'), Buffer.alloc(64 * 1024 ** 2, 7));
     const tooBig = await buildDirectory(builder, dir, { tags: [`${ns}/big:1`] }).catch((error: unknown) => error);
     expect(tooBig).toBeInstanceOf(DrydockProblemError);
     expect(tooBig).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' });

@@ -12,6 +12,7 @@ import { validationPipe } from '../common/validation.pipe';
 import { JobModel } from '../jobs/job.model';
 import { BuildQuery, BuildImageInput } from './builds.dto';
 import { BuildsService, type BuildOptions } from './builds.service';
+import { lingerOnClose } from './lingering-close';
 
 /** Content types whose body is a build context, passed through as a stream (see bootstrap). */
 export const CONTEXT_TYPES = ['application/x-tar', 'application/tar', 'application/gzip', 'application/x-gzip', 'application/octet-stream'];
@@ -38,14 +39,18 @@ async function queryOptions(raw: unknown): Promise<BuildOptions> {
 
 /**
  * A refusal answered before the body was read to its end (past the cap, not a
- * tar) closes the connection: the rest of the body is never read, and the
- * client, not a drain of up to the cap, decides when to stop sending.
+ * tar) closes the connection: the rest of the body is not spooled, and the
+ * client, not a drain of up to the cap, decides when to stop sending (within
+ * the lingering close's bounds, which let it read the answer first).
  */
 async function readingBody<T>(request: FastifyRequest, reply: FastifyReply, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (!request.raw.complete) void reply.header('connection', 'close');
+    if (!request.raw.complete) {
+      void reply.header('connection', 'close');
+      lingerOnClose(request);
+    }
     throw error;
   }
 }
