@@ -162,6 +162,10 @@ describe('the GraphQL explorer', () => {
       await expect(seriousViolations(page)).resolves.toEqual([]);
       await expect(fitsWidth(page)).resolves.toBe(true);
       await expect(page.getByRole('banner').getByRole('link', { name: 'Console' }).getAttribute('href')).resolves.toBe('/console/');
+      // With two operations each tab has a close button beside it: still no control inside another.
+      await page.getByRole('button', { name: 'New tab' }).click();
+      await page.getByRole('button', { name: 'Close Tab' }).first().waitFor();
+      await expect(seriousViolations(page)).resolves.toEqual([]);
 
       await page.getByRole('banner').getByRole('link', { name: /OpenAPI/ }).click();
       await page.waitForURL(`${running.url}/docs`);
