@@ -6,7 +6,7 @@ import type { Client } from 'graphql-ws';
 import type { EventEmitter } from 'node:events';
 import request from 'supertest';
 import { startApp, type RunningApp } from '../support/app';
-import { docker, removeImagesLabelled, uniqueNamespace } from '../support/engine';
+import { docker, ensureFixture, removeImagesLabelled, uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
 import { collect, eventually, wsClient } from '../support/graphql';
 
@@ -25,15 +25,6 @@ interface ImageEventBody {
 
 const SUBSCRIPTION = 'subscription { imageEvents { action id reference at } }';
 const enc = encodeURIComponent;
-
-/** Shared by every suite, the fixture may have been removed from the engine: it is in the registry. */
-function ensureFixture(): void {
-  try {
-    docker('image', 'inspect', testEnv.fixture);
-  } catch {
-    docker('pull', '-q', testEnv.fixture);
-  }
-}
 
 describe('image events over graphql-ws', () => {
   const ns = uniqueNamespace('e2e-image-events');

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { testEnv } from './env';
 
 /** The Debian docker client talks to the same engine; tests use it to set up state the API then reads. */
 export function docker(...args: string[]): string {
@@ -61,4 +62,13 @@ export function volumesOf(containerId: string): string[] {
 /** Whether the engine still has a volume (`docker volume ls` lists it). */
 export function volumeExists(name: string): boolean {
   return docker('volume', 'ls', '-q').split('\n').includes(name);
+}
+
+/** Shared by every suite, the fixture may have been removed from the engine: it is in the registry. */
+export function ensureFixture(): void {
+  try {
+    docker('image', 'inspect', testEnv.fixture);
+  } catch {
+    docker('pull', '-q', testEnv.fixture);
+  }
 }

@@ -1,9 +1,10 @@
+// Monaco (GraphiQL's editor) runs its language services in workers, which Vite must bundle as such.
+import 'graphiql/setup-workers/vite';
+import 'graphiql/style.css';
+import './explorer.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-
-function Explorer() {
-  return <h1>Drydock GraphQL explorer</h1>;
-}
+import { Explorer } from './Explorer';
 
 const root = document.getElementById('root');
 if (root) createRoot(root).render(<StrictMode><Explorer /></StrictMode>);

@@ -2,15 +2,18 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { basename } from 'node:path';
 
-// The console talks only to this origin's API; its editor (the explorer's) runs workers from blobs
-// and sets inline styles. Nothing may frame it, so a signed-in page cannot be clickjacked.
+// The console talks only to this origin's API: 'self' covers the same-origin graphql-ws socket
+// (CSP 3), so no other WebSocket host is reachable. The explorer's editor (Monaco) sets inline
+// styles and runs its language services in workers, which the build emits as files of this origin
+// (graphiql/setup-workers/vite hands Monaco its own getWorker, so Monaco's blob: fallback is never
+// taken). Nothing may frame a page, so a signed-in one cannot be clickjacked.
 const CONSOLE_CSP = [
   "default-src 'self'",
-  "connect-src 'self' ws: wss:",
+  "connect-src 'self'",
   "img-src 'self' data: blob:",
   "style-src 'self' 'unsafe-inline'",
   "font-src 'self' data:",
-  "worker-src 'self' blob:",
+  "worker-src 'self'",
   "frame-ancestors 'none'",
   "base-uri 'none'",
   "form-action 'self'",
@@ -28,6 +31,8 @@ export function serveConsole(app: NestFastifyApplication, dir: string): void {
     index: ['index.html'],
     // The folder must end in a slash for the pages' relative asset paths; /console goes there.
     redirect: true,
+    // @fastify/static would otherwise write its own `public, max-age=0` over the cache-control set below.
+    cacheControl: false,
     setHeaders: (res: { setHeader(name: string, value: string): void }, path: string) => {
       res.setHeader('x-content-type-options', 'nosniff');
       res.setHeader('referrer-policy', 'no-referrer');
