@@ -116,12 +116,20 @@ function clusterOptions(base: ClusterOptions, overrides: RedisOptions): ClusterO
   };
 }
 
+/** What a BullMQ queue or worker connects with, and what closes the part of it BullMQ does not. */
+export interface BullConnection {
+  readonly connection: RedisOptions | Cluster;
+  /** After the queues or workers using it are closed. */
+  release(): void;
+}
+
 /**
  * What BullMQ's `connection` takes. For one node, options: BullMQ makes, and
  * closes, its own connections as before. For a Cluster, BullMQ wants a Cluster
- * instance; it does not close one it was given, so the caller does.
+ * instance; it does not close one it was given, so release() does.
  */
-export function bullConnection(target: RedisTarget, overrides: RedisOptions): RedisOptions | Cluster {
-  if (target.kind === 'node') return { ...target.options, ...overrides };
-  return new Cluster(target.nodes, clusterOptions(target.options, overrides));
+export function bullConnection(target: RedisTarget, overrides: RedisOptions): BullConnection {
+  if (target.kind === 'node') return { connection: { ...target.options, ...overrides }, release: () => undefined };
+  const cluster = new Cluster(target.nodes, clusterOptions(target.options, overrides));
+  return { connection: cluster, release: () => cluster.disconnect() };
 }

@@ -1,7 +1,6 @@
-import { bullConnection, type RedisTarget } from '@drydock/jobs';
+import { bullConnection, type BullConnection, type RedisTarget } from '@drydock/jobs';
 import { isDrydockError } from '@drydock/core';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { Cluster } from 'ioredis';
 import type { WebhookConfig } from '../config/webhooks';
 import type { DrydockMetrics } from '../metrics/drydock-metrics';
 import { send, type AttemptResult } from './sender';
@@ -21,7 +20,7 @@ const CONCURRENCY = 16;
  */
 export class WebhookDeliverer {
   private worker: Worker<DeliveryJob> | undefined;
-  private connection: ReturnType<typeof bullConnection> | undefined;
+  private connection: BullConnection | undefined;
 
   constructor(
     private readonly store: WebhookStore,
@@ -38,7 +37,7 @@ export class WebhookDeliverer {
     if (this.worker) return;
     this.connection = bullConnection(this.redis, { maxRetriesPerRequest: null });
     this.worker = new Worker<DeliveryJob>(WEBHOOK_QUEUE, (job) => this.process(job), {
-      connection: this.connection,
+      connection: this.connection.connection,
       prefix: webhookQueuePrefix(this.keyPrefix),
       concurrency: CONCURRENCY,
       // An attempt is bounded by the timeout: a lock that outlives it by a margin is never lost to a slow receiver,
@@ -52,7 +51,7 @@ export class WebhookDeliverer {
 
   async close(): Promise<void> {
     await this.worker?.close();
-    if (this.connection instanceof Cluster) this.connection.disconnect();
+    this.connection?.release();
   }
 
   private async process(job: Job<DeliveryJob>): Promise<void> {

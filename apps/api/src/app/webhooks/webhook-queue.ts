@@ -1,7 +1,6 @@
 import { DrydockError, ErrorCode } from '@drydock/core';
-import { bullConnection, JobKeys, type RedisTarget } from '@drydock/jobs';
+import { bullConnection, type BullConnection, JobKeys, type RedisTarget } from '@drydock/jobs';
 import { Queue } from 'bullmq';
-import { Cluster } from 'ioredis';
 import type { WebhookConfig } from '../config/webhooks';
 import type { Principal } from '../auth/principal';
 import { deletedEvent, payloadOf, taggedEvent, type WebhookEvent } from './webhook-events';
@@ -40,7 +39,7 @@ function jobIdOf(delivery: Pick<DeliveryRecord, 'id' | 'redeliveries'>): string 
 /** Fans events out to the webhooks that want them, each as a logged, queued delivery. In every role. */
 export class WebhookDispatcher {
   private current: Queue<DeliveryJob> | undefined;
-  private connection: ReturnType<typeof bullConnection> | undefined;
+  private connection: BullConnection | undefined;
 
   constructor(
     private readonly store: WebhookStore,
@@ -56,7 +55,7 @@ export class WebhookDispatcher {
     const retention = { age: this.config.deliveryRetentionSeconds, count: 1000 };
     this.connection = bullConnection(this.redis, { enableOfflineQueue: false });
     this.current = new Queue<DeliveryJob>(WEBHOOK_QUEUE, {
-      connection: this.connection,
+      connection: this.connection.connection,
       prefix: webhookQueuePrefix(this.keyPrefix),
       streams: { events: { maxLen: 100 } },
       defaultJobOptions: {
@@ -139,7 +138,6 @@ export class WebhookDispatcher {
 
   async close(): Promise<void> {
     await this.current?.close();
-    // BullMQ closes the connections it made, never one it was given.
-    if (this.connection instanceof Cluster) this.connection.disconnect();
+    this.connection?.release();
   }
 }

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DrydockError, ErrorCode, isDrydockError, redisUnavailable } from '@drydock/core';
 import { Queue } from 'bullmq';
-import { Cluster } from 'ioredis';
-import { bullConnection, type RedisTarget } from '../redis-target';
+import { bullConnection, type BullConnection, type RedisTarget } from '../redis-target';
 import { JOB_TYPES, JobEventKind, type JobRecord, JobState, JobType, isTerminal } from '../model';
 import type { JobDataOf } from '../contract';
 import { type JobStores, endJob } from './ending';
@@ -72,7 +71,7 @@ export class JobQueue {
   /** By engine, then type. */
   private readonly queues = new Map<string, Map<JobType, Queue>>();
   private readonly firstEngine: string;
-  private readonly connection: ReturnType<typeof bullConnection>;
+  private readonly connection: BullConnection;
   private readonly cancelWaitMs: number;
   private readonly maxWaitingPerTeam: number;
 
@@ -92,7 +91,7 @@ export class JobQueue {
       this.queues.set(engine, byType);
       for (const type of JOB_TYPES) {
         const queue = new Queue(queueNameFor(type, options.queueBase, engine), {
-          connection: this.connection,
+          connection: this.connection.connection,
           prefix: records.keys.bullPrefix,
           streams: { events: { maxLen: options.bullEventsMaxLen ?? DEFAULT_BULL_EVENTS_MAX_LEN } },
           defaultJobOptions: {
@@ -268,8 +267,7 @@ export class JobQueue {
   async close(): Promise<void> {
     const queues = [...this.queues.values()].flatMap((byType) => [...byType.values()]);
     await Promise.all(queues.map((queue) => queue.close()));
-    // BullMQ closes the connections it made, never one it was given.
-    if (this.connection instanceof Cluster) this.connection.disconnect();
+    this.connection.release();
   }
 
   private queue(type: JobType, engine: string): Queue {

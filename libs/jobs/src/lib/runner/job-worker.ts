@@ -1,6 +1,5 @@
 import { ErrorCode, isDrydockError, isTransient } from '@drydock/core';
 import { DelayedError, Job, UnrecoverableError, Worker } from 'bullmq';
-import { Cluster } from 'ioredis';
 import { type LogBudget, ThrottledEmitter } from '../emitter';
 import type { JobEventBus } from '../event-bus';
 import {
@@ -14,7 +13,7 @@ import {
   isTerminal,
 } from '../model';
 import type { RedisOutage } from '../redis-outage';
-import { bullConnection, type RedisTarget } from '../redis-target';
+import { bullConnection, type BullConnection, type RedisTarget } from '../redis-target';
 import { type JobStores, FailedWithResult, endJob, errorMessage, toJobError } from './ending';
 import { sweepStrandedEndings } from './endings-sweep';
 import type { ExclusiveLeases } from './exclusive-leases';
@@ -110,7 +109,7 @@ export class JobWorker {
   private readonly stores: JobStores;
   private readonly handlers: ReadonlyMap<JobType, JobHandler>;
   private readonly workers: Worker[] = [];
-  private readonly connection: ReturnType<typeof bullConnection>;
+  private readonly connection: BullConnection;
   private readonly progressIntervalMs: number | undefined;
   private readonly logBudget: LogBudget | undefined;
   private readonly maxRunning: Partial<Record<JobType, number>>;
@@ -153,7 +152,7 @@ export class JobWorker {
         // Three parameters: BullMQ only creates the AbortSignal for processors that take one.
         (job, token, signal) => this.process(type, job, token, signal),
         {
-          connection: this.connection,
+          connection: this.connection.connection,
           prefix: records.keys.bullPrefix,
           concurrency: options.concurrency?.[type] ?? 2,
           lockDuration,
@@ -226,8 +225,7 @@ export class JobWorker {
     this.stopListening();
     this.stopSweeping();
     clearInterval(this.outageCheck);
-    // BullMQ closes the connections it made, never one it was given.
-    if (this.connection instanceof Cluster) this.connection.disconnect();
+    this.connection.release();
   }
 
   private async process(
