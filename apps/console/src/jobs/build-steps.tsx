@@ -7,7 +7,9 @@ function stepStatus(view: JobView, step: StepView, failing: StepView | undefined
   if (step === failing) return 'failed';
   if (step.cached) return 'cached';
   if (stepDone(view, step)) return 'done';
-  return isTerminal(view.state) ? 'stopped' : 'running';
+  if (isTerminal(view.state)) return 'stopped';
+  // BuildKit names every step of the graph up front; one has begun once it has a start time.
+  return step.startedAt || step.key.startsWith('step-') ? 'running' : 'waiting';
 }
 
 /** The build's steps in order as they arrive: cached ones marked, durations, each step's lines under it, the failing one open. */

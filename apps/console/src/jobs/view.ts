@@ -84,13 +84,23 @@ function addLine(view: JobView, event: JobEvent): void {
   else view.lines.push(line);
 }
 
+const LAYER_DONE = /complete|Pushed|already exists|Mounted from/i;
+
+/** A layer's last word on its status, with the size it told earlier: `Pull complete` carries no byte counts. */
+function mergeLayer(view: JobView, layer: JobLayer): void {
+  const previous = view.layers.get(layer.id);
+  const total = layer.total ?? previous?.total ?? null;
+  const current = LAYER_DONE.test(layer.status) ? total : (layer.current ?? previous?.current ?? null);
+  view.layers.set(layer.id, { id: layer.id, status: layer.status, current, total });
+}
+
 /** Applies one event; an event already seen (a replay after a reconnect) changes nothing. */
 export function applyEvent(view: JobView, event: JobEvent): boolean {
   if (event.sequence <= view.lastSequence) return false;
   view.lastSequence = event.sequence;
   if (event.progress !== undefined && event.progress !== null) view.progress = event.progress;
   if (event.state) view.state = event.state;
-  if (event.layer) view.layers.set(event.layer.id, event.layer);
+  if (event.layer) mergeLayer(view, event.layer);
   if (event.step) applyStep(view, event.step, event.at);
   if (event.error) view.error = event.error;
   if (event.result) view.result = event.result;
@@ -127,7 +137,7 @@ export function layerTotals(view: JobView): { current: number; total: number } {
   for (const layer of view.layers.values()) {
     if (!layer.total) continue;
     total += layer.total;
-    current += Math.min(layer.current ?? (/complete|Pushed|exists/i.test(layer.status) ? layer.total : 0), layer.total);
+    current += Math.min(layer.current ?? 0, layer.total);
   }
   return { current, total };
 }

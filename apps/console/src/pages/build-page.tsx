@@ -58,9 +58,9 @@ export function BuildPage() {
           <legend>Context</legend>
           {(
             [
-              ['editor', 'Dockerfile'],
-              ['tar', 'Tar file'],
-              ['folder', 'Folder'],
+              ['editor', 'Write a Dockerfile'],
+              ['tar', 'Upload a tar'],
+              ['folder', 'Upload a folder'],
             ] as Array<[Source, string]>
           ).map(([value, label]) => (
             <label key={value}>

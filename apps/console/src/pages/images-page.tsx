@@ -15,6 +15,9 @@ interface Row {
 }
 
 type SortKey = 'repository' | 'tag' | 'shortId' | 'created' | 'size';
+/** Rows drawn at once: an engine may hold thousands of images, and a table of them all is slow to draw and to read. */
+const PAGE_ROWS = 100;
+
 const COLUMNS: Array<[SortKey, string]> = [
   ['repository', 'Repository'],
   ['tag', 'Tag'],
@@ -51,6 +54,7 @@ export function ImagesPage() {
   const [filter, setFilter] = useState('');
   const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>({ key: 'created', descending: true });
   const several = (engines.data?.length ?? 0) > 1;
+  const [shown, setShown] = useState(PAGE_ROWS);
 
   const rows = useMemo(() => {
     const needle = filter.trim().toLowerCase();
@@ -108,7 +112,7 @@ export function ImagesPage() {
             </tr>
           </thead>
           <tbody>
-            {rows.map((row) => (
+            {rows.slice(0, shown).map((row) => (
               <tr key={row.key}>
                 <td data-label="Repository">
                   <a href={href('images', row.ref, engine)}>{row.repository}</a>
@@ -133,6 +137,18 @@ export function ImagesPage() {
             )}
           </tbody>
         </table>
+      )}
+      {rows.length > 0 && (
+        <div className="row table-foot">
+          <p role="status">
+            Showing {Math.min(shown, rows.length)} of {rows.length}
+          </p>
+          {rows.length > shown && (
+            <button type="button" className="secondary" onClick={() => setShown((count) => count + PAGE_ROWS)}>
+              Show {Math.min(PAGE_ROWS, rows.length - shown)} more
+            </button>
+          )}
+        </div>
       )}
     </>
   );
