@@ -1,5 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { dropRedisKeys, startApp, type RunningApp } from '../support/app';
 import { errorsOf, fitsWidth, launchBrowser, openPage, screenshot, seriousViolations, type ViewportName } from '../support/browser';
 import { docker, dockerBuild, removeImagesUnder, uniqueNamespace } from '../support/engine';
@@ -64,6 +67,29 @@ describe('the web console', () => {
     await page.getByTestId('job-state').filter({ hasText: new RegExp(`^(${states.join('|')})$`) }).waitFor({ timeout: JOB_DEADLINE_MS });
     return (await jobState(page)).trim();
   }
+
+  it('builds from a folder packed into a tar in the browser', async () => {
+    const mark = randomBytes(3).toString('hex');
+    const folder = mkdtempSync(join(tmpdir(), 'console-context-'));
+    mkdirSync(join(folder, 'deep', 'er'), { recursive: true });
+    writeFileSync(join(folder, 'Dockerfile'), `FROM ${testEnv.fixture}\nCOPY deep /deep\nRUN cat /deep/er/note.txt\n`);
+    writeFileSync(join(folder, 'deep', 'er', 'note.txt'), `note-${mark}\n`);
+    const page = await openPage(browser, 'desktop');
+    try {
+      await signIn(page, running.tokens['builder-a'] as string, '#/build');
+      await page.getByRole('radio', { name: 'Upload a folder' }).check();
+      await page.getByLabel(/Context folder/).setInputFiles(folder);
+      await page.getByLabel('Tags (space or comma separated)').fill(`${ns}/from-folder:1`);
+      await page.getByRole('button', { name: 'Build', exact: true }).click();
+      expect(await waitForState(page, ['SUCCEEDED', 'FAILED', 'CANCELLED'])).toBe('SUCCEEDED');
+      // The file came through the packer whole, two folders down.
+      expect(await page.getByRole('list', { name: 'Build steps' }).textContent()).toContain(`note-${mark}`);
+      await checkPage(page, 'build-folder-desktop');
+    } finally {
+      await page.context().close();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
 
   describe.each<ViewportName>(['desktop', 'phone'])('at %s size', (viewport) => {
     let page: Page;
