@@ -1,4 +1,4 @@
-import { TERMINAL, type JobError, type JobEvent, type JobLayer, type JobResult, type JobState, type JobStep } from '../api';
+import { TERMINAL, type JobError, type JobEvent, type JobLayer, type JobResult, type JobState, type JobStep } from '../api/types';
 
 /** What a job's events add up to, built by replaying them in sequence; mutated in place, rendered by version. */
 export interface LogLine {
