@@ -97,7 +97,7 @@ export function ImagesPage() {
       {images.loading && !images.data ? (
         <p aria-live="polite">Loading images…</p>
       ) : (
-        <table className="cards" aria-label="Images">
+        <table className="cards sortable" aria-label="Images">
           <thead>
             <tr>
               {COLUMNS.map(([key, label]) => (
