@@ -19,6 +19,7 @@ import { EnginesModule } from './engines/engines.module';
 import { graphqlOptions } from './graphql.options';
 import { GraphQLWsLimits } from './graphql-ws-limits';
 import { ImagesModule } from './images/images.module';
+import { MeModule } from './auth/me';
 import { imagesQueryCache } from './images/images-query-cache';
 import { JobsApiModule } from './jobs/jobs-api.module';
 import { RegistriesModule } from './registries/registries.module';
@@ -49,6 +50,7 @@ import { WebhooksApiModule } from './webhooks/webhooks-api.module';
       },
     }),
     AuthModule,
+    MeModule,
     AuditApiModule,
     JobsApiModule,
     ImagesModule,

@@ -1,0 +1,6 @@
+/** Every call the console makes to the API goes through this folder (to be backed by @drydock/client). */
+export * from './live';
+export * from './problem';
+export * from './rest';
+export * from './token';
+export * from './types';
