@@ -26,6 +26,7 @@ const TAGS: Array<[string, string]> = [
   ['secrets', 'build secrets per team, sealed and never returned'],
   ['webhooks', 'Standard Webhooks deliveries of job and image events'],
   ['engines', 'the engines Drydock routes to'],
+  ['auth', "the bearer token's own name, team, role and namespaces"],
   ['audit', 'who did what'],
   ['metrics', 'Prometheus text'],
   ['health', 'liveness and readiness'],

@@ -52,6 +52,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["getMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit": {
         parameters: {
             query?: never;
@@ -568,6 +584,21 @@ export interface components {
             requestId?: string;
         } & {
             [key: string]: unknown;
+        };
+        MeModel: {
+            /** @example ci-a */
+            name: string;
+            /** @example team-a */
+            team: string;
+            /** @enum {string} */
+            role: "viewer" | "builder" | "admin";
+            /**
+             * @description repository patterns the token may write
+             * @example [
+             *       "localhost:5000/team-a/**"
+             *     ]
+             */
+            namespaces: string[];
         };
         AuditEntry: {
             /**
@@ -1202,6 +1233,52 @@ export interface operations {
                 };
             };
             /** @description needs role admin or higher, or a namespace the token may write (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a problem (RFC 9457): `code` says which */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeModel"];
+                };
+            };
+            /** @description no or unknown bearer token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description needs role viewer or higher, or a namespace the token may write (FORBIDDEN) */
             403: {
                 headers: {
                     [name: string]: unknown;

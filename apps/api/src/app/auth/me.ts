@@ -1,6 +1,6 @@
 import { Controller, Get, Module } from '@nestjs/common';
 import { Field, ObjectType, Query, Resolver } from '@nestjs/graphql';
-import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { AuthModule } from './auth.module';
 import { CurrentPrincipal, RequireRole } from './decorators';
 import { TOKEN_ROLES, type Principal, type TokenRole } from './principal';
@@ -26,6 +26,7 @@ export class MeController {
   @Get()
   @RequireRole('viewer')
   @ApiOkResponse({ type: MeModel })
+  @ApiOperation({ operationId: 'getMe' })
   me(@CurrentPrincipal() principal: Principal): MeModel {
     return meOf(principal);
   }
