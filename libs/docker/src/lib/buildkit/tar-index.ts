@@ -156,6 +156,8 @@ class Tree {
   readonly root = implicitDir('');
   entries = 0;
 
+  constructor(private readonly maxEntries: number) {}
+
   lookup(path: string): TarNode | undefined {
     let node: TarNode | undefined = this.root;
     for (const part of path.split('/')) {
@@ -192,7 +194,7 @@ class Tree {
   }
 
   private count(): void {
-    if (++this.entries > MAX_INDEXED_ENTRIES) throw new TarIndexUnsupported(`the context has over ${MAX_INDEXED_ENTRIES} entries`);
+    if (++this.entries > this.maxEntries) throw new TarIndexUnsupported(`the context has over ${this.maxEntries} entries`);
   }
 }
 
@@ -207,18 +209,18 @@ function countBelow(node: TarNode): number {
  * the engine's own extraction should judge (gzip, a malformed or truncated
  * archive, sparse files, too many entries); the caller then sends the tar.
  */
-export async function indexTar(path: string): Promise<TarNode> {
+export async function indexTar(path: string, maxEntries = MAX_INDEXED_ENTRIES): Promise<TarNode> {
   const file = await open(path, 'r');
   try {
-    return await indexOpen(file, (await file.stat()).size);
+    return await indexOpen(file, (await file.stat()).size, maxEntries);
   } finally {
     await file.close();
   }
 }
 
-async function indexOpen(file: FileHandle, fileSize: number): Promise<TarNode> {
+async function indexOpen(file: FileHandle, fileSize: number, maxEntries: number): Promise<TarNode> {
   const blocks = new Blocks(file);
-  const tree = new Tree();
+  const tree = new Tree(maxEntries);
   let position = 0;
   let pax = new Map<string, string>();
   let longName: string | null = null;
