@@ -1,4 +1,4 @@
-import { dataPacket, errPacket, finPacket, goFileMode, statPacket } from './packets';
+import { DATA_HEADROOM, dataPacket, errPacket, finPacket, goFileMode, statPacket } from './packets';
 import { Packet, PacketType } from './proto';
 import type { TarEntry } from './tar-index';
 
@@ -17,11 +17,12 @@ describe('file sync packets', () => {
   });
 
   it('lays out a DATA packet around its payload, and an empty one ends the file', () => {
-    const { packet, payload } = dataPacket(300, 5);
-    payload.write('hello');
+    const buffer = Buffer.alloc(DATA_HEADROOM + 5);
+    buffer.write('hello', DATA_HEADROOM);
+    const packet = dataPacket(buffer, 300, 5);
     expect(Packet.toObject(Packet.decode(packet), { defaults: true })).toMatchObject({ type: PacketType.DATA, ID: 300 });
     expect(Buffer.from(Packet.decode(packet).toJSON()['data'] as string, 'base64').toString()).toBe('hello');
-    expect(Packet.toObject(Packet.decode(dataPacket(7, 0).packet), { defaults: true })).toMatchObject({ type: PacketType.DATA, ID: 7 });
+    expect(Packet.toObject(Packet.decode(dataPacket(Buffer.alloc(DATA_HEADROOM), 7, 0)), { defaults: true })).toMatchObject({ type: PacketType.DATA, ID: 7 });
   });
 
   it('encodes FIN and ERR', () => {

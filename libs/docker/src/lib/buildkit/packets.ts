@@ -105,12 +105,16 @@ export function errPacket(message: string): Buffer {
   return Buffer.from(out);
 }
 
+/** Bytes kept free before a DATA payload for its header (type, id and length as varints: at most 14). */
+export const DATA_HEADROOM = 16;
+
 /**
- * A DATA packet with room for `length` payload bytes: the caller fills
- * `payload` (a view of the packet) before sending it. Length 0 is the end of
- * the file.
+ * A DATA packet around the `length` payload bytes already at
+ * `buffer[DATA_HEADROOM..]`: the header is written just before them, so the
+ * payload is read from the tar once and never copied here. Length 0 (and
+ * no buffer needed beyond the headroom) is the end of the file.
  */
-export function dataPacket(id: number, length: number): { packet: Buffer; payload: Buffer } {
+export function dataPacket(buffer: Buffer, id: number, length: number): Buffer {
   const head: number[] = [];
   varintField(1, PacketType.DATA, head);
   varintField(3, id, head);
@@ -118,7 +122,7 @@ export function dataPacket(id: number, length: number): { packet: Buffer; payloa
     head.push((4 << 3) | 2);
     varint(BigInt(length), head);
   }
-  const packet = Buffer.allocUnsafe(head.length + length);
-  packet.set(head, 0);
-  return { packet, payload: packet.subarray(head.length) };
+  const start = DATA_HEADROOM - head.length;
+  buffer.set(head, start);
+  return buffer.subarray(start, DATA_HEADROOM + length);
 }

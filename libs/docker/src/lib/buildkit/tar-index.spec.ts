@@ -1,19 +1,21 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pack, type Headers } from 'tar-stream';
+import { pack, type Header } from 'tar-stream';
 import { indexTar, MAX_INDEXED_ENTRIES, TarIndexUnsupported, type TarNode } from './tar-index';
 
 const dir = mkdtempSync(join(tmpdir(), 'dd-tar-index-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let count = 0;
-async function tarOf(entries: Array<[Headers, string?]>): Promise<string> {
+type Entry = [Partial<Header> & Pick<Header, 'name'>, string?];
+
+async function tarOf(entries: Entry[]): Promise<string> {
   const tar = pack();
   const chunks: Buffer[] = [];
-  tar.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const ended = new Promise((resolve) => tar.on('end', resolve));
-  for (const [header, body] of entries) tar.entry(header, body);
+  tar.on('data', (chunk) => void chunks.push(chunk as Buffer));
+  const ended = new Promise<void>((resolve) => tar.on('end', () => resolve()));
+  for (const [header, body] of entries) tar.entry(header, body ?? '');
   tar.finalize();
   await ended;
   const path = join(dir, `${count++}.tar`);
