@@ -73,7 +73,7 @@ class Sender {
   private waiting: Array<() => void> = [];
   private flushed: Array<() => void> = [];
   private inFlight = 0;
-  /** DATA buffers back from the socket, reused: fresh 128 KiB buffers per chunk cost more in GC than the copy itself. */
+  /** DATA buffers back from the socket, reused: a fresh buffer per chunk cost more in GC than the copy itself. */
   private readonly buffers: Buffer[] = [];
   private stopped = false;
 
@@ -98,8 +98,8 @@ class Sender {
     try {
       await this.walk(root, metadata, await excludePatterns(metadata, root, this.source.file));
     } catch (error) {
-      await this.send(errPacket((error as Error).message)).catch(() => undefined);
-      this.stop();
+      // A pattern the walk cannot take: BuildKit reports the sender's error as the build's.
+      this.fail((error as Error).message);
     }
     await serving;
   }
