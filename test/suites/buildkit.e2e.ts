@@ -71,6 +71,9 @@ describe('builds on BuildKit: steps, logs per step, logins, cache and failures',
     expect(kitEvents.at(-1)?.state).toBe('SUCCEEDED');
     const names = [...finalSteps(kitEvents).values()].map((step) => step.name);
     expect(names).toEqual(expect.arrayContaining([`[1/3] FROM ${testEnv.fixture}`, '[2/3] RUN echo "installing ruby" && mkdir -p /app']));
+    // The worker served the spooled context through the session's FileSync: the engine never stored and unpacked a tar body.
+    expect(names).toEqual(expect.arrayContaining(['[internal] load .dockerignore']));
+    expect(names.some((name) => /load remote build context|^copy \/context/.test(name ?? ''))).toBe(false);
     const run = [...finalSteps(kitEvents).values()].find((step) => step.name?.startsWith('[2/3] RUN'));
     expect(kitEvents).toContainEqual(expect.objectContaining({ kind: 'LOG', message: `#${run?.index} installing ruby`, stream: 'STDOUT' }));
     expect(kitEvents.find((e) => e.kind === 'RESULT')?.result).toMatchObject({ steps: expect.any(Number), cachedSteps: expect.any(Number) });

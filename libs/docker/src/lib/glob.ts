@@ -88,8 +88,9 @@ function tokenize(component: string): Token[] {
   return tokens;
 }
 
-function characterClass(body: string): (c: string) => boolean {
-  const negated = body.startsWith('!') || body.startsWith('^');
+/** A `[...]` class's test; `negators` are the characters that negate it when first (a Go regexp takes only `^`). */
+export function characterClass(body: string, negators = '!^'): (c: string) => boolean {
+  const negated = body.length > 0 && negators.includes(body[0] as string);
   const chars = [...(negated ? body.slice(1) : body).replace(/\\(.)/g, '$1')];
   const ranges: Array<[string, string]> = [];
   for (let i = 0; i < chars.length; i++) {

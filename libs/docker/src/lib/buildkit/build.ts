@@ -1,14 +1,17 @@
 import type Dockerode from 'dockerode';
 import { randomUUID } from 'node:crypto';
-import { addAbortSignal, type Readable } from 'node:stream';
+import { open, type FileHandle } from 'node:fs/promises';
+import { addAbortSignal, Readable } from 'node:stream';
 import { DrydockError, ErrorCode } from '@drydock/core';
 import { toDomainError } from '../engine-errors';
 import { decodeBuildkitStream } from './decode';
+import type { FileSyncSource } from './filesync';
 import { openSession, type BuildkitSession } from './session';
+import { indexTar, TarIndexUnsupported } from './tar-index';
 import type { BuildkitMessage, BuildkitOptions } from './trace';
 
 /** The query of `POST /build?version=2`, every value already a string. */
-export function buildkitQuery(options: BuildkitOptions, buildId: string, sessionId: string): Record<string, string> {
+export function buildkitQuery(options: BuildkitOptions, buildId: string, sessionId: string, fileSync = false): Record<string, string> {
   const buildArgs = { ...(options.buildArgs ?? {}), ...(options.inlineCache ? { BUILDKIT_INLINE_CACHE: '1' } : {}) };
   const query: Record<string, string> = {
     version: '2',
@@ -19,6 +22,8 @@ export function buildkitQuery(options: BuildkitOptions, buildId: string, session
     nocache: String(options.noCache ?? false),
     pull: options.pull ? '1' : '',
   };
+  // The Dockerfile frontend then asks the session for the `context` and `dockerfile` dirs (moby builder-next).
+  if (fileSync) query['remote'] = 'client-session';
   if (options.dockerfile) query['dockerfile'] = options.dockerfile;
   if (Object.keys(buildArgs).length) query['buildargs'] = JSON.stringify(buildArgs);
   if (options.target) query['target'] = options.target;
@@ -38,6 +43,21 @@ function dial(docker: Dockerode, options: object): Promise<unknown> {
   });
 }
 
+/** The context file indexed for FileSync, or null when only the engine's own unpacking of the body is faithful to it. */
+async function fileSyncSource(path: string | undefined): Promise<FileSyncSource | null> {
+  if (!path) return null;
+  let root;
+  try {
+    root = await indexTar(path);
+  } catch (error) {
+    if (error instanceof TarIndexUnsupported) return null;
+    throw error;
+  }
+  const file: FileHandle = await open(path, 'r');
+  // Both dirs are the context: the Dockerfile is asked for by its path inside it.
+  return { root: (dir) => (dir === 'context' || dir === 'dockerfile' ? root : null), file };
+}
+
 function cancelled(signal: AbortSignal): DrydockError {
   return toDomainError(Object.assign(new Error('The operation was aborted'), { name: 'AbortError', cause: signal.reason }), 'engine');
 }
@@ -55,6 +75,7 @@ export async function* buildWithBuildkit(docker: Dockerode, context: Readable, o
   // Ends the request on the caller's abort and on a broken context alike.
   const stop = new AbortController();
   let session: BuildkitSession | undefined;
+  let files: FileSyncSource | null = null;
   let body: Readable | undefined;
   let contextError: unknown;
   let ended = false;
@@ -77,13 +98,16 @@ export async function* buildWithBuildkit(docker: Dockerode, context: Readable, o
   });
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    session = await openSession(docker, { login: options.login, secret: options.secret });
+    files = await fileSyncSource(options.contextFile);
+    if (stop.signal.aborted) throw stop.signal.reason;
+    session = await openSession(docker, { login: options.login, secret: options.secret, ...(files ? { files } : {}) });
     if (stop.signal.aborted) throw stop.signal.reason;
     body = (await dial(docker, {
       method: 'POST',
       path: '/build?',
-      options: buildkitQuery(options, buildId, session.id),
-      file: context,
+      options: buildkitQuery(options, buildId, session.id, files !== null),
+      // With FileSync the engine reads no body; the modem would otherwise send the query as JSON.
+      file: files ? Readable.from([]) : context,
       isStream: true,
       abortSignal: stop.signal,
       statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
@@ -106,5 +130,6 @@ export async function* buildWithBuildkit(docker: Dockerode, context: Readable, o
     stop.abort();
     body?.destroy();
     session?.close();
+    await files?.file.close().catch(() => undefined);
   }
 }

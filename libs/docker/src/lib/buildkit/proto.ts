@@ -12,6 +12,8 @@ import { Root, type Type } from 'protobufjs';
  *   api/services/control/control.proto   (StatusResponse, Vertex, VertexStatus, VertexLog)
  *   session/auth/auth.proto              (moby.filesync.v1.Auth)
  *   session/secrets/secrets.proto        (moby.buildkit.secrets.v1.Secrets)
+ * and from fsutil (https://github.com/tonistiigi/fsutil, Apache License 2.0):
+ *   types/wire.proto, types/stat.proto   (fsutil.types.Packet, Stat: FileSync's DiffCopy)
  * and from gRPC's grpc/health/v1/health.proto (Apache License 2.0), and
  * google/protobuf/timestamp.proto (BSD-3-Clause).
  */
@@ -120,6 +122,36 @@ const root = Root.fromJSON({
         },
       },
     },
+    fsutil: {
+      nested: {
+        types: {
+          nested: {
+            Packet: {
+              fields: {
+                type: { type: 'int32', id: 1 },
+                stat: { type: 'Stat', id: 2 },
+                ID: { type: 'uint32', id: 3 },
+                data: { type: 'bytes', id: 4 },
+              },
+            },
+            Stat: {
+              // xattrs (10) left out: a tar context's are not carried over.
+              fields: {
+                path: { type: 'string', id: 1 },
+                mode: { type: 'uint32', id: 2 },
+                uid: { type: 'uint32', id: 3 },
+                gid: { type: 'uint32', id: 4 },
+                size: { type: 'int64', id: 5 },
+                modTime: { type: 'int64', id: 6 },
+                linkname: { type: 'string', id: 7 },
+                devmajor: { type: 'int64', id: 8 },
+                devminor: { type: 'int64', id: 9 },
+              },
+            },
+          },
+        },
+      },
+    },
     grpc: {
       nested: {
         health: {
@@ -142,6 +174,17 @@ export function messageType(name: string): Type {
 }
 
 export const StatusResponse = messageType('moby.buildkit.v1.StatusResponse');
+
+export const Packet = messageType('fsutil.types.Packet');
+
+/** fsutil.types.Packet.PacketType */
+export enum PacketType {
+  STAT = 0,
+  REQ = 1,
+  DATA = 2,
+  FIN = 3,
+  ERR = 4,
+}
 
 /** grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING */
 export const HEALTH_SERVING = 1;

@@ -3,6 +3,7 @@ import type Dockerode from 'dockerode';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { DrydockError } from '@drydock/core';
+import { diffCopy, type FileSyncSource } from './filesync';
 import { HEALTH_SERVING, messageType } from './proto';
 import type { BuildkitLogin } from './trace';
 
@@ -13,6 +14,8 @@ export const MAX_SECRET_BYTES = 500 * 1024;
 export interface SessionProviders {
   login?: (host: string) => Promise<BuildkitLogin | null>;
   secret?: (id: string) => Promise<Buffer | null>;
+  /** The build context, served through FileSync instead of sent as the build's body. */
+  files?: FileSyncSource;
 }
 
 /** A session BuildKit can call back into for the length of one build. */
@@ -54,6 +57,20 @@ const AUTH = service('moby.filesync.v1', 'Auth', [
   { name: 'VerifyTokenAuthority', request: 'VerifyTokenAuthorityRequest', response: 'VerifyTokenAuthorityResponse' },
 ]);
 const SECRETS = service('moby.buildkit.secrets.v1', 'Secrets', [{ name: 'GetSecret', request: 'GetSecretRequest', response: 'GetSecretResponse' }]);
+const identity = (bytes: Buffer) => bytes;
+/** Packets pass as bytes: the sender lays out its DATA packets itself (packets.ts). */
+const FILE_SYNC = {
+  DiffCopy: {
+    path: '/moby.filesync.v1.FileSync/DiffCopy',
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+    originalName: 'DiffCopy',
+  },
+} as ServiceDefinition;
 const HEALTH = service('grpc.health.v1', 'Health', [{ name: 'Check', request: 'HealthCheckRequest', response: 'HealthCheckResponse' }]);
 
 type Unary = (call: ServerUnaryCall<Record<string, unknown>, unknown>, callback: sendUnaryData<unknown>) => void;
@@ -99,6 +116,7 @@ function unimplemented(method: string): Unary {
 
 function implementations(providers: SessionProviders): Array<[ServiceDefinition, UntypedServiceImplementation]> {
   return [
+    ...(providers.files ? ([[FILE_SYNC, { DiffCopy: diffCopy(providers.files) }]] as Array<[ServiceDefinition, UntypedServiceImplementation]>) : []),
     [
       AUTH,
       {
@@ -148,8 +166,11 @@ function dialSession(docker: Dockerode, id: string, methods: string[]): Promise<
           Upgrade: 'h2c',
           'X-Docker-Expose-Session-Uuid': id,
           'X-Docker-Expose-Session-Name': 'drydock',
-          // BuildKit only consults these for filesync; sent anyway, as the docker CLI does, so the engine knows what is served.
+          // BuildKit asks FileSync only when DiffCopy is listed here; the others are listed as the docker CLI lists them.
           'X-Docker-Expose-Session-Grpc-Method': methods,
+          // BuildKit reuses the last synced copy of a context with the same shared key, and asks only for the files
+          // whose size and mtime changed: another team's files must never be taken for this build's, so none is shared.
+          'X-Docker-Expose-Session-Sharedkey': randomUUID(),
         },
         statusCodes: { 101: true, 400: 'bad parameter', 500: 'server error' },
       },

@@ -71,4 +71,11 @@ export interface BuildkitOptions
   login?: (host: string) => Promise<BuildkitLogin | null>;
   /** The session's secrets provider: the secret's bytes, or null when there is none by that id. */
   secret?: (id: string) => Promise<Buffer | null>;
+  /**
+   * The context as a plain tar file on disk: served through the session's
+   * FileSync, as the docker CLI sends a directory, instead of as the body.
+   * A tar it cannot serve as the engine would unpack it (gzipped, too many
+   * entries, an unusual entry) is sent as the body, from `context`.
+   */
+  contextFile?: string;
 }

@@ -88,7 +88,7 @@ const BUILT: BuildkitMessage[] = [
   { kind: 'image', id: IMAGE_ID },
 ];
 
-function handleKit(engine: DockerEngine, jobData: Partial<BuildJobData>) {
+function handleKit(engine: DockerEngine, jobData: Partial<BuildJobData>, path?: (id: string) => string) {
   const vault: Record<string, { username: string; password: string; serveraddress: string }> = {
     'localhost:5002': { username: 'team-a', password: 'base-pw', serveraddress: 'localhost:5002' },
     'cache.example': { username: 'team-a', password: 'cache-pw', serveraddress: 'cache.example' },
@@ -97,7 +97,7 @@ function handleKit(engine: DockerEngine, jobData: Partial<BuildJobData>) {
   const credentials = { credentialFor: async (team: string | null, registry: string) => (team === 'team-a' ? vault[registry] ?? null : null) };
   const secrets = { secretFor: async (team: string | null, id: string) => (team === 'team-a' ? Buffer.from(`value of ${id}`) : null) };
   const context = Readable.from([Buffer.alloc(16)]);
-  const contexts = { open: async () => context, remove: async () => undefined };
+  const contexts = { open: async () => context, remove: async () => undefined, ...(path ? { path } : {}) };
   const job = new BuildJob({ engine: () => engine }, credentials, contexts, { limits: {} as never }, secrets);
   const lines: string[] = [];
   const done = job.handle({
@@ -114,6 +114,15 @@ describe('BuildJob on BuildKit', () => {
     await expect(handleKit(engine, kit).done).resolves.toEqual({ imageId: IMAGE_ID, tags: data.tags, steps: 2, cachedSteps: 1 });
     expect(seen.options).toMatchObject({ dockerfile: 'Dockerfile', inlineCache: true, cacheFrom: ['cache.example/team-a/app:cache'], noCache: false, pull: false });
     expect(seen.legacy).toBe(0);
+  });
+
+  it("hands BuildKit the spooled context's file where the context store has one, for the session's FileSync", async () => {
+    const { engine, seen } = buildkitEngine(BUILT);
+    await handleKit(engine, kit, (id) => `/spool/${id}.tar`).done;
+    expect(seen.options?.contextFile).toBe('/spool/ctx.tar');
+    const without = buildkitEngine(BUILT);
+    await handleKit(without.engine, kit).done;
+    expect(without.seen.options?.contextFile).toBeUndefined();
   });
 
   it("answers a login only for the registries the build reads, with the team's own", async () => {

@@ -87,6 +87,7 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
       ...(data.cacheFrom?.length ? { cacheFrom: data.cacheFrom } : {}),
       // The cache metadata goes into the image, so the image pushed serves as cache to the next build elsewhere.
       inlineCache: true,
+      ...(this.contexts.path ? { contextFile: this.contexts.path(data.contextId) } : {}),
       login: (host) => this.login(data.team, registries, host),
       secret: async (id) => (secretIds.has(id) ? this.secrets.secretFor(data.team, id) : null),
       signal,

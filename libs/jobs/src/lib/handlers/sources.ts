@@ -18,6 +18,8 @@ export interface CredentialSource {
 /** Build contexts spooled by the API, streamed to the engine by the worker. */
 export interface ContextSource {
   open(id: string): Promise<Readable>;
+  /** The context's file, where the worker can read it in place: BuildKit is then served it through its session's FileSync. */
+  path?(id: string): string;
   remove(id: string): Promise<void>;
 }
 
