@@ -1,5 +1,7 @@
 import {
+  buildTar,
   createDrydockClient,
+  dataOf,
   DrydockGraphQLError,
   DrydockProblemError,
   ImagesDocument,
@@ -17,6 +19,7 @@ import { dropRedisKeys, startApp, type RunningApp } from '../support/app';
 import { cuttingProxy } from '../support/cutting-proxy';
 import { docker, removeImagesUnder, uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
+import { tarContext } from '../support/jobs';
 
 function expectGapless(events: Array<Pick<JobEvent, 'sequence' | 'kind' | 'state'>>): void {
   expect(events.map((event) => event.sequence)).toEqual(events.map((_event, i) => i + 1));
@@ -61,17 +64,18 @@ describe('@drydock/client against the real Drydock', () => {
   });
 
   it('pulls an image and watches the job to its end through the client', async () => {
-    const { data: job, response } = await admin.POST('/v1/images/pull', { body: { reference: testEnv.fixture } });
-    expect(response.status).toBe(202);
+    const answer = await admin.POST('/v1/images/pull', { body: { reference: testEnv.fixture } });
+    expect(answer.response.status).toBe(202);
+    const job = dataOf(answer);
     expect(job).toMatchObject({ type: 'PULL', state: 'QUEUED' });
 
     const events: JobEvent[] = [];
-    for await (const event of admin.watchJob(job!.id)) events.push(event);
+    for await (const event of admin.watchJob(job.id)) events.push(event);
     expectGapless(events);
-    expect(events.every((event) => event.jobId === job!.id)).toBe(true);
+    expect(events.every((event) => event.jobId === job.id)).toBe(true);
 
-    const { data: ended } = await admin.GET('/v1/jobs/{id}', { params: { path: { id: job!.id } } });
-    expect(ended).toMatchObject({ id: job!.id, state: 'SUCCEEDED' });
+    const { data: ended } = await admin.GET('/v1/jobs/{id}', { params: { path: { id: job.id } } });
+    expect(ended).toMatchObject({ id: job.id, state: 'SUCCEEDED' });
     const { data: image } = await admin.GET('/v1/images/{ref}', { params: { path: { ref: testEnv.fixture } } });
     expect(image?.repoTags).toContainEqual({ repository: testEnv.fixture.slice(0, testEnv.fixture.lastIndexOf(':')), tag: '1' });
   });
@@ -81,18 +85,20 @@ describe('@drydock/client against the real Drydock', () => {
     const throughProxy = clientAs(running.tokens['builder'] as string, proxy.url);
     try {
       // A build that runs for a moment, so the cut falls while it is still going.
-      const { data: job } = await throughProxy.POST('/v1/builds', {
-        body: { dockerfile: `FROM ${testEnv.fixture}\nRUN sleep 1 && echo one\nRUN echo two`, tags: [`${ns}/resumed:1`] },
-      });
+      const job = dataOf(
+        await throughProxy.POST('/v1/builds', {
+          body: { dockerfile: `FROM ${testEnv.fixture}\nRUN sleep 1 && echo one\nRUN echo two`, tags: [`${ns}/resumed:1`] },
+        }),
+      );
       const events: JobEvent[] = [];
-      for await (const event of throughProxy.watchJob(job!.id, { retryDelayMs: 50 })) events.push(event);
+      for await (const event of throughProxy.watchJob(job.id, { retryDelayMs: 50 })) events.push(event);
 
       expect(proxy.cut).toBe(true);
       expect(proxy.lastEventIds).toEqual([null, '2']);
       expectGapless(events);
       // Nothing lost, nothing twice: what a reader that was never cut gets.
       const uncut: JobEvent[] = [];
-      for await (const event of builder.watchJob(job!.id)) uncut.push(event);
+      for await (const event of builder.watchJob(job.id)) uncut.push(event);
       expect(events).toEqual(uncut);
     } finally {
       await throughProxy.close();
@@ -117,6 +123,17 @@ describe('@drydock/client against the real Drydock', () => {
     expect(image?.id).toBe(ended.result?.imageId);
     expect(image?.labels).toContainEqual({ key: 'e2e.client', value: ns });
     expect(docker('run', '--rm', ref, 'cat', '/ctx/sub/nested.txt')).toBe('nested');
+  });
+
+  it("builds a tar held in memory (a browser's File or Blob) with buildTar, its build args and Dockerfile path as the query", async () => {
+    const context = await tarContext({ 'docker/Dockerfile.app': `FROM ${testEnv.fixture}\nARG GREETING\nRUN echo "$GREETING" > /greeting\n` });
+    const ref = `${ns}/blob:1`;
+    const queued = await buildTar(builder, new Blob([context]), { tags: [ref], dockerfile: 'docker/Dockerfile.app', buildArgs: { GREETING: 'from a blob' } });
+    expect(queued).toMatchObject({ type: 'BUILD', state: 'QUEUED' });
+    expect(await builder.waitForJob(queued.id)).toMatchObject({ state: 'SUCCEEDED', result: { tags: [ref] } });
+    expect(docker('run', '--rm', ref, 'cat', '/greeting')).toBe('from a blob');
+
+    await expect(buildTar(viewer, new Blob([context]), { tags: [`${ns}/viewer-blob:1`] })).rejects.toMatchObject({ name: 'DrydockProblemError', status: 403, code: 'FORBIDDEN' });
   });
 
   it('a refused request throws a DrydockProblemError with the stable code', async () => {

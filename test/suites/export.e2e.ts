@@ -1,4 +1,4 @@
-import { createDrydockClient, DrydockGraphQLError, DrydockProblemError, TypedDocumentString, type DrydockClient, type Job } from '@drydock/client';
+import { createDrydockClient, dataOf, DrydockGraphQLError, DrydockProblemError, TypedDocumentString, type DrydockClient, type Job } from '@drydock/client';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,8 +33,8 @@ describe('image export: docker save as an EXPORT job, its tar downloaded and loa
   beforeAll(async () => {
     running = await startTwoTeamApp(ns);
     for (const name of ['builder-a', 'viewer-a', 'builder-b']) clients[name] = createDrydockClient({ baseUrl: running.url, token: running.tokens[name] });
-    const { data: accepted } = await as('builder-a').POST('/v1/builds', { body: { dockerfile: `FROM ${testEnv.fixture}\nRUN echo exported > /exported`, tags: tagged } });
-    buildJobId = accepted!.id;
+    const accepted = dataOf(await as('builder-a').POST('/v1/builds', { body: { dockerfile: `FROM ${testEnv.fixture}\nRUN echo exported > /exported`, tags: tagged } }));
+    buildJobId = accepted.id;
     const built = await as('builder-a').waitForJob(buildJobId);
     expect(built.state).toBe('SUCCEEDED');
     imageId = built.result?.imageId as string;
@@ -51,16 +51,18 @@ describe('image export: docker save as an EXPORT job, its tar downloaded and loa
   const artifactAs = (name: string, id: string) => as(name).GET('/v1/jobs/{id}/artifact', { params: { path: { id } }, parseAs: 'arrayBuffer' });
 
   it('exports two tags, and the downloaded tar loaded with docker load gives back the same image id and tags', async () => {
-    const { data: job, response } = await exportAs('builder-a', tagged[0] as string, [tagged[1] as string]);
+    const answer = await exportAs('builder-a', tagged[0] as string, [tagged[1] as string]);
+    const { response } = answer;
+    const job = dataOf(answer);
     expect(response.status).toBe(202);
-    expect(response.headers.get('location')).toBe(`/v1/jobs/${job!.id}`);
+    expect(response.headers.get('location')).toBe(`/v1/jobs/${job.id}`);
     expect(job).toMatchObject({ type: 'EXPORT', state: 'QUEUED' });
 
-    const done = await as('builder-a').waitForJob(job!.id);
+    const done = await as('builder-a').waitForJob(job.id);
     expect(done.state).toBe('SUCCEEDED');
     expect(done.result?.tags).toEqual(tagged);
 
-    const download = await artifactAs('builder-a', job!.id);
+    const download = await artifactAs('builder-a', job.id);
     expect(download.response.status).toBe(200);
     expect(download.response.headers.get('content-type')).toBe('application/x-tar');
     const tar = Buffer.from(download.data as unknown as ArrayBuffer);
@@ -93,10 +95,10 @@ describe('image export: docker save as an EXPORT job, its tar downloaded and loa
   });
 
   it("hides an export's artifact from another team as if the job did not exist, and has none for a build", async () => {
-    const { data: accepted } = await exportAs('builder-a', tagged[0] as string);
-    await as('builder-a').waitForJob(accepted!.id);
-    expect(await refusal(artifactAs('builder-b', accepted!.id))).toMatchObject({ status: 404, code: 'JOB_NOT_FOUND' });
-    expect((await artifactAs('viewer-a', accepted!.id)).response.status).toBe(200);
+    const accepted = dataOf(await exportAs('builder-a', tagged[0] as string));
+    await as('builder-a').waitForJob(accepted.id);
+    expect(await refusal(artifactAs('builder-b', accepted.id))).toMatchObject({ status: 404, code: 'JOB_NOT_FOUND' });
+    expect((await artifactAs('viewer-a', accepted.id)).response.status).toBe(200);
     expect(await refusal(artifactAs('builder-a', buildJobId))).toMatchObject({ status: 404, code: 'NOT_FOUND' });
   });
 

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { closeLive, getMe, ProblemError, storedToken, storeToken, type Me } from './api';
+import { closeLive, consoleProblem, getMe, problemOf, storedToken, storeToken, type DrydockProblemError, type Me } from './api';
 import { ProblemAlert } from './components/problem-alert';
 import { BuildPage } from './pages/build-page';
 import { ImagePage } from './pages/image-page';
@@ -14,7 +14,7 @@ import { SessionContext, useCan, useSession } from './session';
 export function App() {
   const [me, setMe] = useState<Me | null>(null);
   const [checking, setChecking] = useState(() => storedToken() !== null);
-  const [problem, setProblem] = useState<ProblemError | null>(null);
+  const [problem, setProblem] = useState<DrydockProblemError | null>(null);
 
   // A token kept from earlier in this tab's session is checked again: it may have been revoked since.
   useEffect(() => {
@@ -26,7 +26,7 @@ export function App() {
       },
       (error: unknown) => {
         storeToken(null);
-        setProblem(ProblemError.from(error));
+        setProblem(problemOf(error));
         setChecking(false);
       },
     );
@@ -88,7 +88,7 @@ function Shell() {
 function page(route: string[], canBuild: boolean, role: string) {
   const [section = 'images', id] = route;
   if ((section === 'pull' || section === 'build') && !canBuild) {
-    return <ProblemAlert problem={new ProblemError(403, 'FORBIDDEN', 'Not allowed', `A ${role} token may look, not ${section}.`)} />;
+    return <ProblemAlert problem={consoleProblem(403, 'FORBIDDEN', 'Not allowed', `A ${role} token may look, not ${section}.`)} />;
   }
   switch (section) {
     case 'images':
@@ -108,7 +108,7 @@ function NotFound() {
   return (
     <>
       <h1>Not found</h1>
-      <ProblemAlert problem={new ProblemError(404, 'NOT_FOUND', 'No such page in the console', location.hash)} />
+      <ProblemAlert problem={consoleProblem(404, 'NOT_FOUND', 'No such page in the console', location.hash)} />
     </>
   );
 }

@@ -1,6 +1,7 @@
 // The browser-safe entry: nothing here may import a Node module (see @drydock/client/node).
 export { createDrydockClient, type DrydockClient, type DrydockClientOptions, type DrydockHelpers } from './lib/client';
-export { DrydockProblemError, isProblemResponse, problemError, problemMiddleware, PROBLEM_MEDIA_TYPE, type Problem, type ProblemCode } from './lib/problem';
+export { buildQuery, buildTar, type BuildTarOptions } from './lib/build-tar';
+export { dataOf, DrydockProblemError, isProblemResponse, problemError, problemMiddleware, statusProblem, PROBLEM_MEDIA_TYPE, type Problem, type ProblemCode } from './lib/problem';
 export { isTerminalEvent, JobStreamError, watchJob, type Job, type JobEvent, type WatchJobOptions } from './lib/watch-job';
 export { DrydockGraphQLError, type GraphQLErrorJson } from './lib/graphql';
 export { readSse, SseLimitError, type SseLimits, type SseMessage } from './lib/sse';
@@ -13,6 +14,7 @@ export {
   ImagesDocument,
   JobDocument,
   JobEventsDocument,
+  JobUpdatedDocument,
   PullImageDocument,
   TypedDocumentString,
 } from './generated/graphql';

@@ -47,6 +47,16 @@ describe('the OpenAPI document', () => {
     expect(open.map(([name]) => name)).toEqual(['GET /health/live', 'GET /health/ready']);
   });
 
+  it('types every property, never as a bare object, which the client could only read as Record<string, never>', () => {
+    // @nestjs/swagger cannot infer `number | null` from the emitted metadata and writes { type: 'object' } unless told the type.
+    const bare = Object.entries(document.components?.schemas ?? {}).flatMap(([name, schema]) =>
+      Object.entries((schema as { properties?: Record<string, Record<string, unknown>> }).properties ?? {})
+        .filter(([, property]) => property['type'] === 'object' && !property['properties'] && !property['additionalProperties'] && !property['allOf'])
+        .map(([property]) => `${name}.${property}`),
+    );
+    expect(bare).toEqual([]);
+  });
+
   it('gives the job events stream the text/event-stream media type and lists the image tag first', () => {
     const events = document.paths['/v1/jobs/{id}/events']?.get?.responses['200'] as ResponseObject;
     expect(Object.keys(events.content ?? {})).toEqual(['text/event-stream']);

@@ -1,4 +1,5 @@
-/** Every call the console makes to the API goes through this folder (to be backed by @drydock/client). */
+/** Every call the console makes to the API goes through this folder, over @drydock/client. */
+export { closeLive } from './client';
 export * from './live';
 export * from './problem';
 export * from './rest';

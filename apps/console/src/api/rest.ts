@@ -1,42 +1,35 @@
-import { call, send, seg } from './http';
-import type { BuildRequest, BuildTarOptions, Engine, Image, ImageLayer, Job, JobState, JobType, Me, RemoveImageResult } from './types';
+import { buildTar, dataOf, type BuildTarOptions } from '@drydock/client';
+import { clientFor, drydock } from './client';
+import type { BuildRequest, JobState, JobType } from './types';
 
-/** Names follow the OpenAPI operationIds, so @drydock/client can replace these one for one. */
+/** The calls the console makes, each one typed by the OpenAPI document through @drydock/client. */
 
-export const getMe = (token?: string) => call<Me>('GET', '/v1/me', { token });
-export const listEngines = () => call<Engine[]>('GET', '/v1/engines');
+/** `token` checks a token before signing in with it; absent, the session's. */
+export const getMe = async (token?: string) => dataOf(await (token === undefined ? drydock() : clientFor(token)).GET('/v1/me'));
+export const listEngines = async () => dataOf(await drydock().GET('/v1/engines'));
 
-export const listImages = (engine?: string) => call<Image[]>('GET', '/v1/images', { query: { engine } });
-export const inspectImage = (ref: string, engine?: string) => call<Image>('GET', `/v1/images/${seg(ref)}`, { query: { engine } });
-export const imageHistory = (ref: string, engine?: string) => call<ImageLayer[]>('GET', `/v1/images/${seg(ref)}/history`, { query: { engine } });
-export const tagImage = (ref: string, repository: string, tag: string, engine?: string) =>
-  call<Image>('POST', `/v1/images/${seg(ref)}/tags`, { body: { repository, tag }, query: { engine } });
-export const removeImage = (ref: string, force = false, engine?: string) =>
-  call<RemoveImageResult>('DELETE', `/v1/images/${seg(ref)}`, { query: { force: force || undefined, engine } });
-export const pullImage = (reference: string, engine?: string) => call<Job>('POST', '/v1/images/pull', { body: { reference, engine: engine || undefined } });
-export const pushImage = (ref: string, allTags = false, engine?: string) =>
-  call<Job>('POST', `/v1/images/${seg(ref)}/push`, { body: { allTags, engine: engine || undefined } });
-export const exportImage = (ref: string, references: string[]) => call<Job>('POST', `/v1/images/${seg(ref)}/export`, { body: { references } });
+const onEngine = (engine: string | undefined) => ({ engine: engine || undefined });
+
+export const listImages = async (engine?: string) => dataOf(await drydock().GET('/v1/images', { params: { query: onEngine(engine) } }));
+export const inspectImage = async (ref: string, engine?: string) =>
+  dataOf(await drydock().GET('/v1/images/{ref}', { params: { path: { ref }, query: onEngine(engine) } }));
+export const imageHistory = async (ref: string, engine?: string) =>
+  dataOf(await drydock().GET('/v1/images/{ref}/history', { params: { path: { ref }, query: onEngine(engine) } }));
+export const tagImage = async (ref: string, repository: string, tag: string, engine?: string) =>
+  dataOf(await drydock().POST('/v1/images/{ref}/tags', { params: { path: { ref }, query: onEngine(engine) }, body: { repository, tag } }));
+export const removeImage = async (ref: string, force = false, engine?: string) =>
+  dataOf(await drydock().DELETE('/v1/images/{ref}', { params: { path: { ref }, query: { ...onEngine(engine), force: force || undefined } } }));
+export const pullImage = async (reference: string, engine?: string) => dataOf(await drydock().POST('/v1/images/pull', { body: { reference, ...onEngine(engine) } }));
+export const pushImage = async (ref: string, allTags = false, engine?: string) =>
+  dataOf(await drydock().POST('/v1/images/{ref}/push', { params: { path: { ref } }, body: { allTags, ...onEngine(engine) } }));
+export const exportImage = async (ref: string, references: string[]) => dataOf(await drydock().POST('/v1/images/{ref}/export', { params: { path: { ref } }, body: { references } }));
 
 /** The tar an EXPORT job saved, as a Blob: a plain link could not carry the bearer token. */
-export async function jobArtifact(id: string): Promise<Blob> {
-  return (await send('GET', `/v1/jobs/${seg(id)}/artifact`)).blob();
-}
+export const jobArtifact = async (id: string) => dataOf(await drydock().GET('/v1/jobs/{id}/artifact', { params: { path: { id } }, parseAs: 'blob' }));
 
-export const buildImage = (request: BuildRequest) => call<Job>('POST', '/v1/builds', { body: request });
-/** A build from a tar context: the Engine API's own query parameters, the tar as the body. */
-export const buildImageFromTar = (context: Blob, options: BuildTarOptions) =>
-  call<Job>('POST', '/v1/builds', {
-    body: context,
-    contentType: 'application/x-tar',
-    query: {
-      t: options.tags,
-      secret: options.secrets,
-      dockerfile: options.dockerfile,
-      engine: options.engine,
-      buildargs: options.buildArgs && Object.keys(options.buildArgs).length ? JSON.stringify(options.buildArgs) : undefined,
-    },
-  });
+export const buildImage = async (request: BuildRequest) => dataOf(await drydock().POST('/v1/builds', { body: request }));
+/** A build from a tar context (a chosen file, or a folder packed in the browser). */
+export const buildImageFromTar = (context: Blob, options: BuildTarOptions) => buildTar(drydock(), context, options);
 
 export interface JobFilter {
   type?: JobType;
@@ -45,6 +38,6 @@ export interface JobFilter {
   engine?: string;
   limit?: number;
 }
-export const listJobs = (filter: JobFilter = {}) => call<Job[]>('GET', '/v1/jobs', { query: { ...filter } });
-export const getJob = (id: string) => call<Job>('GET', `/v1/jobs/${seg(id)}`);
-export const cancelJob = (id: string) => call<Job>('DELETE', `/v1/jobs/${seg(id)}`);
+export const listJobs = async (filter: JobFilter = {}) => dataOf(await drydock().GET('/v1/jobs', { params: { query: { ...filter } } }));
+export const getJob = async (id: string) => dataOf(await drydock().GET('/v1/jobs/{id}', { params: { path: { id } } }));
+export const cancelJob = async (id: string) => dataOf(await drydock().DELETE('/v1/jobs/{id}', { params: { path: { id } } }));

@@ -1,7 +1,7 @@
-import type { ProblemError } from '../api';
+import type { DrydockProblemError } from '../api';
 
 /** The API's own words for a refusal: title, detail and the stable code, in a live alert region. */
-export function ProblemAlert({ problem, onDismiss }: { problem: ProblemError | null; onDismiss?: () => void }) {
+export function ProblemAlert({ problem, onDismiss }: { problem: DrydockProblemError | null; onDismiss?: () => void }) {
   return (
     <div role="alert" className={problem ? 'alert' : 'alert-empty'}>
       {problem && (

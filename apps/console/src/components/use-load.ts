@@ -1,10 +1,10 @@
 import { useCallback, useEffect, useState } from 'react';
-import { ProblemError } from '../api';
+import { problemOf, type DrydockProblemError } from '../api';
 
 /** Loads on mount and whenever `key` changes; a failure is kept as the problem to show. */
-export function useLoad<T>(load: () => Promise<T>, key: string): { data: T | null; problem: ProblemError | null; reload: () => void; loading: boolean } {
+export function useLoad<T>(load: () => Promise<T>, key: string): { data: T | null; problem: DrydockProblemError | null; reload: () => void; loading: boolean } {
   const [data, setData] = useState<T | null>(null);
-  const [problem, setProblem] = useState<ProblemError | null>(null);
+  const [problem, setProblem] = useState<DrydockProblemError | null>(null);
   const [loading, setLoading] = useState(true);
   const [round, setRound] = useState(0);
   const reload = useCallback(() => setRound((value) => value + 1), []);
@@ -20,7 +20,7 @@ export function useLoad<T>(load: () => Promise<T>, key: string): { data: T | nul
       },
       (error: unknown) => {
         if (!current) return;
-        setProblem(ProblemError.from(error));
+        setProblem(problemOf(error));
         setLoading(false);
       },
     );
@@ -36,18 +36,18 @@ export function useLoad<T>(load: () => Promise<T>, key: string): { data: T | nul
 export function useAction(): {
   run: <T>(action: () => Promise<T>) => Promise<T | undefined>;
   busy: boolean;
-  problem: ProblemError | null;
+  problem: DrydockProblemError | null;
   clear: () => void;
 } {
   const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<ProblemError | null>(null);
+  const [problem, setProblem] = useState<DrydockProblemError | null>(null);
   const run = useCallback(async <T,>(action: () => Promise<T>) => {
     setBusy(true);
     setProblem(null);
     try {
       return await action();
     } catch (error) {
-      setProblem(ProblemError.from(error));
+      setProblem(problemOf(error));
       return undefined;
     } finally {
       setBusy(false);

@@ -1,15 +1,15 @@
 import { useEffect, useRef, useState } from 'react';
-import { subscribeJobEvents, type ProblemError } from '../api';
+import { subscribeJobEvents, type DrydockProblemError } from '../api';
 import { applyEvent, emptyView, isTerminal, type JobView } from './view';
 
 /**
  * A job's events replayed from the first, then followed live. Events are applied
  * as they come; the page re-renders at most once a frame, however fast they arrive.
  */
-export function useJobEvents(jobId: string): { view: JobView; problem: ProblemError | null } {
+export function useJobEvents(jobId: string): { view: JobView; problem: DrydockProblemError | null } {
   const viewRef = useRef<JobView>(emptyView());
   const [, setVersion] = useState(0);
-  const [problem, setProblem] = useState<ProblemError | null>(null);
+  const [problem, setProblem] = useState<DrydockProblemError | null>(null);
 
   useEffect(() => {
     viewRef.current = emptyView();

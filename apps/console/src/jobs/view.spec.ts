@@ -1,10 +1,16 @@
-import type { JobEvent } from '../api/types';
+import type { JobEvent, JobStep } from '../api/types';
 import { applyEvent, emptyView, failingStep, layerTotals, stepDone, type JobView } from './view';
 
 let sequence = 0;
+const NOTHING = { state: null, message: null, progress: null, stream: null, layer: null, step: null, result: null, error: null };
 function event(fields: Partial<JobEvent>): JobEvent {
   sequence++;
-  return { jobId: 'j', sequence, at: new Date(1_700_000_000_000 + sequence * 1000).toISOString(), kind: 'LOG', ...fields };
+  return { jobId: 'j', sequence, at: new Date(1_700_000_000_000 + sequence * 1000).toISOString(), kind: 'LOG', ...NOTHING, ...fields };
+}
+
+/** A step as the subscription sends it: what a builder does not say is null. */
+function step(fields: Pick<JobStep, 'index' | 'count' | 'instruction'> & Partial<JobStep>): JobStep {
+  return { id: null, name: null, cached: null, startedAt: null, completedAt: null, error: null, ...fields };
 }
 
 function replay(events: JobEvent[]): JobView {
@@ -38,10 +44,10 @@ describe('replaying job events', () => {
 
   it("files BuildKit's `#n` lines under step n, and marks its failing step", () => {
     const view = replay([
-      event({ kind: 'PROGRESS', step: { index: 1, count: 2, instruction: '[1/2] FROM x', id: 'v1', name: '[1/2] FROM x', cached: true } }),
-      event({ kind: 'PROGRESS', step: { index: 2, count: 2, instruction: '[2/2] RUN false', id: 'v2', name: '[2/2] RUN false', startedAt: '2024-01-01T00:00:00Z' } }),
+      event({ kind: 'PROGRESS', step: step({ index: 1, count: 2, instruction: '[1/2] FROM x', id: 'v1', name: '[1/2] FROM x', cached: true }) }),
+      event({ kind: 'PROGRESS', step: step({ index: 2, count: 2, instruction: '[2/2] RUN false', id: 'v2', name: '[2/2] RUN false', startedAt: '2024-01-01T00:00:00Z' }) }),
       event({ kind: 'LOG', message: '#2 it broke', stream: 'STDERR' }),
-      event({ kind: 'PROGRESS', step: { index: 2, count: 2, instruction: '[2/2] RUN false', id: 'v2', error: 'exit code: 1' } }),
+      event({ kind: 'PROGRESS', step: step({ index: 2, count: 2, instruction: '[2/2] RUN false', id: 'v2', error: 'exit code: 1' }) }),
       event({ kind: 'STATE', state: 'FAILED' }),
     ]);
     expect(view.steps.map((step) => step.name)).toEqual(['[1/2] FROM x', '[2/2] RUN false']);
@@ -53,8 +59,8 @@ describe('replaying job events', () => {
   it("files the legacy builder's lines under the Step line before them, and blames the last step of a failed build", () => {
     const view = replay([
       event({ kind: 'LOG', message: 'Sending build context' }),
-      event({ kind: 'PROGRESS', step: { index: 1, count: 2, instruction: 'FROM x' } }),
-      event({ kind: 'PROGRESS', step: { index: 2, count: 2, instruction: 'RUN make' } }),
+      event({ kind: 'PROGRESS', step: step({ index: 1, count: 2, instruction: 'FROM x' }) }),
+      event({ kind: 'PROGRESS', step: step({ index: 2, count: 2, instruction: 'RUN make' }) }),
       event({ kind: 'LOG', message: 'make: *** failed' }),
       event({ kind: 'STATE', state: 'FAILED' }),
     ]);

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { buildImage, buildImageFromTar, listEngines, ProblemError } from '../api';
+import { buildImage, buildImageFromTar, consoleProblem, listEngines } from '../api';
 import { folderEntries, packTar } from '../build/tar';
 import { ProblemAlert } from '../components/problem-alert';
 import { useAction, useLoad } from '../components/use-load';
@@ -41,7 +41,7 @@ export function BuildPage() {
     const common = { tags: words(tags), buildArgs, secrets: words(secrets), engine: engine || undefined };
     const job = await action.run(async () => {
       if (source === 'editor') return buildImage({ ...common, dockerfile });
-      if (!files || files.length === 0) throw new ProblemError(0, 'VALIDATION_FAILED', 'No context chosen', source === 'tar' ? 'Choose a tar file.' : 'Choose a folder.');
+      if (!files || files.length === 0) throw consoleProblem(0, 'VALIDATION_FAILED', 'No context chosen', source === 'tar' ? 'Choose a tar file.' : 'Choose a folder.');
       const context = source === 'tar' ? (files[0] as File) : packTar(folderEntries(files));
       return buildImageFromTar(context, common);
     });

@@ -1,12 +1,12 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { exportImage, jobArtifact, ProblemError, pushImage, removeImage, tagImage, type Image, type Job } from '../api';
+import { exportImage, jobArtifact, jobProblem, problemOf, pushImage, removeImage, tagImage, type DrydockProblemError, type Image, type Job } from '../api';
 import { ProblemAlert } from '../components/problem-alert';
 import { useAction } from '../components/use-load';
 import { useJobEvents } from '../jobs/use-job-events';
 import { go, href } from '../router';
 
 /** A 409 from `docker rmi` in words: what holds the image, and what would let it go. */
-export function explainConflict(problem: ProblemError, image: Image): string | null {
+export function explainConflict(problem: DrydockProblemError, image: Image): string | null {
   if (problem.status !== 409) return null;
   if (image.containers > 0 || /container/i.test(problem.detail)) {
     return `A container still uses this image (${image.containers || 'at least one'}). Remove the container first, or force the removal to untag it anyway.`;
@@ -96,12 +96,12 @@ export function ImageActions({ reference, image, engine, onChanged }: { referenc
 function ExportDownload({ job, reference }: { job: Job; reference: string }) {
   const { view, problem } = useJobEvents(job.id);
   const [url, setUrl] = useState<string | null>(null);
-  const [fetchProblem, setFetchProblem] = useState<ProblemError | null>(null);
+  const [fetchProblem, setFetchProblem] = useState<DrydockProblemError | null>(null);
   useEffect(() => {
     if (view.state !== 'SUCCEEDED' || url) return;
     jobArtifact(job.id).then(
       (blob) => setUrl(URL.createObjectURL(blob)),
-      (error: unknown) => setFetchProblem(ProblemError.from(error)),
+      (error: unknown) => setFetchProblem(problemOf(error)),
     );
   }, [view.state, job.id, url]);
   useEffect(() => () => void (url && URL.revokeObjectURL(url)), [url]);
@@ -116,7 +116,7 @@ function ExportDownload({ job, reference }: { job: Job; reference: string }) {
           Download {file}
         </a>
       )}
-      <ProblemAlert problem={problem ?? fetchProblem ?? (view.error ? new ProblemError(0, view.error.code, 'The export failed', view.error.message) : null)} />
+      <ProblemAlert problem={problem ?? fetchProblem ?? (view.error ? jobProblem(view.error, 'The export failed') : null)} />
     </div>
   );
 }

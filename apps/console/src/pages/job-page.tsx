@@ -1,4 +1,4 @@
-import { cancelJob, getJob, ProblemError, type JobState } from '../api';
+import { cancelJob, consoleProblem, getJob, isLiveCut, type JobState } from '../api';
 import { percent, relativeTime } from '../components/format';
 import { ProblemAlert } from '../components/problem-alert';
 import { useAction, useLoad } from '../components/use-load';
@@ -82,7 +82,7 @@ export function JobPage({ id }: { id: string }) {
         </section>
       )}
       {view.droppedLines > 0 && <p className="hint">{view.droppedLines} more lines not shown.</p>}
-      {problem && problem.code === 'CONNECTION_CLOSED' && <ProblemAlert problem={new ProblemError(0, problem.code, 'Live updates stopped', 'Reload the page to follow the job again.')} />}
+      {problem && isLiveCut(problem) && <ProblemAlert problem={consoleProblem(0, problem.code, 'Live updates stopped', 'Reload the page to follow the job again.')} />}
     </>
   );
 }

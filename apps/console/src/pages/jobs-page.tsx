@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { JOB_STATES, JOB_TYPES, listEngines, listJobs, subscribeJobUpdated, type Job, type JobFilter, type JobState, type JobType, type ProblemError } from '../api';
+import { JOB_STATES, JOB_TYPES, listEngines, listJobs, subscribeJobUpdated, type DrydockProblemError, type JobFilter, type JobState, type JobSummary, type JobType } from '../api';
 import { percent, relativeTime } from '../components/format';
 import { ProblemAlert } from '../components/problem-alert';
 import { useLoad } from '../components/use-load';
@@ -7,7 +7,7 @@ import { href } from '../router';
 import { useSession } from '../session';
 import { StateBadge } from './job-page';
 
-function matches(job: Job, filter: JobFilter): boolean {
+function matches(job: JobSummary, filter: JobFilter): boolean {
   return (!filter.type || job.type === filter.type) && (!filter.state || job.state === filter.state) && (!filter.team || job.team === filter.team) && (!filter.engine || job.engine === filter.engine);
 }
 
@@ -17,8 +17,8 @@ export function JobsPage() {
   const [filter, setFilter] = useState<JobFilter>({});
   const engines = useLoad(listEngines, 'engines');
   const listed = useLoad(() => listJobs({ ...filter, limit: 100 }), `jobs:${JSON.stringify(filter)}`);
-  const [jobs, setJobs] = useState<Job[]>([]);
-  const [liveProblem, setLiveProblem] = useState<ProblemError | null>(null);
+  const [jobs, setJobs] = useState<JobSummary[]>([]);
+  const [liveProblem, setLiveProblem] = useState<DrydockProblemError | null>(null);
 
   useEffect(() => setJobs(listed.data ?? []), [listed.data]);
   useEffect(

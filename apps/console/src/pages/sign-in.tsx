@@ -1,10 +1,10 @@
 import { useState, type FormEvent } from 'react';
-import { getMe, storeToken, type Me, type ProblemError } from '../api';
+import { getMe, storeToken, type DrydockProblemError, type Me } from '../api';
 import { ProblemAlert } from '../components/problem-alert';
 import { useAction } from '../components/use-load';
 
 /** A bearer token, checked against the API before it is kept (in session storage only). */
-export function SignIn({ initialProblem, onSignedIn }: { initialProblem: ProblemError | null; onSignedIn(me: Me): void }) {
+export function SignIn({ initialProblem, onSignedIn }: { initialProblem: DrydockProblemError | null; onSignedIn(me: Me): void }) {
   const [token, setToken] = useState('');
   const action = useAction();
   const submit = async (event: FormEvent) => {

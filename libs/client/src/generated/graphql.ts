@@ -84,14 +84,14 @@ export type BuildImageMutationVariables = Exact<{
 }>;
 
 
-export type BuildImageMutation = { buildImage: { id: string, type: JobType, state: JobState, progress: number | null, engine: string | null, team: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, request: unknown, result: { imageId: string | null, digest: string | null, tags: Array<string> | null, containerId: string | null, exitCode: number | null, artifactBytes: number | null } | null, error: { code: string, message: string } | null } };
+export type BuildImageMutation = { buildImage: { id: string, type: JobType, state: JobState, progress: number | null, engine: string | null, team: string | null, position: number | null, createdAt: string, startedAt: string | null, finishedAt: string | null, request: unknown, result: { imageId: string | null, digest: string | null, tags: Array<string> | null, containerId: string | null, exitCode: number | null, artifactBytes: number | null, steps: number | null, cachedSteps: number | null } | null, error: { code: string, message: string } | null } };
 
 export type PullImageMutationVariables = Exact<{
   input: PullImageInput;
 }>;
 
 
-export type PullImageMutation = { pullImage: { id: string, type: JobType, state: JobState, progress: number | null, engine: string | null, team: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, request: unknown, result: { imageId: string | null, digest: string | null, tags: Array<string> | null, containerId: string | null, exitCode: number | null, artifactBytes: number | null } | null, error: { code: string, message: string } | null } };
+export type PullImageMutation = { pullImage: { id: string, type: JobType, state: JobState, progress: number | null, engine: string | null, team: string | null, position: number | null, createdAt: string, startedAt: string | null, finishedAt: string | null, request: unknown, result: { imageId: string | null, digest: string | null, tags: Array<string> | null, containerId: string | null, exitCode: number | null, artifactBytes: number | null, steps: number | null, cachedSteps: number | null } | null, error: { code: string, message: string } | null } };
 
 export type ImagesQueryVariables = Exact<{
   filter?: ImageFilter | null | undefined;
@@ -107,16 +107,16 @@ export type ImageQueryVariables = Exact<{
 
 export type ImageQuery = { image: { id: string, shortId: string, architecture: string, os: string, created: string, size: number, repoTags: Array<{ repository: string, tag: string }>, labels: Array<{ key: string, value: string }> } | null };
 
-export type JobFieldsFragment = { id: string, type: JobType, state: JobState, progress: number | null, engine: string | null, team: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, request: unknown, result: { imageId: string | null, digest: string | null, tags: Array<string> | null, containerId: string | null, exitCode: number | null, artifactBytes: number | null } | null, error: { code: string, message: string } | null };
+export type JobFieldsFragment = { id: string, type: JobType, state: JobState, progress: number | null, engine: string | null, team: string | null, position: number | null, createdAt: string, startedAt: string | null, finishedAt: string | null, request: unknown, result: { imageId: string | null, digest: string | null, tags: Array<string> | null, containerId: string | null, exitCode: number | null, artifactBytes: number | null, steps: number | null, cachedSteps: number | null } | null, error: { code: string, message: string } | null };
 
-export type JobEventFieldsFragment = { jobId: string, sequence: number, at: string, kind: JobEventKind, state: JobState | null, message: string | null, progress: number | null, stream: LogStream | null, layer: { id: string, status: string, current: number | null, total: number | null } | null, step: { index: number, count: number, instruction: string, name: string | null, cached: boolean | null } | null, result: { imageId: string | null, digest: string | null, tags: Array<string> | null, containerId: string | null, exitCode: number | null } | null, error: { code: string, message: string } | null };
+export type JobEventFieldsFragment = { jobId: string, sequence: number, at: string, kind: JobEventKind, state: JobState | null, message: string | null, progress: number | null, stream: LogStream | null, layer: { id: string, status: string, current: number | null, total: number | null } | null, step: { index: number, count: number, instruction: string, id: string | null, name: string | null, cached: boolean | null, startedAt: string | null, completedAt: string | null, error: string | null } | null, result: { imageId: string | null, digest: string | null, tags: Array<string> | null, containerId: string | null, exitCode: number | null, artifactBytes: number | null, steps: number | null, cachedSteps: number | null } | null, error: { code: string, message: string } | null };
 
 export type JobQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type JobQuery = { job: { id: string, type: JobType, state: JobState, progress: number | null, engine: string | null, team: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, request: unknown, result: { imageId: string | null, digest: string | null, tags: Array<string> | null, containerId: string | null, exitCode: number | null, artifactBytes: number | null } | null, error: { code: string, message: string } | null } | null };
+export type JobQuery = { job: { id: string, type: JobType, state: JobState, progress: number | null, engine: string | null, team: string | null, position: number | null, createdAt: string, startedAt: string | null, finishedAt: string | null, request: unknown, result: { imageId: string | null, digest: string | null, tags: Array<string> | null, containerId: string | null, exitCode: number | null, artifactBytes: number | null, steps: number | null, cachedSteps: number | null } | null, error: { code: string, message: string } | null } | null };
 
 export type JobEventsSubscriptionVariables = Exact<{
   jobId: string | number;
@@ -124,7 +124,15 @@ export type JobEventsSubscriptionVariables = Exact<{
 }>;
 
 
-export type JobEventsSubscription = { jobEvents: { jobId: string, sequence: number, at: string, kind: JobEventKind, state: JobState | null, message: string | null, progress: number | null, stream: LogStream | null, layer: { id: string, status: string, current: number | null, total: number | null } | null, step: { index: number, count: number, instruction: string, name: string | null, cached: boolean | null } | null, result: { imageId: string | null, digest: string | null, tags: Array<string> | null, containerId: string | null, exitCode: number | null } | null, error: { code: string, message: string } | null } };
+export type JobEventsSubscription = { jobEvents: { jobId: string, sequence: number, at: string, kind: JobEventKind, state: JobState | null, message: string | null, progress: number | null, stream: LogStream | null, layer: { id: string, status: string, current: number | null, total: number | null } | null, step: { index: number, count: number, instruction: string, id: string | null, name: string | null, cached: boolean | null, startedAt: string | null, completedAt: string | null, error: string | null } | null, result: { imageId: string | null, digest: string | null, tags: Array<string> | null, containerId: string | null, exitCode: number | null, artifactBytes: number | null, steps: number | null, cachedSteps: number | null } | null, error: { code: string, message: string } | null } };
+
+export type JobUpdatedSubscriptionVariables = Exact<{
+  state?: JobState | null | undefined;
+  type?: JobType | null | undefined;
+}>;
+
+
+export type JobUpdatedSubscription = { jobUpdated: { id: string, type: JobType, state: JobState, progress: number | null, engine: string | null, team: string | null, position: number | null, createdAt: string, startedAt: string | null, finishedAt: string | null, request: unknown, result: { imageId: string | null, digest: string | null, tags: Array<string> | null, containerId: string | null, exitCode: number | null, artifactBytes: number | null, steps: number | null, cachedSteps: number | null } | null, error: { code: string, message: string } | null } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -152,6 +160,7 @@ export const JobFieldsFragmentDoc = new TypedDocumentString(`
   progress
   engine
   team
+  position
   createdAt
   startedAt
   finishedAt
@@ -163,6 +172,8 @@ export const JobFieldsFragmentDoc = new TypedDocumentString(`
     containerId
     exitCode
     artifactBytes
+    steps
+    cachedSteps
   }
   error {
     code
@@ -190,8 +201,12 @@ export const JobEventFieldsFragmentDoc = new TypedDocumentString(`
     index
     count
     instruction
+    id
     name
     cached
+    startedAt
+    completedAt
+    error
   }
   result {
     imageId
@@ -199,6 +214,9 @@ export const JobEventFieldsFragmentDoc = new TypedDocumentString(`
     tags
     containerId
     exitCode
+    artifactBytes
+    steps
+    cachedSteps
   }
   error {
     code
@@ -219,6 +237,7 @@ export const BuildImageDocument = new TypedDocumentString(`
   progress
   engine
   team
+  position
   createdAt
   startedAt
   finishedAt
@@ -230,6 +249,8 @@ export const BuildImageDocument = new TypedDocumentString(`
     containerId
     exitCode
     artifactBytes
+    steps
+    cachedSteps
   }
   error {
     code
@@ -249,6 +270,7 @@ export const PullImageDocument = new TypedDocumentString(`
   progress
   engine
   team
+  position
   createdAt
   startedAt
   finishedAt
@@ -260,6 +282,8 @@ export const PullImageDocument = new TypedDocumentString(`
     containerId
     exitCode
     artifactBytes
+    steps
+    cachedSteps
   }
   error {
     code
@@ -318,6 +342,7 @@ export const JobDocument = new TypedDocumentString(`
   progress
   engine
   team
+  position
   createdAt
   startedAt
   finishedAt
@@ -329,6 +354,8 @@ export const JobDocument = new TypedDocumentString(`
     containerId
     exitCode
     artifactBytes
+    steps
+    cachedSteps
   }
   error {
     code
@@ -360,8 +387,12 @@ export const JobEventsDocument = new TypedDocumentString(`
     index
     count
     instruction
+    id
     name
     cached
+    startedAt
+    completedAt
+    error
   }
   result {
     imageId
@@ -369,9 +400,45 @@ export const JobEventsDocument = new TypedDocumentString(`
     tags
     containerId
     exitCode
+    artifactBytes
+    steps
+    cachedSteps
   }
   error {
     code
     message
   }
 }`) as unknown as TypedDocumentString<JobEventsSubscription, JobEventsSubscriptionVariables>;
+export const JobUpdatedDocument = new TypedDocumentString(`
+    subscription JobUpdated($state: JobState, $type: JobType) {
+  jobUpdated(state: $state, type: $type) {
+    ...JobFields
+  }
+}
+    fragment JobFields on Job {
+  id
+  type
+  state
+  progress
+  engine
+  team
+  position
+  createdAt
+  startedAt
+  finishedAt
+  request
+  result {
+    imageId
+    digest
+    tags
+    containerId
+    exitCode
+    artifactBytes
+    steps
+    cachedSteps
+  }
+  error {
+    code
+    message
+  }
+}`) as unknown as TypedDocumentString<JobUpdatedSubscription, JobUpdatedSubscriptionVariables>;

@@ -625,7 +625,7 @@ export interface components {
              * @example ok
              */
             outcome: string;
-            requestId?: Record<string, never> | null;
+            requestId?: string | null;
         };
         JobResultModel: {
             imageId?: string;
@@ -649,48 +649,48 @@ export interface components {
             type: "PULL" | "PUSH" | "BUILD" | "RUN" | "EXPORT";
             /** @enum {string} */
             state: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
-            progress: Record<string, never> | null;
+            progress: number | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
-            startedAt: Record<string, never> | null;
+            startedAt: string | null;
             /** Format: date-time */
-            finishedAt: Record<string, never> | null;
+            finishedAt: string | null;
             request: {
                 [key: string]: unknown;
             };
             result: components["schemas"]["JobResultModel"] | null;
             error: components["schemas"]["JobErrorModel"] | null;
-            team: Record<string, never> | null;
+            team: string | null;
             attempts: number;
             /**
              * @description the engine's name the job ran on (or waits for)
              * @example default
              */
-            engine: Record<string, never> | null;
-            position: Record<string, never> | null;
-            timeoutSeconds: Record<string, never> | null;
+            engine: string | null;
+            position: number | null;
+            timeoutSeconds: number | null;
         };
         JobLayerModel: {
             id: string;
             /** @example Downloading */
             status: string;
-            current: Record<string, never> | null;
-            total: Record<string, never> | null;
+            current: number | null;
+            total: number | null;
         };
         JobStepModel: {
             index: number;
             count: number;
             /** @example RUN gem install sinatra */
             instruction: string;
-            id?: Record<string, never> | null;
-            name?: Record<string, never> | null;
-            cached?: Record<string, never> | null;
+            id?: string | null;
+            name?: string | null;
+            cached?: boolean | null;
             /** Format: date-time */
-            startedAt?: Record<string, never> | null;
+            startedAt?: string | null;
             /** Format: date-time */
-            completedAt?: Record<string, never> | null;
-            error?: Record<string, never> | null;
+            completedAt?: string | null;
+            error?: string | null;
         };
         JobEventModel: {
             jobId: string;
@@ -702,8 +702,8 @@ export interface components {
             kind: "STATE" | "LOG" | "PROGRESS" | "RESULT" | "ERROR";
             /** @enum {string|null} */
             state: "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED" | null;
-            message: Record<string, never> | null;
-            progress: Record<string, never> | null;
+            message: string | null;
+            progress: number | null;
             layer: components["schemas"]["JobLayerModel"] | null;
             step: components["schemas"]["JobStepModel"] | null;
             /** @enum {string|null} */
@@ -874,20 +874,20 @@ export interface components {
              * @description admins only; absent for other roles
              * @example unix:///var/run/docker.sock
              */
-            host?: Record<string, never> | null;
+            host?: string | null;
             /** @example 27.5.1 */
-            version: Record<string, never> | null;
+            version: string | null;
             /** @example 1.47 */
-            apiVersion: Record<string, never> | null;
+            apiVersion: string | null;
             builders: ("BUILDKIT" | "LEGACY")[] | null;
             /** @description its event stream is open and it answered within the probe's bound */
             healthy: boolean;
             /** @description images it holds */
-            images: Record<string, never> | null;
+            images: number | null;
             /** @description jobs running on it now */
-            runningJobs: Record<string, never> | null;
+            runningJobs: number | null;
             /** @description jobs queued for it */
-            waitingJobs: Record<string, never> | null;
+            waitingJobs: number | null;
             labels: components["schemas"]["Label"][];
         };
         BuildImageInput: {
@@ -990,16 +990,16 @@ export interface components {
             state: string;
             running: boolean;
             /** @description null while running or never started */
-            exitCode: Record<string, never> | null;
+            exitCode: number | null;
             /** Format: date-time */
-            startedAt: Record<string, never> | null;
+            startedAt: string | null;
             /** Format: date-time */
-            finishedAt: Record<string, never> | null;
+            finishedAt: string | null;
             /** @description the RUN job that created it */
-            jobId?: Record<string, never> | null;
-            team?: Record<string, never> | null;
+            jobId?: string | null;
+            team?: string | null;
             /** @description the token that ran it */
-            owner?: Record<string, never> | null;
+            owner?: string | null;
             labels: components["schemas"]["Label"][];
             config: components["schemas"]["ContainerConfig"];
         };

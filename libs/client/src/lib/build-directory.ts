@@ -2,32 +2,15 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { pack } from 'tar-fs';
+import { buildQuery, type BuildTarOptions } from './build-tar';
 import type { DrydockClient } from './client';
 import { isProblemResponse, problemError } from './problem';
 import { url } from './transport';
 import type { Job } from './watch-job';
 
-export interface BuildDirectoryOptions {
-  /** `-t`, at least one. */
-  tags: string[];
-  /** `-f`: the Dockerfile's path inside the directory (default `Dockerfile`). */
-  dockerfile?: string;
-  target?: string;
-  buildArgs?: Record<string, string>;
-  labels?: Record<string, string>;
-  noCache?: boolean;
-  pull?: boolean;
-  platform?: string;
-  builder?: 'buildkit' | 'legacy';
-  /** Build secret ids (`RUN --mount=type=secret,id=<id>`). */
-  secrets?: string[];
-  cacheFrom?: string[];
-  engine?: string;
-  timeoutSeconds?: number;
-  idempotencyKey?: string;
+export interface BuildDirectoryOptions extends BuildTarOptions {
   /** Paths (relative to the directory, `/`-separated) left out of the context, like .dockerignore. */
   ignore?: (path: string) => boolean;
-  signal?: AbortSignal;
 }
 
 /**
@@ -89,28 +72,6 @@ function upload(target: URL, headers: Record<string, string>, body: Readable, si
     // pipe() waits for the socket: the tar is read no faster than it is sent.
     body.pipe(request);
   });
-}
-
-/** The build options as the Engine API's query parameters, which a tar upload takes. */
-export function buildQuery(options: BuildDirectoryOptions): URLSearchParams {
-  const query = new URLSearchParams();
-  for (const tag of options.tags) query.append('t', tag);
-  const single: Record<string, string | number | boolean | undefined> = {
-    dockerfile: options.dockerfile,
-    target: options.target,
-    nocache: options.noCache,
-    pull: options.pull,
-    platform: options.platform,
-    builder: options.builder,
-    engine: options.engine,
-    timeoutSeconds: options.timeoutSeconds,
-  };
-  for (const [key, value] of Object.entries(single)) if (value !== undefined) query.set(key, String(value));
-  if (options.buildArgs) query.set('buildargs', JSON.stringify(options.buildArgs));
-  if (options.labels) query.set('labels', JSON.stringify(options.labels));
-  for (const secret of options.secrets ?? []) query.append('secret', secret);
-  for (const ref of options.cacheFrom ?? []) query.append('cachefrom', ref);
-  return query;
 }
 
 function relativeTo(dir: string, name: string): string {

@@ -1,7 +1,7 @@
 import createClient from 'openapi-fetch';
 import type { paths } from '../generated/openapi';
 import { localServer, type LocalServer } from '../testing/local-server';
-import { DrydockProblemError, problemError, problemMiddleware } from './problem';
+import { dataOf, DrydockProblemError, problemError, problemMiddleware } from './problem';
 
 describe('problem errors', () => {
   let server: LocalServer | undefined;
@@ -57,5 +57,23 @@ describe('problem errors', () => {
     expect(notJson).toMatchObject({ status: 503, code: 'INTERNAL', title: 'Service Unavailable' });
     const huge = await problemError(new Response(`{"detail":"${'x'.repeat(100_000)}"}`, { status: 400, headers: { 'content-type': 'application/problem+json' } }));
     expect(huge).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', detail: 'HTTP 400' });
+  });
+
+  it('dataOf answers the data of a success, and throws a problem with the status of a failure that was not problem+json', async () => {
+    server = await localServer((_request, response, index) => {
+      if (index === 0) {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify([{ name: 'default' }]));
+        return;
+      }
+      response.writeHead(502, 'Bad Gateway', { 'content-type': 'text/html' });
+      response.end('<h1>proxy</h1>');
+    });
+    const client = createClient<paths>({ baseUrl: server.url });
+    client.use(problemMiddleware);
+    expect(dataOf(await client.GET('/v1/engines'))).toEqual([{ name: 'default' }]);
+    const failure = await client.GET('/v1/engines').then(dataOf).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(DrydockProblemError);
+    expect(failure).toMatchObject({ status: 502, code: 'INTERNAL', title: 'Bad Gateway' });
   });
 });

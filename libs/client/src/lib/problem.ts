@@ -52,6 +52,11 @@ export async function problemError(response: Response): Promise<DrydockProblemEr
   } catch {
     // Not JSON: the status line is all there is.
   }
+  return statusProblem(response, body);
+}
+
+/** A failed answer as a problem: the members `body` has, the status line for the rest. */
+export function statusProblem(response: Response, body: Partial<Problem> = {}): DrydockProblemError {
   return new DrydockProblemError({
     ...body,
     type: typeof body.type === 'string' ? body.type : 'about:blank',
@@ -60,6 +65,16 @@ export async function problemError(response: Response): Promise<DrydockProblemEr
     detail: typeof body.detail === 'string' ? body.detail : `HTTP ${response.status} ${response.statusText}`.trim(),
     code: typeof body.code === 'string' ? body.code : response.status >= 500 ? 'INTERNAL' : 'VALIDATION_FAILED',
   });
+}
+
+/**
+ * The `data` of an openapi-fetch answer. The client throws problem+json answers,
+ * so `data` is absent only when something else failed (a proxy's HTML 502):
+ * that is thrown here too, as a problem with the answer's status.
+ */
+export function dataOf<T>(answer: { data?: T; response: Response }): T {
+  if (answer.data === undefined || !answer.response.ok) throw statusProblem(answer.response);
+  return answer.data;
 }
 
 /** openapi-fetch middleware: a problem+json answer becomes a thrown DrydockProblemError. */

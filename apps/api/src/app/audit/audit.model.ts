@@ -14,7 +14,7 @@ export class AuditEntry {
   @Field() @ApiProperty({ example: 'POST /v1/images/:ref/tags', description: 'REST method and route, `mutation <field>`, or `job <TYPE>`' }) action!: string;
   @Field() @ApiProperty({ example: 'ref=busybox:1 repository=team-a/app tag=v1' }) target!: string;
   @Field() @ApiProperty({ example: 'ok', description: '`ok` or the error code it ended with' }) outcome!: string;
-  @Field(() => String, { nullable: true }) @ApiPropertyOptional({ nullable: true }) requestId!: string | null;
+  @Field(() => String, { nullable: true }) @ApiPropertyOptional({ type: String, nullable: true }) requestId!: string | null;
 }
 
 @ArgsType()

@@ -23,12 +23,12 @@ export class Container {
   @Field() @ApiProperty({ format: 'date-time' }) created!: string;
   @Field() @ApiProperty({ example: 'exited', description: 'created, running, paused, restarting, removing, exited or dead' }) state!: string;
   @Field() @ApiProperty() running!: boolean;
-  @Field(() => Int, { nullable: true }) @ApiProperty({ nullable: true, description: 'null while running or never started' }) exitCode!: number | null;
-  @Field(() => String, { nullable: true }) @ApiProperty({ nullable: true, format: 'date-time' }) startedAt!: string | null;
-  @Field(() => String, { nullable: true }) @ApiProperty({ nullable: true, format: 'date-time' }) finishedAt!: string | null;
-  @Field(() => String, { nullable: true }) @ApiPropertyOptional({ nullable: true, description: 'the RUN job that created it' }) jobId!: string | null;
-  @Field(() => String, { nullable: true }) @ApiPropertyOptional({ nullable: true }) team!: string | null;
-  @Field(() => String, { nullable: true }) @ApiPropertyOptional({ nullable: true, description: 'the token that ran it' }) owner!: string | null;
+  @Field(() => Int, { nullable: true }) @ApiProperty({ type: Number, nullable: true, description: 'null while running or never started' }) exitCode!: number | null;
+  @Field(() => String, { nullable: true }) @ApiProperty({ type: String, nullable: true, format: 'date-time' }) startedAt!: string | null;
+  @Field(() => String, { nullable: true }) @ApiProperty({ type: String, nullable: true, format: 'date-time' }) finishedAt!: string | null;
+  @Field(() => String, { nullable: true }) @ApiPropertyOptional({ type: String, nullable: true, description: 'the RUN job that created it' }) jobId!: string | null;
+  @Field(() => String, { nullable: true }) @ApiPropertyOptional({ type: String, nullable: true }) team!: string | null;
+  @Field(() => String, { nullable: true }) @ApiPropertyOptional({ type: String, nullable: true, description: 'the token that ran it' }) owner!: string | null;
   @Field(() => [Label]) @ApiProperty({ type: [Label] }) labels!: Label[];
   @Field(() => ContainerConfig) @ApiProperty({ type: ContainerConfig }) config!: ContainerConfig;
 }

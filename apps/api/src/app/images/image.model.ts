@@ -89,7 +89,7 @@ export class SearchResult {
 export class ImageEvent {
   @Field() @ApiProperty({ example: 'tag' }) action!: string;
   @Field() @ApiProperty() id!: string;
-  @Field(() => String, { nullable: true }) @ApiPropertyOptional({ nullable: true }) reference!: string | null;
+  @Field(() => String, { nullable: true }) @ApiPropertyOptional({ type: String, nullable: true }) reference!: string | null;
   @Field() @ApiProperty({ format: 'date-time' }) at!: string;
   @Field({ description: 'the engine that reported it' }) @ApiProperty({ example: 'default' }) engine!: string;
 }

@@ -36,21 +36,21 @@ export class JobModel {
   @Field(() => ID) @ApiProperty() id!: string;
   @Field(() => JobType) @ApiProperty({ enum: JobType }) type!: JobType;
   @Field(() => JobState) @ApiProperty({ enum: JobState }) state!: JobState;
-  @Field(() => Float, { nullable: true }) @ApiProperty({ nullable: true, minimum: 0, maximum: 1 }) progress!: number | null;
+  @Field(() => Float, { nullable: true }) @ApiProperty({ type: Number, nullable: true, minimum: 0, maximum: 1 }) progress!: number | null;
   @Field() @ApiProperty({ format: 'date-time' }) createdAt!: string;
-  @Field(() => String, { nullable: true }) @ApiProperty({ nullable: true, format: 'date-time' }) startedAt!: string | null;
-  @Field(() => String, { nullable: true }) @ApiProperty({ nullable: true, format: 'date-time' }) finishedAt!: string | null;
+  @Field(() => String, { nullable: true }) @ApiProperty({ type: String, nullable: true, format: 'date-time' }) startedAt!: string | null;
+  @Field(() => String, { nullable: true }) @ApiProperty({ type: String, nullable: true, format: 'date-time' }) finishedAt!: string | null;
   @Field(() => GraphQLJSON) @ApiProperty({ type: 'object', additionalProperties: true }) request!: Record<string, unknown>;
   @Field(() => JobResultModel, { nullable: true }) @ApiProperty({ type: JobResultModel, nullable: true }) result!: JobResultModel | null;
   @Field(() => JobErrorModel, { nullable: true }) @ApiProperty({ type: JobErrorModel, nullable: true }) error!: JobErrorModel | null;
-  @Field(() => String, { nullable: true }) @ApiProperty({ nullable: true }) team!: string | null;
+  @Field(() => String, { nullable: true }) @ApiProperty({ type: String, nullable: true }) team!: string | null;
   @Field(() => Int) @ApiProperty() attempts!: number;
   @Field(() => String, { nullable: true, description: "the engine's name the job ran on (or waits for)" })
-  @ApiProperty({ nullable: true, example: 'default', description: "the engine's name the job ran on (or waits for)" }) engine?: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'default', description: "the engine's name the job ran on (or waits for)" }) engine?: string | null;
   @Field(() => Int, { nullable: true, description: "while QUEUED, 1-based place among its team's waiting jobs of this type (1 starts next)" })
-  @ApiProperty({ nullable: true, minimum: 1 }) position?: number | null;
+  @ApiProperty({ type: Number, nullable: true, minimum: 1 }) position?: number | null;
   @Field(() => Int, { nullable: true, description: 'the time limit of each attempt, in seconds; past it the job fails JOB_TIMEOUT' })
-  @ApiProperty({ nullable: true, minimum: 1 }) timeoutSeconds?: number | null;
+  @ApiProperty({ type: Number, nullable: true, minimum: 1 }) timeoutSeconds?: number | null;
 }
 
 @ObjectType('JobPage')
@@ -67,8 +67,8 @@ export class JobPageModel {
 export class JobLayerModel {
   @Field() @ApiProperty() id!: string;
   @Field() @ApiProperty({ example: 'Downloading' }) status!: string;
-  @Field(() => Float, { nullable: true }) @ApiProperty({ nullable: true }) current!: number | null;
-  @Field(() => Float, { nullable: true }) @ApiProperty({ nullable: true }) total!: number | null;
+  @Field(() => Float, { nullable: true }) @ApiProperty({ type: Number, nullable: true }) current!: number | null;
+  @Field(() => Float, { nullable: true }) @ApiProperty({ type: Number, nullable: true }) total!: number | null;
 }
 
 @ObjectType('JobStep')
@@ -76,13 +76,13 @@ export class JobStepModel {
   @Field(() => Int) @ApiProperty() index!: number;
   @Field(() => Int) @ApiProperty() count!: number;
   @Field() @ApiProperty({ example: 'RUN gem install sinatra' }) instruction!: string;
-  @Field(() => String, { nullable: true, description: "BuildKit: the vertex's digest" }) @ApiPropertyOptional({ nullable: true }) id?: string | null;
+  @Field(() => String, { nullable: true, description: "BuildKit: the vertex's digest" }) @ApiPropertyOptional({ type: String, nullable: true }) id?: string | null;
   @Field(() => String, { nullable: true, description: 'BuildKit: the step as it prints it, `[build 2/3] RUN npm ci`' })
-  @ApiPropertyOptional({ nullable: true }) name?: string | null;
-  @Field(() => Boolean, { nullable: true }) @ApiPropertyOptional({ nullable: true }) cached?: boolean | null;
-  @Field(() => String, { nullable: true }) @ApiPropertyOptional({ nullable: true, format: 'date-time' }) startedAt?: string | null;
-  @Field(() => String, { nullable: true }) @ApiPropertyOptional({ nullable: true, format: 'date-time' }) completedAt?: string | null;
-  @Field(() => String, { nullable: true }) @ApiPropertyOptional({ nullable: true }) error?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true }) name?: string | null;
+  @Field(() => Boolean, { nullable: true }) @ApiPropertyOptional({ type: Boolean, nullable: true }) cached?: boolean | null;
+  @Field(() => String, { nullable: true }) @ApiPropertyOptional({ type: String, nullable: true, format: 'date-time' }) startedAt?: string | null;
+  @Field(() => String, { nullable: true }) @ApiPropertyOptional({ type: String, nullable: true, format: 'date-time' }) completedAt?: string | null;
+  @Field(() => String, { nullable: true }) @ApiPropertyOptional({ type: String, nullable: true }) error?: string | null;
 }
 
 @ObjectType('JobEvent')
@@ -92,8 +92,8 @@ export class JobEventModel {
   @Field() @ApiProperty({ format: 'date-time' }) at!: string;
   @Field(() => JobEventKind) @ApiProperty({ enum: JobEventKind }) kind!: JobEventKind;
   @Field(() => JobState, { nullable: true }) @ApiProperty({ enum: JobState, nullable: true }) state!: JobState | null;
-  @Field(() => String, { nullable: true }) @ApiProperty({ nullable: true }) message!: string | null;
-  @Field(() => Float, { nullable: true }) @ApiProperty({ nullable: true }) progress!: number | null;
+  @Field(() => String, { nullable: true }) @ApiProperty({ type: String, nullable: true }) message!: string | null;
+  @Field(() => Float, { nullable: true }) @ApiProperty({ type: Number, nullable: true }) progress!: number | null;
   @Field(() => JobLayerModel, { nullable: true }) @ApiProperty({ type: JobLayerModel, nullable: true }) layer!: JobLayerModel | null;
   @Field(() => JobStepModel, { nullable: true }) @ApiProperty({ type: JobStepModel, nullable: true }) step!: JobStepModel | null;
   @Field(() => LogStream, { nullable: true, description: 'LOG lines of a process (a run, a BuildKit step): the stream they came from' })
