@@ -9,6 +9,7 @@ import { startApp, type RunningApp } from '../support/app';
 import { docker, ensureFixture, removeImagesLabelled, uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
 import { collect, eventually, wsClient } from '../support/graphql';
+import { present } from '../support/present';
 
 /**
  * The `imageEvents` subscription relays the engine's own image events: a
@@ -124,16 +125,16 @@ describe('image events over graphql-ws', () => {
     expect(res.body.id).toBe(imageId);
 
     const events = await sub.done;
-    const tagEvent = events.find(
+    const tagEvent = present(events.find(
       (e) => e.action === 'tag' && e.reference === target,
-    );
+    ), 'the tag event');
     expect(tagEvent).toMatchObject({
       action: 'tag',
       id: imageId,
       reference: target,
     });
-    expect(new Date(tagEvent!.at).toISOString()).toBe(tagEvent!.at);
-    expect(Math.abs(Date.now() - Date.parse(tagEvent!.at))).toBeLessThan(
+    expect(new Date(tagEvent.at).toISOString()).toBe(tagEvent.at);
+    expect(Math.abs(Date.now() - Date.parse(tagEvent.at))).toBeLessThan(
       60_000,
     );
   });

@@ -7,6 +7,7 @@ import { docker, removeImagesLabelled, uniqueNamespace } from '../support/engine
 import { testEnv } from '../support/env';
 import { eventually, gql, type GraphQLResponse } from '../support/graphql';
 import { expectProblem } from '../support/problem';
+import { present } from '../support/present';
 
 /**
  * The images chapters of the seed guide (list, tag, digests, remove, search),
@@ -287,13 +288,13 @@ describe('images: list, tag, inspect, remove, prune and search against the real 
       );
       expect(res.errors).toBeUndefined();
       expect(res.data?.tagImage.id).toBe(id);
-      expect(tagsOf(res.data!.tagImage)).toContain(`${repo}:gql-by-id`);
+      expect(tagsOf(present(res.data).tagImage)).toContain(`${repo}:gql-by-id`);
 
       const byRef = await query<{ tagImage: ImageBody }>(
         `mutation { tagImage(source: "${repo}:gql-by-id", repository: "${repo}:gql-by-ref") { id repoTags { repository tag } } }`,
       );
       expect(byRef.errors).toBeUndefined();
-      expect(tagsOf(byRef.data!.tagImage)).toEqual(
+      expect(tagsOf(present(byRef.data).tagImage)).toEqual(
         expect.arrayContaining([
           `${repo}:gql-source`,
           `${repo}:gql-by-id`,
@@ -484,7 +485,7 @@ describe('images: list, tag, inspect, remove, prune and search against the real 
       );
       expect(viaGraphql.errors).toBeUndefined();
       expect(viaGraphql.data?.byDigest.id).toBe(fixtureId);
-      expect(digestsOf(viaGraphql.data!.byDigest)).toContain(
+      expect(digestsOf(present(viaGraphql.data).byDigest)).toContain(
         `${fixtureRepo}@${fixtureDigest}`,
       );
       expect(viaGraphql.data?.byShortId.id).toBe(fixtureId);
@@ -495,7 +496,7 @@ describe('images: list, tag, inspect, remove, prune and search against the real 
         Object.fromEntries(
           Object.entries(image).filter(([key]) => !shared.has(key)),
         );
-      expect(stable(viaGraphql.data!.byDigest)).toEqual(stable(byTag.body));
+      expect(stable(present(viaGraphql.data).byDigest)).toEqual(stable(byTag.body));
       // And the engine's own creation time and size.
       expect(byTag.body.created).toBe(
         new Date(
@@ -604,19 +605,20 @@ describe('images: list, tag, inspect, remove, prune and search against the real 
       const pushedRepo = `${testEnv.registry}/${ns}/pushed`;
       const id = build(`${pushedRepo}:1`);
       docker('push', `${pushedRepo}:1`);
-      const digestRef = engineRepoDigests(`${pushedRepo}:1`).find((d) =>
-        d.startsWith(`${pushedRepo}@`),
+      const digestRef = present(
+        engineRepoDigests(`${pushedRepo}:1`).find((d) => d.startsWith(`${pushedRepo}@`)),
+        'a repo digest',
       );
       expect(digestRef).toMatch(/@sha256:[a-f0-9]{64}$/);
       pushed.push({
         repository: pushedRepo,
-        digest: digestRef!.split('@')[1]!,
+        digest: present(digestRef.split('@')[1]),
       });
 
       // Removing the tag also removes the digest reference of the same repository: the image goes.
       docker('rmi', `${pushedRepo}:1`);
-      docker('pull', digestRef!);
-      expect(inspectId(digestRef!)).toBe(id);
+      docker('pull', digestRef);
+      expect(inspectId(digestRef)).toBe(id);
 
       // Pulled by digest only: no tag, one digest, listed as such.
       const listed = await eventually(
@@ -638,17 +640,17 @@ describe('images: list, tag, inspect, remove, prune and search against the real 
       ).toContain(id);
 
       const inspected = await api
-        .get(`/v1/images/${enc(digestRef!)}`)
+        .get(`/v1/images/${enc(digestRef)}`)
         .expect(200);
       expect(inspected.body.id).toBe(id);
 
       const removed = await api
-        .delete(`/v1/images/${enc(digestRef!)}`)
+        .delete(`/v1/images/${enc(digestRef)}`)
         .expect(200);
       expect(removed.body.untagged).toEqual([digestRef]);
       expect(removed.body.deleted).toContain(id);
       expectProblem(
-        await api.get(`/v1/images/${enc(digestRef!)}`),
+        await api.get(`/v1/images/${enc(digestRef)}`),
         404,
         'IMAGE_NOT_FOUND',
       );
