@@ -33,6 +33,11 @@ export default [
     },
   },
   {
+    // `const { dropped, ...kept } = x` leaves `dropped` unused on purpose: dropping it is the point.
+    files: ['**/*.ts', '**/*.tsx'],
+    rules: { '@typescript-eslint/no-unused-vars': ['warn', { ignoreRestSiblings: true, argsIgnorePattern: '^_', varsIgnorePattern: '^_' }] },
+  },
+  {
     // The e2e harness boots the app's own source in-process (as immich's medium tests do), so it
     // reaches into apps/api by path; the boundaries above are for production code.
     files: ['test/**/*.ts'],
