@@ -133,3 +133,19 @@ export function bullConnection(target: RedisTarget, overrides: RedisOptions): Bu
   const cluster = new Cluster(target.nodes, clusterOptions(target.options, overrides));
   return { connection: cluster, release: () => cluster.disconnect() };
 }
+
+/** How long a close waits for a BullMQ queue or worker still connecting. */
+const READY_BEFORE_CLOSE_MS = 2_000;
+
+/**
+ * Closes a BullMQ queue or worker once its connections are up (or after 2 s). One closed while
+ * still connecting emits its connection's failed start after it has dropped its listeners, which
+ * is an unhandled 'error' that takes the process down (taskforcesh/bullmq#3546).
+ */
+export async function closeBull(owner: { waitUntilReady(): Promise<unknown>; close(): Promise<void> }): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, READY_BEFORE_CLOSE_MS)));
+  await Promise.race([owner.waitUntilReady().catch(() => undefined), waited]);
+  clearTimeout(timer);
+  await owner.close();
+}

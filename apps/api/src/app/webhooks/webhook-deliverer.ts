@@ -1,4 +1,4 @@
-import { bullConnection, type BullConnection, type RedisTarget } from '@drydock/jobs';
+import { bullConnection, type BullConnection, closeBull, type RedisTarget } from '@drydock/jobs';
 import { isDrydockError } from '@drydock/core';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { WebhookConfig } from '../config/webhooks';
@@ -50,7 +50,7 @@ export class WebhookDeliverer {
   }
 
   async close(): Promise<void> {
-    await this.worker?.close();
+    if (this.worker) await closeBull(this.worker);
     this.connection?.release();
   }
 

@@ -1,5 +1,5 @@
 import { DrydockError, ErrorCode } from '@drydock/core';
-import { bullConnection, type BullConnection, JobKeys, type RedisTarget } from '@drydock/jobs';
+import { bullConnection, type BullConnection, closeBull, JobKeys, type RedisTarget } from '@drydock/jobs';
 import { Queue } from 'bullmq';
 import type { WebhookConfig } from '../config/webhooks';
 import type { Principal } from '../auth/principal';
@@ -137,7 +137,7 @@ export class WebhookDispatcher {
   }
 
   async close(): Promise<void> {
-    await this.current?.close();
+    if (this.current) await closeBull(this.current);
     this.connection?.release();
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DrydockError, ErrorCode, isDrydockError, redisUnavailable } from '@drydock/core';
 import { Queue } from 'bullmq';
-import { bullConnection, type BullConnection, type RedisTarget } from '../redis-target';
+import { bullConnection, type BullConnection, closeBull, type RedisTarget } from '../redis-target';
 import { JOB_TYPES, JobEventKind, type JobRecord, JobState, JobType, isTerminal } from '../model';
 import type { JobDataOf } from '../contract';
 import { type JobStores, endJob } from './ending';
@@ -266,7 +266,7 @@ export class JobQueue {
 
   async close(): Promise<void> {
     const queues = [...this.queues.values()].flatMap((byType) => [...byType.values()]);
-    await Promise.all(queues.map((queue) => queue.close()));
+    await Promise.all(queues.map(closeBull));
     this.connection.release();
   }
 

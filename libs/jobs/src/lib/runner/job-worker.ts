@@ -13,7 +13,7 @@ import {
   isTerminal,
 } from '../model';
 import type { RedisOutage } from '../redis-outage';
-import { bullConnection, type BullConnection, type RedisTarget } from '../redis-target';
+import { bullConnection, type BullConnection, closeBull, type RedisTarget } from '../redis-target';
 import { type JobStores, FailedWithResult, endJob, errorMessage, toJobError } from './ending';
 import { sweepStrandedEndings } from './endings-sweep';
 import type { ExclusiveLeases } from './exclusive-leases';
@@ -213,7 +213,7 @@ export class JobWorker {
   }
 
   private async shutdown(deadlineMs: number): Promise<void> {
-    const closed = Promise.all(this.workers.map((worker) => worker.close()));
+    const closed = Promise.all(this.workers.map(closeBull));
     if (!(await settlesWithin(closed, deadlineMs))) {
       for (const worker of this.workers) worker.cancelAllJobs(SHUTDOWN_REASON);
       // Endings waiting for a Redis that is gone would hold the shutdown for ever.
