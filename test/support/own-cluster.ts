@@ -48,6 +48,12 @@ export class OwnCluster {
       const infos = await Promise.all(ports.map(async (port) => (await run('redis-cli', ['-p', String(port), 'cluster', 'info'])).stdout));
       return infos.every((info) => info.includes('cluster_state:ok')) ? true : undefined;
     }, 30_000, 'the cluster to be ok');
+    // A replica not yet in sync when its master dies may never take over: wait until every link is up.
+    await eventually(async () => {
+      const infos = await Promise.all(ports.map(async (port) => (await run('redis-cli', ['-p', String(port), 'info', 'replication'])).stdout));
+      const replicas = infos.filter((info) => info.includes('role:slave'));
+      return replicas.length === 3 && replicas.every((info) => info.includes('master_link_status:up')) ? true : undefined;
+    }, 30_000, 'every replica in sync with its master');
     return cluster;
   }
 
@@ -62,9 +68,11 @@ export class OwnCluster {
   private startNode(port: number): void {
     const dir = join(this.dir, String(port));
     mkdirSync(dir, { recursive: true });
+    // Validity factor 0: a replica takes over however long ago it last heard its master, as a
+    // failover test wants (by default one whose link is older than about 30 s never tries).
     const child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--cluster-enabled', 'yes', '--cluster-node-timeout', '3000', '--maxmemory-policy', 'noeviction', '--loglevel', 'warning'],
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--cluster-enabled', 'yes', '--cluster-node-timeout', '3000', '--cluster-replica-validity-factor', '0', '--maxmemory-policy', 'noeviction', '--loglevel', 'warning'],
       { stdio: 'ignore' },
     );
     this.nodes.set(port, child);
