@@ -12,3 +12,4 @@ export * from './lib/handlers';
 export * from './lib/redis-outage';
 export * from './lib/buildkit-progress';
 export * from './lib/redis-target';
+export { claimStale } from './lib/lua';

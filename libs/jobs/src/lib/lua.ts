@@ -25,3 +25,18 @@ export class LuaScript {
     }
   }
 }
+
+const CLAIM_STALE = new LuaScript(`
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[3], id) end
+return ids
+`);
+
+/**
+ * Up to `max` members of a sorted set scored by time (ms) that are `olderThanMs` old or more, each
+ * scored anew with now in the same script: a claim, so other processes leave them for as long.
+ */
+export async function claimStale(redis: RedisClient, key: string, olderThanMs: number, max: number): Promise<string[]> {
+  const now = Date.now();
+  return (await CLAIM_STALE.run(redis, [key], [now - olderThanMs, max, now])) as string[];
+}

@@ -3,7 +3,7 @@ import type { RedisClient } from './redis-target';
 import { DEFAULT_RETENTION_MS, type JobStoreOptions } from './event-store';
 import { type JobPosition } from './job-cursor';
 import { JobKeys } from './keys';
-import { LuaScript } from './lua';
+import { claimStale, LuaScript } from './lua';
 import { type JobError, type JobRecord, type JobResult, JobState, type JobType, isTerminal } from './model';
 import { ONCE, type RedisRide } from './redis-outage';
 
@@ -86,13 +86,6 @@ else
 end
 redis.call('PUBLISH', ARGV[4], ARGV[2])
 return 1
-`);
-
-/** KEYS: endings; ARGV: claim ids scored at or before this, at most this many, scored anew with this. */
-const CLAIM_ENDINGS = new LuaScript(`
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[3], id) end
-return ids
 `);
 
 const COMPARE_AND_DELETE = new LuaScript(`
@@ -224,8 +217,7 @@ export class JobRecordStore {
    * or is far behind. Each is claimed (scored anew) so that other processes leave it for as long.
    */
   async claimStrandedEndings(olderThanMs: number, max: number): Promise<string[]> {
-    const now = Date.now();
-    return (await CLAIM_ENDINGS.run(this.redis, [this.keys.endings], [now - olderThanMs, max, now])) as string[];
+    return claimStale(this.redis, this.keys.endings, olderThanMs, max);
   }
 
   /** Records the latest overall progress of a live job; null once it has ended. */

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { DrydockError, ErrorCode } from '@drydock/core';
-import { redisKeyBase, type RedisClient } from '@drydock/jobs';
+import { claimStale, redisKeyBase, type RedisClient } from '@drydock/jobs';
 import type { Principal } from '../auth/principal';
 import type { AppConfig } from '../config/config';
 import type { KeyRing } from '../registries/secret-box';
@@ -66,12 +66,6 @@ redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[5]) - 1)
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
 return 1`;
-
-/** KEYS: unqueued; ARGV: claim ids scored at or before this, at most this many, scored anew with this. */
-const CLAIM_UNQUEUED = `
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[3], id) end
-return ids`;
 
 /** A name-based UUID (RFC 9562 version 8, from SHA-256): the same name, the same id. */
 function nameUuid(name: string): string {
@@ -234,8 +228,7 @@ export class WebhookStore {
 
   /** Up to `max` deliveries marked unqueued `olderThanMs` ago or more, each claimed for as long again. */
   async claimUnqueued(olderThanMs: number, max: number): Promise<string[]> {
-    const now = Date.now();
-    return (await this.redis.eval(CLAIM_UNQUEUED, 1, this.unqueuedKey, now - olderThanMs, max, now)) as string[];
+    return claimStale(this.redis, this.unqueuedKey, olderThanMs, max);
   }
 
   async delivery(id: string): Promise<DeliveryRecord | null> {
