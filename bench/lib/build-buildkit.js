@@ -150,7 +150,7 @@ function sidesFor(drydock, context, { repository, runId }, record) {
       try {
         const run = await drydockBuild(
           drydock,
-          { t: tag, nocache: 'true', builder: 'buildkit' },
+          { t: tag, nocache: 'true', builder: 'buildkit', contextOrder: 'sorted' },
           packDir(context.dir),
           timeoutMs,
         );

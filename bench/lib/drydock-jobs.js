@@ -125,7 +125,10 @@ function packDir(dir) {
     }
   };
   walk(dir);
-  files.sort();
+  // BuildKit's walk order (a directory's entries by name, a directory right before what it holds), so that
+  // a build may be sent with contextOrder=sorted.
+  const order = (path) => Buffer.from(relative(dir, path).replaceAll('/', '\0'));
+  files.sort((a, b) => Buffer.compare(order(a), order(b)));
   (async () => {
     for (const path of files) {
       const stats = statSync(path);

@@ -22,6 +22,7 @@ export interface JobJson {
   result: JobEventJson['result'];
   error: { code: string; message: string } | null;
   request: Record<string, unknown>;
+  createdAt: string;
   startedAt: string | null;
   /** The engine the job runs on. */
   engine?: string | null;

@@ -34,6 +34,7 @@ async function queryOptions(raw: unknown): Promise<BuildOptions> {
     secrets: query.secret,
     cacheFrom: query.cachefrom,
     engine: query.engine,
+    contextOrder: query.contextOrder,
   };
 }
 

@@ -36,6 +36,18 @@ const JsonQuery = () =>
 /** `builder=buildkit` as well as `BUILDKIT`: the issue and the docker CLI spell it in lower case. */
 const UpperCase = () => Transform(({ value }) => (typeof value === 'string' ? value.toUpperCase() : value));
 
+/** How a tar context's entries are ordered. */
+export enum ContextOrder {
+  /** Whatever order: the build starts once the upload is whole. */
+  ANY = 'ANY',
+  /**
+   * BuildKit's walk order (each directory's entries sorted by name, a directory
+   * right before what it holds, as `tar --sort=name` writes them): a BuildKit
+   * build starts while the upload still arrives. An entry out of order is a 400.
+   */
+  SORTED = 'SORTED',
+}
+
 const ENGINE_HELP = 'the engine to build on; absent, the healthy engine with the fewest waiting jobs';
 
 /** `POST /v1/builds` with a tar body: the Engine API's own query parameters. */
@@ -58,6 +70,14 @@ export class BuildQuery {
   @IsOptional() @QueryArray() @IsString({ each: true }) @MaxLength(128, { each: true }) secret?: string[];
   @ApiPropertyOptional({ type: [String], description: 'an image whose inline cache the build may reuse, repeated' })
   @IsOptional() @QueryArray() @IsString({ each: true }) @MaxLength(512, { each: true }) cachefrom?: string[];
+  @ApiPropertyOptional({
+    enum: ['any', 'sorted'],
+    default: 'any',
+    description:
+      "`sorted`: the tar's entries come in BuildKit's walk order (each directory's entries sorted by name, a directory right before what it holds, as `tar --sort=name` writes them), " +
+      'so a BuildKit build starts while the upload still arrives; an entry out of order is refused (400)',
+  })
+  @IsOptional() @UpperCase() @IsEnum(ContextOrder) contextOrder?: ContextOrder;
 }
 
 /** A build from an inline Dockerfile and small files (JSON), or from a context uploaded before (GraphQL). */

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DrydockError, ErrorCode, parseReference } from '@drydock/core';
-import { type Builder, checkDockerfile, type EngineMember } from '@drydock/docker';
+import { Builder, checkDockerfile, type EngineMember } from '@drydock/docker';
 import { JobType, type BuildJobData, type JobRecord } from '@drydock/jobs';
 import type { Readable } from 'node:stream';
 import { EngineRouter } from '../engine/engine-router';
@@ -12,10 +12,12 @@ import { ContextStore, type StoredContext } from './context-store';
 import { checkSourceImages } from './source-images';
 import { BuildSecrets } from '../secrets/build-secrets.service';
 import { chooseBuilder, offeredBuilders } from './builder-choice';
-import { CONTEXT_PATH, type BuildImageInput } from './builds.dto';
+import { CONTEXT_PATH, ContextOrder, type BuildImageInput } from './builds.dto';
 
 /** What a caller may ask of a build; the rest of the job data is the service's to fill in. */
 export type BuildOptions = Omit<BuildJobData, 'contextId' | 'dockerfile' | 'baseRegistries' | 'localImages' | 'team'> & {
+  /** How the tar's entries are ordered: `SORTED` (BuildKit's walk order) lets the build start while it arrives. */
+  contextOrder?: ContextOrder;
   /** `-f`: the Dockerfile's path inside the context (default `Dockerfile`). */
   dockerfilePath?: string;
   /** The job's time limit, capped by the BUILD limit. */
@@ -75,14 +77,34 @@ export class BuildsService {
     return this.fromInline(body.dockerfile, body.files ?? {}, options, principal, requester, member);
   }
 
-  /** A tar (or gzipped tar) context, streamed in. */
+  /**
+   * A tar (or gzipped tar) context, streamed in. Sent in walk order
+   * (`contextOrder=sorted`) for BuildKit, the build is queued as soon as the
+   * Dockerfile is in and the worker serves the rest as it arrives; the answer
+   * still waits for the whole upload, and an upload refused after that fails
+   * the build with the same error. A request with an Idempotency-Key is
+   * queued only once its upload is whole, so a retry after a cut upload
+   * builds instead of finding that failed job.
+   */
   async fromTar(body: Readable, options: BuildOptions, principal: Principal, idempotencyKey?: string): Promise<JobRecord> {
     const requester = this.authorise(principal, options.tags, idempotencyKey);
     this.checkOptions(options);
     const member = await this.router.forNewWork(options.engine);
     const chosen = await this.withBuilder(options, principal, member);
-    const stored = await this.contexts.receive(body, options.dockerfilePath ?? 'Dockerfile', requester);
-    return this.queue(stored, chosen, principal, requester, member);
+    const sorted = options.contextOrder === ContextOrder.SORTED;
+    const overlap = sorted && chosen.builder === Builder.BUILDKIT && idempotencyKey === undefined;
+    let queued: JobRecord | undefined;
+    const stored = await this.contexts.receive(body, options.dockerfilePath ?? 'Dockerfile', requester, {
+      sorted,
+      ...(overlap
+        ? {
+            onDockerfile: async (early: StoredContext) => {
+              queued = await this.queue(early, chosen, principal, requester, member);
+            },
+          }
+        : {}),
+    });
+    return queued ?? this.queue(stored, chosen, principal, requester, member);
   }
 
   /** A context uploaded before, to build later (GraphQL cannot carry a tar); only the uploader's team may build from it. */

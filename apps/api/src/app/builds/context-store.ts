@@ -1,4 +1,5 @@
 import { DrydockError, ErrorCode, isDrydockError } from '@drydock/core';
+import type { ContextState } from '@drydock/docker';
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { PassThrough, Readable, Transform, type TransformCallback } from 'node:s
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { pack } from 'tar-stream';
-import { readTar } from './tar-scan';
+import { readTar, type ReadTarOptions } from './tar-scan';
 
 export interface StoredContext {
   id: string;
@@ -26,8 +27,26 @@ interface Sidecar extends ContextOwner {
   size: number;
 }
 
+/** `<id>.failed`: an upload refused after its build had started, and why; the build fails with it. */
+interface Refusal {
+  code: ErrorCode;
+  message: string;
+}
+
+export interface ReceiveOptions {
+  /** The client sends its entries in BuildKit's walk order (`contextOrder=sorted`): refused when they are not. */
+  sorted?: boolean;
+  /**
+   * Told the context as soon as its Dockerfile is in (a plain tar sent sorted
+   * only), to queue its build while the rest arrives; a rejection refuses the
+   * upload. Once it resolves, a refusal later on is left in `<id>.failed` for
+   * the build to fail with.
+   */
+  onDockerfile?: (context: StoredContext) => Promise<void>;
+}
+
 const UPLOAD_ID = /^[0-9a-f-]{36}$/;
-const SPOOLED = /^([0-9a-f-]{36})\.(tar|json)$/;
+const SPOOLED = /^([0-9a-f-]{36})\.(tar|json|failed)$/;
 
 function notFound(id: string): DrydockError {
   return new DrydockError(ErrorCode.UPLOAD_NOT_FOUND, `no build context ${id}`);
@@ -61,13 +80,33 @@ export class ContextStore {
     return join(this.dir, `${id}.json`);
   }
 
+  private refusalPath(id: string): string {
+    return join(this.dir, `${id}.failed`);
+  }
+
+  /**
+   * Where a context's upload stands, for a build that started while it was
+   * still arriving: whole once its sidecar is written (after the last byte),
+   * failed once refused (or gone), receiving while its file is still there.
+   */
+  async state(id: string): Promise<ContextState> {
+    if (await exists(this.sidecarPath(id))) return { state: 'complete' };
+    const refusal = await fs.readFile(this.refusalPath(id), 'utf8').catch(() => null);
+    if (refusal !== null) {
+      const { code, message } = JSON.parse(refusal) as Refusal;
+      return { state: 'failed', error: new DrydockError(code, message) };
+    }
+    if (await exists(this.path(id))) return { state: 'receiving' };
+    return { state: 'failed', error: notFound(id) };
+  }
+
   /** The worker's read: the job was authorised when it was queued. */
   async open(id: string): Promise<Readable> {
     const path = this.path(id);
-    try {
-      await fs.access(path);
-    } catch {
-      throw notFound(id);
+    if (!(await exists(path))) {
+      // Refused after its build was queued: the build fails with the upload's own error.
+      const state = await this.state(id);
+      throw state.state === 'failed' ? state.error : notFound(id);
     }
     return createReadStream(path);
   }
@@ -88,6 +127,7 @@ export class ContextStore {
   async remove(id: string): Promise<void> {
     await fs.rm(this.path(id), { force: true });
     await fs.rm(this.sidecarPath(id), { force: true });
+    await fs.rm(this.refusalPath(id), { force: true });
   }
 
   /** Bytes a team has spooled: its stored contexts and those arriving in this process. */
@@ -128,7 +168,7 @@ export class ContextStore {
    * never destroyed: when it is a request, the caller must still be able to
    * answer on its connection.
    */
-  async receive(body: Readable, dockerfilePath: string | null, owner: ContextOwner): Promise<StoredContext> {
+  async receive(body: Readable, dockerfilePath: string | null, owner: ContextOwner, options: ReceiveOptions = {}): Promise<StoredContext> {
     // An error before the pipeline starts (or after it gave up) stays in body.errored for the pipeline, never unhandled.
     body.on('error', () => undefined);
     await fs.mkdir(this.dir, { recursive: true });
@@ -136,17 +176,42 @@ export class ContextStore {
     const path = this.path(id);
     const budget = Math.min(this.maxBytes, this.teamMaxBytes - (await this.usage(owner.team)));
     const counter = new Counter(this.maxBytes, budget, this.teamMaxBytes, (bytes) => this.count(owner.team, bytes));
-    const tee = new Tee(dockerfilePath);
+    let early: Promise<boolean> | undefined;
+    const tee = new Tee(dockerfilePath, {
+      sorted: options.sorted ?? false,
+      ...(options.onDockerfile
+        ? {
+            onFound: (dockerfile: string) => {
+              const told = (options.onDockerfile as NonNullable<ReceiveOptions['onDockerfile']>)({ id, size: 0, dockerfile });
+              early = told.then(() => true);
+              // The upload stops at once: nothing more of it is wanted.
+              told.catch((error: Error) => tee.destroy(error));
+            },
+          }
+        : {}),
+    });
     try {
       await pipeline(body.iterator({ destroyOnReturn: false }), counter, tee, createWriteStream(path));
       const text = await tee.result;
       if (text === null && dockerfilePath !== null) throw noDockerfile(dockerfilePath);
+      await early;
+      // The build may have ended already (a failed step) and taken its context with it: no sidecar for a file gone.
+      if (early && !(await exists(path))) return { id, size: counter.size, dockerfile: text ?? '' };
       const sidecar: Sidecar = { ...owner, size: counter.size };
       await fs.writeFile(this.sidecarPath(id), JSON.stringify(sidecar));
       return { id, size: counter.size, dockerfile: text ?? '' };
     } catch (error) {
-      await this.remove(id);
-      throw asDomainError(error);
+      const refused = asDomainError(error);
+      // A build already queued on this upload fails with the upload's own error.
+      const queued = early ? await early.catch(() => false) : false;
+      if (queued && isDrydockError(refused)) {
+        const refusal: Refusal = { code: refused.code, message: refused.message };
+        await fs.writeFile(this.refusalPath(id), JSON.stringify(refusal));
+      }
+      await fs.rm(path, { force: true });
+      await fs.rm(this.sidecarPath(id), { force: true });
+      if (!queued) await fs.rm(this.refusalPath(id), { force: true });
+      throw refused;
     } finally {
       this.count(owner.team, -counter.size);
     }
@@ -219,13 +284,14 @@ class Tee extends Transform {
   private started = false;
   private start!: (gzipped: boolean) => void;
 
-  constructor(dockerfilePath: string | null) {
+  constructor(dockerfilePath: string | null, options: ReadTarOptions = {}) {
     super();
     // The scan's pipeline reports its errors; this only keeps one before it starts from being unhandled.
     this.scan.on('error', () => undefined);
     const gzipped = new Promise<boolean>((resolve) => (this.start = resolve));
     // With no Dockerfile to find, the read still proves the body is a tar archive.
-    this.result = gzipped.then((gzip) => scan(this.scan, gzip, dockerfilePath));
+    // A gzipped context cannot be served as it arrives: its build waits for the whole of it.
+    this.result = gzipped.then((gzip) => scan(this.scan, gzip, dockerfilePath, gzip ? { sorted: options.sorted ?? false } : options));
     this.result.catch((error: Error) => this.destroy(error));
   }
 
@@ -274,10 +340,10 @@ class Tee extends Transform {
 }
 
 /** Reads a context, gunzipped when it was sent gzipped, for the file at `wanted`. */
-async function scan(source: Readable, gzip: boolean, wanted: string | null): Promise<string | null> {
+async function scan(source: Readable, gzip: boolean, wanted: string | null, options: ReadTarOptions = {}): Promise<string | null> {
   let found: string | null = null;
   const read = async (chunks: AsyncIterable<Buffer>) => {
-    found = await readTar(chunks, wanted);
+    found = await readTar(chunks, wanted, options);
   };
   try {
     if (gzip) await pipeline(source, createGunzip(), read);
@@ -302,6 +368,13 @@ function asDomainError(error: unknown): unknown {
 
 function noDockerfile(path: string): DrydockError {
   return new DrydockError(ErrorCode.DOCKERFILE_INVALID, `the build context has no ${path}`);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return fs.access(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Contexts are stored as sent, plain or gzipped (the engine accepts both): the magic bytes say which. */

@@ -1,5 +1,6 @@
 import { DrydockError, ErrorCode, isDrydockError } from '@drydock/core';
 import { posix } from 'node:path';
+import { walkOrder } from '@drydock/docker';
 import { extract, type Extract } from 'tar-stream';
 
 /** The engine reads a Dockerfile of any size; a check of a truncated one would not be a check of what is built. */
@@ -39,16 +40,39 @@ function waitWritable(tar: Extract): Promise<void> {
  * MAX_DOCKERFILE_BYTES is refused: what is checked is then what is built.
  * Backpressure goes from the tar parser to `source`.
  */
-export async function readTar(source: AsyncIterable<Buffer>, wanted: string | null): Promise<string | null> {
+export interface ReadTarOptions {
+  /**
+   * The client said its entries come in BuildKit's walk order (`contextOrder=sorted`):
+   * each must then come after the one before, or the context is refused.
+   */
+  sorted?: boolean;
+  /** Told the Dockerfile's text as soon as its entry has been read, before the rest of the archive. */
+  onFound?: (text: string) => void;
+}
+
+export async function readTar(source: AsyncIterable<Buffer>, wanted: string | null, options: ReadTarOptions = {}): Promise<string | null> {
   const target = wanted === null ? null : entryPath(wanted);
   const tar = extract();
   const result = new Promise<string | null>((resolve, reject) => {
     let found: string | null = null;
     let seen = false;
     const links = new Set<string>();
+    let previous: string | null = null;
     tar.on('entry', (header, stream, next) => {
       stream.on('error', () => undefined);
       const path = entryPath(header.name);
+      if (options.sorted && path) {
+        if (previous !== null && walkOrder(previous, path) >= 0) {
+          tar.destroy(
+            new DrydockError(
+              ErrorCode.VALIDATION_FAILED,
+              `the build context was sent as contextOrder=sorted, but its entry ${path} comes after ${previous} (each directory's entries sorted by name, a directory right before what it holds, each path once)`,
+            ),
+          );
+          return;
+        }
+        previous = path;
+      }
       // An entry under a symlinked directory lands where the link points when the engine
       // extracts it (`sub -> .` then `sub/Dockerfile` overwrites the Dockerfile checked
       // here). A tar of a real directory never holds one, so it is refused outright.
@@ -79,6 +103,7 @@ export async function readTar(source: AsyncIterable<Buffer>, wanted: string | nu
       stream.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
       stream.on('end', () => {
         found = Buffer.concat(chunks).toString('utf8');
+        options.onFound?.(found);
         next();
       });
     });

@@ -1,11 +1,11 @@
 import type Dockerode from 'dockerode';
 import { randomUUID } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { addAbortSignal, Readable } from 'node:stream';
 import { DrydockError, ErrorCode } from '@drydock/core';
 import { toDomainError } from '../engine-errors';
 import { decodeBuildkitStream } from './decode';
-import type { FileSyncSource } from './filesync';
+import { GrowingContext, wholeContext, type ContextFiles } from './context-source';
 import { openSession, type BuildkitSession } from './session';
 import { indexTar, TarIndexUnsupported } from './tar-index';
 import type { BuildkitMessage, BuildkitOptions } from './trace';
@@ -43,9 +43,17 @@ function dial(docker: Dockerode, options: object): Promise<unknown> {
   });
 }
 
-/** The context file indexed for FileSync, or null when only the engine's own unpacking of the body is faithful to it. */
-async function fileSyncSource(path: string | undefined): Promise<FileSyncSource | null> {
+/**
+ * The context file for FileSync: followed as it grows while its upload is
+ * still arriving, else indexed whole; null when only the engine's own
+ * unpacking of the body is faithful to it.
+ */
+async function fileSyncSource(options: BuildkitOptions, signal: AbortSignal): Promise<ContextFiles | GrowingContext | null> {
+  const path = options.contextFile;
   if (!path) return null;
+  const state = await options.contextState?.();
+  if (state?.state === 'failed') throw state.error;
+  if (state?.state === 'receiving' && options.contextState) return GrowingContext.open(path, options.contextState, signal);
   let root;
   try {
     root = await indexTar(path);
@@ -53,9 +61,7 @@ async function fileSyncSource(path: string | undefined): Promise<FileSyncSource 
     if (error instanceof TarIndexUnsupported) return null;
     throw error;
   }
-  const file: FileHandle = await open(path, 'r');
-  // Both dirs are the context: the Dockerfile is asked for by its path inside it.
-  return { root: (dir) => (dir === 'context' || dir === 'dockerfile' ? root : null), file };
+  return wholeContext(root, await open(path, 'r'));
 }
 
 function cancelled(signal: AbortSignal): DrydockError {
@@ -75,7 +81,7 @@ export async function* buildWithBuildkit(docker: Dockerode, context: Readable, o
   // Ends the request on the caller's abort and on a broken context alike.
   const stop = new AbortController();
   let session: BuildkitSession | undefined;
-  let files: FileSyncSource | null = null;
+  let files: ContextFiles | GrowingContext | null = null;
   let body: Readable | undefined;
   let contextError: unknown;
   let ended = false;
@@ -98,8 +104,17 @@ export async function* buildWithBuildkit(docker: Dockerode, context: Readable, o
   });
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    files = await fileSyncSource(options.contextFile);
+    files = await fileSyncSource(options, stop.signal);
     if (stop.signal.aborted) throw stop.signal.reason;
+    if (files instanceof GrowingContext) {
+      // An upload refused while its build runs stops the build there, whatever step it is at.
+      files.settled().catch((error: unknown) => {
+        if (ended) return;
+        contextError ??= error;
+        cancelAtEngine();
+        stop.abort(error);
+      });
+    }
     session = await openSession(docker, { login: options.login, secret: options.secret, ...(files ? { files } : {}) });
     if (stop.signal.aborted) throw stop.signal.reason;
     body = (await dial(docker, {
@@ -119,6 +134,8 @@ export async function* buildWithBuildkit(docker: Dockerode, context: Readable, o
     }
     ended = true;
     if (!built) throw new DrydockError(ErrorCode.ENGINE_ERROR, 'the engine ended the build without an image');
+    // A Dockerfile that copies nothing can finish first: what is built from an upload it refuses must not be kept.
+    if (files instanceof GrowingContext) await files.settled();
   } catch (error) {
     // Whatever the stream said once the caller cancelled ("context canceled", a reset), the build was cancelled.
     if (signal?.aborted && !built) throw cancelled(signal);
@@ -130,6 +147,6 @@ export async function* buildWithBuildkit(docker: Dockerode, context: Readable, o
     stop.abort();
     body?.destroy();
     session?.close();
-    await files?.file.close().catch(() => undefined);
+    await files?.close().catch(() => undefined);
   }
 }

@@ -1,10 +1,9 @@
 import { status, type Metadata, type ServerDuplexStream } from '@grpc/grpc-js';
-import type { FileHandle } from 'node:fs/promises';
-import { readDockerignore } from './exclude-patterns';
+import type { ContextFiles } from './context-source';
 import { DATA_HEADROOM, dataPacket, END_OF_STATS, errPacket, finPacket, statPacket } from './packets';
 import { Packet, PacketType } from './proto';
-import type { TarEntry, TarNode } from './tar-index';
-import { walkTree } from './tar-walk';
+import type { TarEntry } from './tar-index';
+import type { Walked } from './tar-walk';
 
 /**
  * `moby.filesync.v1.FileSync/DiffCopy` served from an indexed tar: the sender
@@ -23,15 +22,6 @@ const SENDERS = 4;
 /** What a receiver may send: REQ, FIN and ERR packets are small. */
 const MAX_INCOMING_BYTES = 64 * 1024;
 
-/** The dirs a build's session offers: BuildKit's Dockerfile frontend asks for `context` and `dockerfile`. */
-export interface FileSyncSource {
-  root(dirName: string): TarNode | null;
-  file: FileHandle;
-}
-
-/** A `.dockerignore` larger than this is not read back to split the exclude header. */
-const MAX_DOCKERIGNORE_BYTES = 1024 * 1024;
-
 /**
  * A metadata key's values. BuildKit sends each pattern as its own header
  * field, and Node's http2 joins repeated fields with ", " before gRPC sees
@@ -48,25 +38,6 @@ function paths(metadata: Metadata, key: string): string[] | undefined {
   return values.length ? [...new Set(values.flatMap((value) => [...value.split(', '), value]))] : undefined;
 }
 
-/**
- * The exclude patterns as sent. The Dockerfile frontend sends the context's
- * own `.dockerignore` (moby's dockerignore.ReadAll of it), so where the joined
- * header is exactly that file's patterns joined, they are the patterns, each
- * whole even when one holds ", ".
- */
-async function excludePatterns(metadata: Metadata, root: TarNode, file: FileHandle): Promise<string[] | undefined> {
-  const joined = metadata.get('exclude-patterns').map(String);
-  if (!joined.length) return undefined;
-  const ignore = root.children?.get('.dockerignore')?.entry;
-  if (joined.length === 1 && joined[0]?.includes(', ') && ignore?.kind === 'file' && ignore.size <= MAX_DOCKERIGNORE_BYTES) {
-    const text = Buffer.alloc(ignore.size);
-    await file.read(text, 0, ignore.size, ignore.offset);
-    const patterns = readDockerignore(text.toString('utf8'));
-    if (patterns.join(', ') === joined[0]) return patterns;
-  }
-  return strings(metadata, 'exclude-patterns');
-}
-
 class Sender {
   private readonly files = new Map<number, TarEntry>();
   private readonly requests: number[] = [];
@@ -79,14 +50,18 @@ class Sender {
 
   constructor(
     private readonly call: ServerDuplexStream<Buffer, Buffer>,
-    private readonly source: FileSyncSource,
+    private readonly source: ContextFiles,
   ) {}
 
   async run(): Promise<void> {
     const metadata = this.call.metadata;
     const dirName = strings(metadata, 'dir-name')?.[0] ?? '';
-    const root = this.source.root(dirName);
-    if (!root) {
+    const entries = this.source.walk(dirName, {
+      ...optional('includePatterns', paths(metadata, 'include-patterns')),
+      ...optional('followPaths', paths(metadata, 'followpaths')),
+      ...optional('excludeHeader', metadata.get('exclude-patterns').map(String)),
+    });
+    if (!entries) {
       this.call.destroy(Object.assign(new Error(`no access allowed to dir "${dirName}"`), { code: status.NOT_FOUND }));
       return;
     }
@@ -96,22 +71,17 @@ class Sender {
     this.call.on('error', () => this.stop());
     const serving = this.serve();
     try {
-      await this.walk(root, metadata, await excludePatterns(metadata, root, this.source.file));
+      await this.walk(entries);
     } catch (error) {
-      // A pattern the walk cannot take: BuildKit reports the sender's error as the build's.
+      // A pattern the walk cannot take, a context that cannot be streamed: BuildKit reports the sender's error as the build's.
       this.fail((error as Error).message);
     }
     await serving;
   }
 
-  private async walk(root: TarNode, metadata: Metadata, excludes: string[] | undefined): Promise<void> {
-    const entries = walkTree(root, {
-      ...optional('includePatterns', paths(metadata, 'include-patterns')),
-      ...optional('excludePatterns', excludes),
-      ...optional('followPaths', paths(metadata, 'followpaths')),
-    });
+  private async walk(entries: AsyncIterable<Walked>): Promise<void> {
     let id = 0;
-    for (const { path, node } of entries) {
+    for await (const { path, node } of entries) {
       if (this.stopped) return;
       const entry = node.entry;
       if (entry.kind === 'file') this.files.set(id, entry);
@@ -173,7 +143,7 @@ class Sender {
     const read = async (at: number): Promise<{ packet: Buffer; buffer: Buffer }> => {
       const length = Math.min(DATA_CHUNK, entry.size - at);
       const buffer = this.buffers.pop() ?? Buffer.allocUnsafe(DATA_HEADROOM + DATA_CHUNK);
-      const { bytesRead } = await this.source.file.read(buffer, DATA_HEADROOM, length, entry.offset + at);
+      const bytesRead = await this.source.read(buffer, DATA_HEADROOM, length, entry.offset + at);
       if (bytesRead !== length) throw new Error('the spooled context changed under the build');
       return { packet: dataPacket(buffer, id, length), buffer };
     };
@@ -224,11 +194,11 @@ class Sender {
 }
 
 function optional<K extends string>(key: K, value: string[] | undefined): Partial<Record<K, string[]>> {
-  return value ? ({ [key]: value } as Record<K, string[]>) : {};
+  return value?.length ? ({ [key]: value } as Record<K, string[]>) : {};
 }
 
 /** The DiffCopy handler: a failure ends this stream only, never the process. */
-export function diffCopy(source: FileSyncSource): (call: ServerDuplexStream<Buffer, Buffer>) => void {
+export function diffCopy(source: ContextFiles): (call: ServerDuplexStream<Buffer, Buffer>) => void {
   return (call) => {
     call.on('error', () => undefined);
     new Sender(call, source).run().catch(() => call.destroy());

@@ -3,7 +3,8 @@ import type Dockerode from 'dockerode';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { DrydockError } from '@drydock/core';
-import { diffCopy, type FileSyncSource } from './filesync';
+import type { ContextFiles } from './context-source';
+import { diffCopy } from './filesync';
 import { HEALTH_SERVING, messageType } from './proto';
 import type { BuildkitLogin } from './trace';
 
@@ -15,7 +16,7 @@ export interface SessionProviders {
   login?: (host: string) => Promise<BuildkitLogin | null>;
   secret?: (id: string) => Promise<Buffer | null>;
   /** The build context, served through FileSync instead of sent as the build's body. */
-  files?: FileSyncSource;
+  files?: ContextFiles;
 }
 
 /** A session BuildKit can call back into for the length of one build. */

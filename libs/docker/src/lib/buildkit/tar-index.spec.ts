@@ -1,25 +1,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pack, type Header } from 'tar-stream';
+import { tarBytes, type TarFixtureEntry } from '../../testing/tar-bytes';
 import { indexTar, MAX_INDEXED_ENTRIES, TarIndexUnsupported, type TarNode } from './tar-index';
 
 const dir = mkdtempSync(join(tmpdir(), 'dd-tar-index-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let count = 0;
-type Entry = [Partial<Header> & Pick<Header, 'name'>, string?];
-
-async function tarOf(entries: Entry[]): Promise<string> {
-  const tar = pack();
-  const chunks: Buffer[] = [];
-  tar.on('data', (chunk) => void chunks.push(chunk as Buffer));
-  const ended = new Promise<void>((resolve) => tar.on('end', () => resolve()));
-  for (const [header, body] of entries) tar.entry(header, body ?? '');
-  tar.finalize();
-  await ended;
+async function tarOf(entries: TarFixtureEntry[]): Promise<string> {
   const path = join(dir, `${count++}.tar`);
-  writeFileSync(path, Buffer.concat(chunks));
+  writeFileSync(path, await tarBytes(entries));
   return path;
 }
 

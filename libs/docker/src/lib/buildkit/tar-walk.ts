@@ -44,7 +44,7 @@ function lookup(root: TarNode, path: string): TarNode | undefined {
   return node;
 }
 
-function hasWildcards(name: string): boolean {
+export function hasWildcards(name: string): boolean {
   for (let i = 0; i < name.length; i++) {
     if (name[i] === '\\') i++;
     else if (name[i] === '*' || name[i] === '?' || name[i] === '[') return true;
@@ -129,8 +129,23 @@ function matchPrefix(globs: Map<string, Glob>, pattern: string, name: string): {
   return { matched: glob.test(name), partial };
 }
 
-/** The entries fsutil's Walk would send, in its order. Throws on a bad pattern: the sender answers it with an error packet. */
-export function walkTree(root: TarNode, options: WalkOptions = {}): Walked[] {
+/**
+ * Two paths in fsutil's walk order: each directory's entries sorted by their
+ * bytes, a directory right before what it holds (so `a/z` comes before `a.b`).
+ */
+export function walkOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a.replaceAll('/', '\0')), Buffer.from(b.replaceAll('/', '\0')));
+}
+
+/** Which entries fsutil's Walk keeps, asked in walk order, and the include paths it resolved (null: all). */
+export interface WalkFilter {
+  includes: readonly string[] | null;
+  /** Whether the entry is sent; for a directory, also whether the walk goes into it. */
+  visit(path: string, node: TarNode): boolean;
+}
+
+/** Throws on a bad pattern: the sender answers it with an error packet. */
+export function walkFilter(root: TarNode, options: WalkOptions = {}): WalkFilter {
   const excludes = options.excludePatterns ? compileExcludes(options.excludePatterns) : null;
   const hasExclusions = excludes?.some((pattern) => pattern.exclusion) ?? false;
   let includes: string[] | null = options.includePatterns ? options.includePatterns.map(goClean) : null;
@@ -139,7 +154,6 @@ export function walkTree(root: TarNode, options: WalkOptions = {}): Walked[] {
     if (targets !== null) includes = dedupePaths([...new Set([...(includes ?? []), ...targets])].sort());
   }
   const globs = new Map<string, Glob>();
-  const out: Walked[] = [];
   let lastIncludedDir = '';
   const visit = (path: string, node: TarNode): boolean => {
     const isDir = node.entry.kind === 'dir';
@@ -165,9 +179,15 @@ export function walkTree(root: TarNode, options: WalkOptions = {}): Walked[] {
       const dirSlash = `${path}/`;
       if (!excludes.some((pattern) => pattern.exclusion && `${pattern.text}/`.startsWith(dirSlash))) return false;
     }
-    out.push({ path, node });
-    return isDir;
+    return true;
   };
+  return { includes, visit };
+}
+
+/** The entries fsutil's Walk would send, in its order. Throws on a bad pattern. */
+export function walkTree(root: TarNode, options: WalkOptions = {}): Walked[] {
+  const filter = walkFilter(root, options);
+  const out: Walked[] = [];
   // Depth first, without recursion: a context's depth is the tenant's choice.
   const stack: Array<{ prefix: string; children: TarNode[]; next: number }> = [{ prefix: '', children: sortedChildren(root), next: 0 }];
   while (stack.length) {
@@ -178,7 +198,9 @@ export function walkTree(root: TarNode, options: WalkOptions = {}): Walked[] {
       continue;
     }
     const path = frame.prefix ? `${frame.prefix}/${child.name}` : child.name;
-    if (visit(path, child) && child.children) stack.push({ prefix: path, children: sortedChildren(child), next: 0 });
+    if (!filter.visit(path, child)) continue;
+    out.push({ path, node: child });
+    if (child.children) stack.push({ prefix: path, children: sortedChildren(child), next: 0 });
   }
   return out;
 }

@@ -1,3 +1,4 @@
+import type { ContextState } from './context-source';
 import type { BuildOptions } from '../images';
 
 /**
@@ -78,4 +79,11 @@ export interface BuildkitOptions
    * entries, an unusual entry) is sent as the body, from `context`.
    */
   contextFile?: string;
+  /**
+   * Where the upload behind `contextFile` stands. While it is still
+   * `receiving` (the client sent its context in walk order), FileSync serves
+   * the file as it grows, and the build ends only once the upload is whole:
+   * an upload refused on the way fails the build with the upload's error.
+   */
+  contextState?: () => Promise<ContextState>;
 }

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { DockerEngine, RegistryAuth } from '@drydock/docker';
+import type { ContextState, DockerEngine, RegistryAuth } from '@drydock/docker';
 
 /** The engines a worker may be told to use, by name (an EnginePool): a handler asks for its job's. */
 export interface EngineSource {
@@ -20,6 +20,8 @@ export interface ContextSource {
   open(id: string): Promise<Readable>;
   /** The context's file, where the worker can read it in place: BuildKit is then served it through its session's FileSync. */
   path?(id: string): string;
+  /** Where the context's upload stands: a build may start while it still arrives (sent in walk order). */
+  state?(id: string): Promise<ContextState>;
   remove(id: string): Promise<void>;
 }
 
