@@ -6,6 +6,7 @@
 // before each one the context's data files get new bytes and new times, so neither BuildKit's
 // build cache nor its per-directory file-sync cache can skip the transfer.
 
+const { spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const {
   closeSync,
@@ -31,10 +32,24 @@ const {
   mib,
   nowMs,
   packDir,
+  postBuildCurl,
   sampleRss,
 } = require('./drydock-jobs');
 
 const BIG_TIMEOUT_MS = 900_000;
+// What sends Drydock the context: `tar --sort=name | curl -T -` as the README's example does (the engine
+// floor gets the same tar from this process), or `js`, tar-stream in this process (as a Node client would).
+const PACKER = (process.env.BENCH_BK_PACKER || 'tar').toLowerCase();
+if (PACKER !== 'tar' && PACKER !== 'js') throw new Error(`BENCH_BK_PACKER: ${PACKER} (tar, js)`);
+
+function packContext(dir) {
+  if (PACKER === 'js') return packDir(dir);
+  const tar = spawn('tar', ['-C', dir, '--sort=name', '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  tar.on('exit', (code) => {
+    if (code) tar.stdout.destroy(new Error(`tar exited ${code}`));
+  });
+  return tar.stdout;
+}
 const SIZES = (process.env.BENCH_BK_SIZES || 'small,100mb,1gib')
   .split(',')
   .map((s) => s.trim().toLowerCase());
@@ -151,7 +166,9 @@ function sidesFor(drydock, context, { repository, runId }, record) {
         const run = await drydockBuild(
           drydock,
           { t: tag, nocache: 'true', builder: 'buildkit', contextOrder: 'sorted' },
-          packDir(context.dir),
+          PACKER === 'tar'
+            ? (target, query, ms) => postBuildCurl(target, query, context.dir, { timeoutMs: ms })
+            : packDir(context.dir),
           timeoutMs,
         );
         if (label !== 'warmup')
@@ -193,7 +210,7 @@ function sidesFor(drydock, context, { repository, runId }, record) {
       const started = nowMs();
       try {
         await engineBuild(
-          packDir(context.dir),
+          packContext(context.dir),
           { t: tag, version: '2', nocache: '1', networkmode: 'none' },
           undefined,
           { timeoutMs },
@@ -260,8 +277,8 @@ async function measureSize(drydock, size, options, warm) {
     );
     const phase = (key) => fixed(median(record.phases.map((p) => p[key])), 0);
     console.log(
-      `drydock phases (median ms from the POST's start): 202 answered ${phase('accepted')}, RUNNING ${phase('running')}, ` +
-        `first step "${record.phases[0]?.name}" seen ${phase('firstStep')}, done ${phase('firstStepDone')}, last step ${phase('lastStep')}, terminal ${fixed(med.drydock, 0)}; ` +
+      `drydock phases (median ms from the POST's start, by the server's event times): 202 answered ${phase('accepted')}, RUNNING ${phase('running')}, ` +
+        `first step "${record.phases[0]?.name}" at ${phase('firstStep')}, done ${phase('firstStepDone')}, context loaded ${phase('contextDone')}, last step ${phase('lastStep')}, terminal ${fixed(med.drydock, 0)}; ` +
         `the CLI's "[internal] load build context" DONE at ${fixed(median(record.cliContextDone), 0)} ms (median from spawn)`,
     );
     const met = ratio <= context.target;
@@ -300,6 +317,11 @@ async function measureSize(drydock, size, options, warm) {
 async function compareBuildkit(drydock, options) {
   console.log(
     `\n=== BuildKit: drydock builder=buildkit against DOCKER_BUILDKIT=1 ${require('./build-sides').DOCKER_CLI} build --network none, --no-cache both sides`,
+  );
+  console.log(
+    PACKER === 'tar'
+      ? 'drydock gets the context as `tar --sort=name -cf - . | curl -T -` sends it, with contextOrder=sorted; the engine floor the same tar from this process (BENCH_BK_PACKER=js: tar-stream in this process for both)'
+      : 'drydock and the engine floor get the context from tar-stream in this process, drydock with contextOrder=sorted (BENCH_BK_PACKER=tar: tar | curl)',
   );
   const rows = [];
   for (const [i, size] of SIZES.entries()) {

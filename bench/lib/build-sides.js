@@ -61,8 +61,8 @@ function cliBuild(
 
 /**
  * A build through Drydock: POST the tar, follow SSE to the terminal event; ms from the POST's
- * start, with the phases seen on the way (202 answer, RUNNING state, first step event, first
- * step completed, last step event, terminal). On BuildKit the first step is the engine
+ * start, with the phases on the way (202 answer as the client saw it; RUNNING state, first step
+ * event, first step completed, context loaded, last step event by the server's event times). On BuildKit the first step is the engine
  * reading the context (`[internal] load remote build context`), so its completion says when
  * the engine had the whole tar.
  */
@@ -73,16 +73,22 @@ async function drydockBuild(
   timeoutMs = BUILD_TIMEOUT_MS,
 ) {
   const started = nowMs();
-  const posted = await postBuild(drydock, query, body, { timeoutMs });
+  // Phases by the server's clock (the same machine): a build sent in walk order starts before the 202.
+  const startedWall = Date.now();
+  // A function posts the context itself (tar | curl); anything else is a stream to send.
+  const posted = typeof body === 'function' ? await body(drydock, query, timeoutMs) : await postBuild(drydock, query, body, { timeoutMs });
+  const serverMs = (iso) => (iso ? Date.parse(iso) - startedWall : NaN);
   let runningAt = NaN;
   let firstStepAt = NaN;
   let firstStepId = null;
   let firstDoneAt = NaN;
   let firstName = '';
   let lastStepAt = NaN;
+  let contextDoneAt = NaN;
   const terminal = await sseUntilTerminal(drydock, posted.job.id, {
     timeoutMs,
-    onEvent: (event, at) => {
+    onEvent: (event) => {
+      const at = serverMs(event.at);
       if (event.kind === 'STATE' && event.state === 'RUNNING') runningAt = at;
       if (!event.step) return;
       const id = event.step.id ?? event.step.index;
@@ -97,6 +103,8 @@ async function drydockBuild(
         Number.isNaN(firstDoneAt)
       )
         firstDoneAt = at;
+      if (/load (remote )?build context/.test(event.step.name ?? '') && event.step.completedAt)
+        contextDoneAt = serverMs(event.step.completedAt);
       lastStepAt = at;
     },
   });
@@ -109,10 +117,11 @@ async function drydockBuild(
     ms: terminal.at - started,
     phases: {
       accepted: posted.at - started,
-      running: runningAt - started,
-      firstStep: firstStepAt - started,
-      firstStepDone: firstDoneAt - started,
-      lastStep: lastStepAt - started,
+      running: runningAt,
+      firstStep: firstStepAt,
+      firstStepDone: firstDoneAt,
+      lastStep: lastStepAt,
+      contextDone: contextDoneAt,
     },
     firstStepName: firstName,
     jobId: posted.job.id,

@@ -1,4 +1,5 @@
 'use strict';
+const { spawn } = require('node:child_process');
 // Helpers of the job benches (bench/build, bench/events): Drydock started with extra
 // settings, tar contexts made as streams, the build endpoint, the job's events over SSE
 // and graphql-ws, the engine's own build endpoint, and RSS sampling from /proc.
@@ -222,6 +223,43 @@ function postBuild(drydock, query, body, { timeoutMs = 600_000 } = {}) {
 }
 
 /**
+ * `POST /v1/builds` as the README's curl example sends a directory: `tar --sort=name` piped
+ * into `curl -T -` (chunked, streamed), so no Node process relays the bytes; resolves as
+ * postBuild does.
+ */
+function postBuildCurl(drydock, query, dir, { timeoutMs = 600_000 } = {}) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    for (const one of Array.isArray(value) ? value : [value]) search.append(key, String(one));
+  }
+  const url = `${drydock.url}/v1/builds?${search}`;
+  const script = 'set -o pipefail; tar -C "$1" --sort=name -cf - . | curl -sS -X POST -T - --max-time "$2" -H "$3" -H "content-type: application/x-tar" -w "\n%{http_code}" "$4"';
+  return new Promise((done, fail) => {
+    const child = spawn('bash', ['-c', script, 'post', dir, String(Math.ceil(timeoutMs / 1000)), `authorization: ${drydock.headers.authorization}`, url], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (piece) => (out += piece));
+    child.stderr.setEncoding('utf8').on('data', (piece) => (err += piece));
+    child.on('error', fail);
+    child.on('close', (code) => {
+      const at = nowMs();
+      const lines = out.trimEnd().split('\n');
+      const status = Number(lines.pop());
+      let json = null;
+      try {
+        json = JSON.parse(lines.join('\n'));
+      } catch {
+        // Not JSON: reported below.
+      }
+      if (code !== 0 || status !== 202 || !json?.id) fail(new Error(`tar | curl POST /v1/builds: exit ${code}, ${status} ${out.slice(0, 500)} ${err.slice(0, 500)}`));
+      else done({ status, job: json, at });
+    });
+  });
+}
+
+/**
  * Reads `GET /v1/jobs/{id}/events` until the terminal STATE event (the server closes the
  * stream after it). `onEvent(event, receivedAtMs)` sees each event as it arrives.
  */
@@ -436,6 +474,7 @@ function median(values) {
 const mib = (bytes) => (bytes / MIB).toFixed(1);
 
 module.exports = {
+  postBuildCurl,
   DRYDOCK_MAIN,
   FIXTURE,
   MIB,

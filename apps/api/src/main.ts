@@ -1,6 +1,8 @@
+import { tuneGarbageCollection } from './gc-tuning';
 import { startTracing } from './app/telemetry/tracing';
 
 async function main(): Promise<void> {
+  tuneGarbageCollection();
   // First, and the application's modules only after it: instrumentations patch http, fastify, graphql and ioredis as they load.
   const traces = await startTracing();
   const { Logger } = await import('@nestjs/common');

@@ -16,4 +16,4 @@ export * from './lib/buildkit/trace';
 export { MAX_SECRET_BYTES } from './lib/buildkit/session';
 export * from './lib/engine-spans';
 export { walkOrder } from './lib/buildkit/tar-walk';
-export type { ContextState } from './lib/buildkit/context-source';
+export type { ContextState, ContextUpload } from './lib/buildkit/context-source';

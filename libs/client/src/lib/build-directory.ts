@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
@@ -16,7 +17,9 @@ export interface BuildDirectoryOptions extends BuildTarOptions {
 /**
  * `docker build DIR`: streams the directory as a tar to `POST /v1/builds`
  * without holding it in memory (the disk is read at the upload's pace), and
- * answers the queued BUILD job; `client.watchJob(job.id)` follows it.
+ * answers the queued BUILD job; `client.watchJob(job.id)` follows it. The
+ * entries go in BuildKit's walk order, sent as `contextOrder=sorted`, so a
+ * BuildKit build starts while the upload still arrives.
  *
  * It speaks node:http rather than fetch: Drydock refuses a context past its cap
  * (413) or a forbidden tag (403) while the tar is still arriving, and fetch
@@ -24,12 +27,13 @@ export interface BuildDirectoryOptions extends BuildTarOptions {
  */
 export async function buildDirectory(client: DrydockClient, dir: string, options: BuildDirectoryOptions): Promise<Job> {
   const { transport } = client;
-  const ignore = options.ignore;
-  const tar = pack(dir, ignore ? { ignore: (name: string) => ignore(relativeTo(dir, name)) } : {}) as unknown as Readable;
+  // The entries are listed up front, so tar-fs adds none of its own (it would walk breadth first).
+  const tar = pack(dir, { entries: await walkOrder(dir, options.ignore), ignore: () => true }) as unknown as Readable;
   const headers: Record<string, string> = { ...transport.headers, 'content-type': 'application/x-tar' };
   if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
   try {
-    const response = await upload(new URL(url(transport, `/v1/builds?${buildQuery(options)}`)), headers, tar, options.signal);
+    const query = buildQuery({ ...options, contextOrder: 'sorted' });
+    const response = await upload(new URL(url(transport, `/v1/builds?${query}`)), headers, tar, options.signal);
     if (isProblemResponse(response)) throw await problemError(response);
     if (!response.ok) throw new Error(`POST /v1/builds answered ${response.status}`);
     return (await response.json()) as Job;
@@ -74,7 +78,24 @@ function upload(target: URL, headers: Record<string, string>, body: Readable, si
   });
 }
 
-function relativeTo(dir: string, name: string): string {
-  const base = dir.replace(/[\\/]+$/, '');
-  return name.slice(base.length + 1).split(/[\\/]/).join('/');
+/**
+ * The directory's paths (`/`-separated) in BuildKit's walk order: each
+ * directory's entries sorted by their bytes, a directory right before what it
+ * holds. An ignored directory is left out with all it holds.
+ */
+async function walkOrder(dir: string, ignore: ((path: string) => boolean) | undefined): Promise<string[]> {
+  const paths: string[] = [];
+  const visit = async (relative: string): Promise<void> => {
+    const entries = await readdir(relative ? `${dir}/${relative}` : dir, { withFileTypes: true });
+    entries.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+    for (const entry of entries) {
+      const path = relative ? `${relative}/${entry.name}` : entry.name;
+      if (ignore?.(path)) continue;
+      paths.push(path);
+      // A symlink to a directory is sent as the link, as docker build does.
+      if (entry.isDirectory()) await visit(path);
+    }
+  };
+  await visit('');
+  return paths;
 }

@@ -16,6 +16,12 @@ export interface BuildTarOptions {
   pull?: boolean;
   platform?: string;
   builder?: 'buildkit' | 'legacy';
+  /**
+   * `sorted`: the tar's entries come in BuildKit's walk order (as `tar --sort=name`
+   * writes them), and a BuildKit build starts while the upload still arrives.
+   * An entry out of order is refused (400). `buildDirectory` sends its directory so.
+   */
+  contextOrder?: 'any' | 'sorted';
   /** Build secret ids (`RUN --mount=type=secret,id=<id>`). */
   secrets?: string[];
   cacheFrom?: string[];
@@ -54,6 +60,7 @@ export function buildQuery(options: BuildTarOptions): URLSearchParams {
     pull: options.pull,
     platform: options.platform,
     builder: options.builder,
+    contextOrder: options.contextOrder,
     engine: options.engine,
     timeoutSeconds: options.timeoutSeconds,
   };

@@ -190,4 +190,60 @@ describe('ContextStore', () => {
     expect(await store.sweep(3600 * 1000)).toBe(1);
     expect(readdirSync(dir)).toEqual([]);
   });
+
+  describe('a context sent in walk order (contextOrder=sorted)', () => {
+    it('tells of its Dockerfile before the rest has come, and says the upload is receiving, then complete', async () => {
+      const tar = await tarOf({ Dockerfile: 'FROM busybox\n', 'b.bin': Buffer.alloc(8 * 1024, 1) });
+      const body = new PassThrough();
+      let id = '';
+      let told: () => void = () => undefined;
+      const dockerfileIn = new Promise<void>((resolve) => (told = resolve));
+      const receiving = store.receive(body, 'Dockerfile', A, {
+        sorted: true,
+        onDockerfile: async (early) => {
+          id = early.id;
+          expect(early.dockerfile).toBe('FROM busybox\n');
+          told();
+        },
+      });
+      // The Dockerfile's header and text, and b.bin's header: the rest is sent only once the hook was called.
+      body.write(tar.subarray(0, 1536));
+      await dockerfileIn;
+      expect(await store.state(id)).toEqual({ state: 'receiving' });
+      const heard = new Promise<void>((resolve) => store.watch(id, resolve));
+      body.end(tar.subarray(1536));
+      await receiving;
+      await heard;
+      expect(await store.state(id)).toEqual({ state: 'complete' });
+    });
+
+    it('refuses an entry out of walk order, and leaves the build it had started a refusal to fail with', async () => {
+      const tar = await tarOf({ Dockerfile: 'FROM busybox\n', b: 'b', a: 'a' });
+      let id = '';
+      await expect(
+        store.receive(Readable.from([tar]), 'Dockerfile', A, {
+          sorted: true,
+          onDockerfile: async (early) => {
+            id = early.id;
+          },
+        }),
+      ).rejects.toMatchObject({ code: ErrorCode.VALIDATION_FAILED, message: expect.stringMatching(/entry a comes after b/) });
+      expect(await store.state(id)).toMatchObject({ state: 'failed', error: { code: ErrorCode.VALIDATION_FAILED } });
+      await expect(store.open(id)).rejects.toMatchObject({ code: ErrorCode.VALIDATION_FAILED });
+      expect(readdirSync(dir)).toEqual([`${id}.failed`]);
+      await store.remove(id);
+      expect(readdirSync(dir)).toEqual([]);
+    });
+
+    it('leaves nothing when the build could not be queued (a refused Dockerfile), and takes a sorted context without a hook', async () => {
+      const tar = await tarOf({ Dockerfile: 'FROM busybox\n', z: 'z' });
+      const refused = new Error('FROM names an image the team may not read');
+      await expect(store.receive(Readable.from([tar]), 'Dockerfile', A, { sorted: true, onDockerfile: async () => Promise.reject(refused) })).rejects.toBe(refused);
+      expect(readdirSync(dir)).toEqual([]);
+      await expect(store.receive(Readable.from([tar]), 'Dockerfile', A, { sorted: true })).resolves.toMatchObject({ dockerfile: 'FROM busybox\n' });
+      await expect(store.receive(Readable.from([await tarOf({ z: 'z', Dockerfile: 'FROM busybox' })]), 'Dockerfile', A, { sorted: true })).rejects.toMatchObject({
+        code: ErrorCode.VALIDATION_FAILED,
+      });
+    });
+  });
 });

@@ -1,6 +1,7 @@
 import { DrydockError, ErrorCode, isDrydockError } from '@drydock/core';
 import type { ContextState } from '@drydock/docker';
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
@@ -45,6 +46,12 @@ export interface ReceiveOptions {
   onDockerfile?: (context: StoredContext) => Promise<void>;
 }
 
+/**
+ * Bytes queued for the spool file while a write is under way, then written
+ * together: at the default 16 KiB every socket read waited for its own write.
+ */
+const SPOOL_WRITE_BYTES = 1024 * 1024;
+
 const UPLOAD_ID = /^[0-9a-f-]{36}$/;
 const SPOOLED = /^([0-9a-f-]{36})\.(tar|json|failed)$/;
 
@@ -64,6 +71,8 @@ function notFound(id: string): DrydockError {
 export class ContextStore {
   /** Bytes being received in this process, by team: counted before their sidecar exists. */
   private readonly receiving = new Map<string, number>();
+  /** Word, by context id, that an upload received here ended or failed: a build following it here need not wait for its poll. */
+  private readonly changes = new EventEmitter().setMaxListeners(0);
 
   constructor(
     private readonly dir: string,
@@ -109,6 +118,12 @@ export class ContextStore {
       throw state.state === 'failed' ? state.error : notFound(id);
     }
     return createReadStream(path);
+  }
+
+  /** Calls `onChange` when the upload of `id`, received in this process, ends or fails; answers how to stop. */
+  watch(id: string, onChange: () => void): () => void {
+    this.changes.on(id, onChange);
+    return () => this.changes.off(id, onChange);
   }
 
   /** The Dockerfile of a context uploaded before, for its own team only; any other team is told it does not exist. */
@@ -191,7 +206,7 @@ export class ContextStore {
         : {}),
     });
     try {
-      await pipeline(body.iterator({ destroyOnReturn: false }), counter, tee, createWriteStream(path));
+      await pipeline(body.iterator({ destroyOnReturn: false }), counter, tee, createWriteStream(path, { highWaterMark: SPOOL_WRITE_BYTES }));
       const text = await tee.result;
       if (text === null && dockerfilePath !== null) throw noDockerfile(dockerfilePath);
       await early;
@@ -199,6 +214,7 @@ export class ContextStore {
       if (early && !(await exists(path))) return { id, size: counter.size, dockerfile: text ?? '' };
       const sidecar: Sidecar = { ...owner, size: counter.size };
       await fs.writeFile(this.sidecarPath(id), JSON.stringify(sidecar));
+      this.changes.emit(id);
       return { id, size: counter.size, dockerfile: text ?? '' };
     } catch (error) {
       const refused = asDomainError(error);
@@ -211,6 +227,7 @@ export class ContextStore {
       await fs.rm(path, { force: true });
       await fs.rm(this.sidecarPath(id), { force: true });
       if (!queued) await fs.rm(this.refusalPath(id), { force: true });
+      this.changes.emit(id);
       throw refused;
     } finally {
       this.count(owner.team, -counter.size);

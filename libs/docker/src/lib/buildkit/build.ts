@@ -51,9 +51,9 @@ function dial(docker: Dockerode, options: object): Promise<unknown> {
 async function fileSyncSource(options: BuildkitOptions, signal: AbortSignal): Promise<ContextFiles | GrowingContext | null> {
   const path = options.contextFile;
   if (!path) return null;
-  const state = await options.contextState?.();
+  const state = await options.contextUpload?.state();
   if (state?.state === 'failed') throw state.error;
-  if (state?.state === 'receiving' && options.contextState) return GrowingContext.open(path, options.contextState, signal);
+  if (state?.state === 'receiving' && options.contextUpload) return GrowingContext.open(path, options.contextUpload, signal);
   let root;
   try {
     root = await indexTar(path);

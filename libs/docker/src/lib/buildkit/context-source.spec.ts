@@ -20,7 +20,7 @@ function upload() {
     controller,
     append: (bytes: Buffer) => appendFileSync(path, bytes),
     set: (next: ContextState) => (state = next),
-    open: () => GrowingContext.open(path, async () => state, controller.signal),
+    open: () => GrowingContext.open(path, { state: async () => state }, controller.signal),
   };
 }
 

@@ -1,5 +1,4 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DrydockError, ErrorCode } from '@drydock/core';
 import { tarHeaders, TarIndexUnsupported, type TarBytes } from './tar-headers';
 import { MAX_INDEXED_ENTRIES, Tree, type TarNode } from './tar-index';
@@ -15,6 +14,17 @@ import { followLinks, hasWildcards, walkFilter, walkOrder, walkTree, type Walked
 
 /** How far the upload behind a spooled context has got: the API writes it, the worker reads it. */
 export type ContextState = { state: 'receiving' } | { state: 'complete' } | { state: 'failed'; error: Error };
+
+/** The upload behind a context the build follows as it grows. */
+export interface ContextUpload {
+  state(): Promise<ContextState>;
+  /**
+   * Calls `onChange` when the upload ends or fails, where the upload is
+   * received in this process; answers how to stop. Without it (another
+   * process receives it) the state is polled.
+   */
+  watch?(onChange: () => void): () => void;
+}
 
 /** What a DiffCopy call asks for, from its metadata. */
 export interface WalkRequest extends Omit<WalkOptions, 'excludePatterns'> {
@@ -96,12 +106,16 @@ export class GrowingContext implements ContextFiles, TarBytes {
   private delay = POLL_MIN_MS;
   private idleSince = Date.now();
   private waiters: Array<() => void> = [];
+  /** Ends the poll's pause early: the upload said it changed. */
+  private nudge: () => void = () => undefined;
+  private readonly unwatch: () => void;
 
   private constructor(
     readonly file: FileHandle,
-    private readonly state: () => Promise<ContextState>,
+    private readonly upload: ContextUpload,
     private readonly signal: AbortSignal,
   ) {
+    this.unwatch = upload.watch?.(() => this.nudge()) ?? (() => undefined);
     this.tree = new Tree(MAX_INDEXED_ENTRIES, (path, node) => {
       if (this.last !== null && walkOrder(this.last, path) >= 0) {
         throw new TarIndexUnsupported(`the context is not in walk order: ${path} comes after ${this.last}`);
@@ -111,8 +125,8 @@ export class GrowingContext implements ContextFiles, TarBytes {
     });
   }
 
-  static async open(path: string, state: () => Promise<ContextState>, signal: AbortSignal): Promise<GrowingContext> {
-    const context = new GrowingContext(await open(path, 'r'), state, signal);
+  static async open(path: string, upload: ContextUpload, signal: AbortSignal): Promise<GrowingContext> {
+    const context = new GrowingContext(await open(path, 'r'), upload, signal);
     context.parse().catch(() => undefined);
     return context;
   }
@@ -140,6 +154,7 @@ export class GrowingContext implements ContextFiles, TarBytes {
   }
 
   close(): Promise<void> {
+    this.unwatch();
     this.failure ??= new Error('the build context was closed');
     this.wake();
     return this.file.close();
@@ -273,7 +288,7 @@ export class GrowingContext implements ContextFiles, TarBytes {
       // Those waiting for less are answered now; the others look again after a pause, not in a busy loop.
       this.wake();
     } else {
-      const state = await this.state();
+      const state = await this.upload.state();
       if (state.state === 'complete') {
         // The API marks the upload whole after its last write: this size is final.
         this.size = (await this.file.stat()).size;
@@ -285,7 +300,22 @@ export class GrowingContext implements ContextFiles, TarBytes {
       }
     }
     if (this.failure || this.whole) return this.wake();
-    await sleep(this.delay, undefined, { signal: this.signal }).catch(() => undefined);
+    await this.pause();
     if (!grew) this.delay = Math.min(this.delay * 2, POLL_MAX_MS);
+  }
+
+  /** The poll's pause: `delay`, or less when the upload says it changed or the build stops. */
+  private pause(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.signal.removeEventListener('abort', done);
+        this.nudge = () => undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, this.delay);
+      this.signal.addEventListener('abort', done, { once: true });
+      this.nudge = done;
+    });
   }
 }

@@ -1,4 +1,4 @@
-import type { ContextState } from './context-source';
+import type { ContextUpload } from './context-source';
 import type { BuildOptions } from '../images';
 
 /**
@@ -80,10 +80,10 @@ export interface BuildkitOptions
    */
   contextFile?: string;
   /**
-   * Where the upload behind `contextFile` stands. While it is still
-   * `receiving` (the client sent its context in walk order), FileSync serves
-   * the file as it grows, and the build ends only once the upload is whole:
-   * an upload refused on the way fails the build with the upload's error.
+   * The upload behind `contextFile`. While it is still `receiving` (the
+   * client sent its context in walk order), FileSync serves the file as it
+   * grows, and the build ends only once the upload is whole: an upload
+   * refused on the way fails the build with the upload's error.
    */
-  contextState?: () => Promise<ContextState>;
+  contextUpload?: ContextUpload;
 }

@@ -83,13 +83,21 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
     const registries = new Set([...data.baseRegistries, ...(data.cacheFrom ?? []).map((ref) => parseReference(ref).domain)]);
     const secretIds = new Set(data.secrets ?? []);
     const state = this.contexts.state?.bind(this.contexts);
+    const watch = this.contexts.watch?.bind(this.contexts);
     const messages = engine.images.buildKit(context, {
       ...passedThrough(data),
       ...(data.cacheFrom?.length ? { cacheFrom: data.cacheFrom } : {}),
       // The cache metadata goes into the image, so the image pushed serves as cache to the next build elsewhere.
       inlineCache: true,
       ...(this.contexts.path ? { contextFile: this.contexts.path(data.contextId) } : {}),
-      ...(state ? { contextState: () => state(data.contextId) } : {}),
+      ...(state
+        ? {
+            contextUpload: {
+              state: () => state(data.contextId),
+              ...(watch ? { watch: (onChange: () => void) => watch(data.contextId, onChange) } : {}),
+            },
+          }
+        : {}),
       login: (host) => this.login(data.team, registries, host),
       secret: async (id) => (secretIds.has(id) ? this.secrets.secretFor(data.team, id) : null),
       signal,

@@ -22,6 +22,8 @@ export interface ContextSource {
   path?(id: string): string;
   /** Where the context's upload stands: a build may start while it still arrives (sent in walk order). */
   state?(id: string): Promise<ContextState>;
+  /** Calls `onChange` when the context's upload, received in this process, ends or fails; answers how to stop. */
+  watch?(id: string, onChange: () => void): () => void;
   remove(id: string): Promise<void>;
 }
 
