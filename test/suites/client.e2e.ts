@@ -106,15 +106,21 @@ describe('@drydock/client against the real Drydock', () => {
     }
   });
 
-  it('builds a directory streamed as a tar, leaving out what `ignore` names', async () => {
+  it('builds a directory streamed as a tar in walk order, leaving out what `ignore` names', async () => {
     const dir = join(work, 'context');
-    mkdirSync(join(dir, 'sub'), { recursive: true });
-    writeFileSync(join(dir, 'Dockerfile'), `FROM ${testEnv.fixture}\nCOPY . /ctx/\nRUN test -f /ctx/sub/nested.txt && test ! -e /ctx/ignored.txt\n`);
+    mkdirSync(join(dir, 'sub', 'deeper'), { recursive: true });
+    mkdirSync(join(dir, 'skipped'), { recursive: true });
+    writeFileSync(join(dir, 'Dockerfile'), `FROM ${testEnv.fixture}\nCOPY . /ctx/\nRUN test -f /ctx/sub/nested.txt && test ! -e /ctx/ignored.txt && test ! -e /ctx/skipped\n`);
     writeFileSync(join(dir, 'sub', 'nested.txt'), 'nested\n');
+    writeFileSync(join(dir, 'sub', 'deeper', 'z.txt'), 'z\n');
+    // Sorted as whole paths, sub.txt would come before sub/nested.txt ('.' < '/'): the walk puts the directory's contents first.
+    writeFileSync(join(dir, 'sub.txt'), 'beside sub\n');
+    writeFileSync(join(dir, 'B.txt'), 'upper case sorts first\n');
+    writeFileSync(join(dir, 'skipped', 'inside.txt'), 'left out with its directory\n');
     writeFileSync(join(dir, 'ignored.txt'), 'not for the context\n');
     const ref = `${ns}/app:1`;
 
-    const queued = await buildDirectory(builder, dir, { tags: [ref], ignore: (path) => path === 'ignored.txt', labels: { 'e2e.client': ns } });
+    const queued = await buildDirectory(builder, dir, { tags: [ref], ignore: (path) => path === 'ignored.txt' || path === 'skipped', labels: { 'e2e.client': ns } });
     expect(queued).toMatchObject({ type: 'BUILD', state: 'QUEUED' });
     const ended = await builder.waitForJob(queued.id);
     expect(ended).toMatchObject({ state: 'SUCCEEDED', result: { tags: [ref] } });
@@ -123,6 +129,9 @@ describe('@drydock/client against the real Drydock', () => {
     expect(image?.id).toBe(ended.result?.imageId);
     expect(image?.labels).toContainEqual({ key: 'e2e.client', value: ns });
     expect(docker('run', '--rm', ref, 'cat', '/ctx/sub/nested.txt')).toBe('nested');
+    expect(docker('run', '--rm', ref, 'find', '/ctx', '-type', 'f').split('\n').sort()).toEqual(
+      ['/ctx/B.txt', '/ctx/Dockerfile', '/ctx/sub.txt', '/ctx/sub/deeper/z.txt', '/ctx/sub/nested.txt'].sort(),
+    );
   });
 
   it("builds a tar held in memory (a browser's File or Blob) with buildTar, its build args and Dockerfile path as the query", async () => {
