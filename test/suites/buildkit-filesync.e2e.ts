@@ -1,14 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode } from '@drydock/core';
 import { DockerEngine, type BuildkitOptions } from '@drydock/docker';
-import { docker, uniqueNamespace } from '../support/engine';
+import { docker, idleSyncedContexts, uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
-import { eventually } from '../support/graphql';
 
 /**
  * A BuildKit build's context served through the session's FileSync straight
@@ -49,28 +47,6 @@ async function build(tar: string, fileSync: boolean, options: BuildkitOptions = 
   }
   if (outcome.image) built.add(outcome.image);
   return outcome;
-}
-
-interface BuildCacheRecord {
-  Type: string;
-  InUse: boolean;
-  CreatedAt: string;
-}
-
-/** The engine's build cache records, from its own API (`GET /system/df`). */
-function buildCache(): Promise<BuildCacheRecord[]> {
-  const socketPath = (process.env['DOCKER_HOST'] || 'unix:///var/run/docker.sock').replace(/^unix:\/\//, '');
-  return new Promise((resolve, reject) => {
-    const request = httpRequest({ socketPath, path: '/v1.41/system/df', headers: { host: 'docker' } }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (piece: string) => (text += piece));
-      response.on('end', () => resolve(((JSON.parse(text) as { BuildCache?: BuildCacheRecord[] }).BuildCache ?? []) as BuildCacheRecord[]));
-      response.on('error', reject);
-    });
-    request.on('error', reject);
-    request.end();
-  });
 }
 
 function manifestOf(image: string): string {
@@ -151,15 +127,15 @@ describe('BuildKit contexts served through the session (FileSync)', () => {
     expect(manifest).not.toMatch(ignored);
   }, 120_000);
 
-  it("leaves no copy of the synced context in the engine's build cache once the build is over", async () => {
+  it("prunes the copies of synced contexts BuildKit keeps in the engine's build cache, once their builds are over", async () => {
     const since = Date.now() - 1_000;
     const tar = makeContext('pruned', `FROM ${base}\nCOPY big.bin /big.bin\nLABEL drydock.test=${ns}\n`);
     const outcome = await build(tar, true);
     expect(outcome.error).toBeNull();
     // Each build syncs under a shared key of its own, so its snapshot would never be used again.
-    const idleSnapshots = async () =>
-      (await buildCache()).filter((record) => record.Type === 'source.local' && !record.InUse && Date.parse(record.CreatedAt) >= since);
-    await eventually(async () => ((await idleSnapshots()).length === 0 ? true : undefined), 30_000, 'no idle synced context left in the build cache');
+    expect((await idleSyncedContexts(since)).length).toBeGreaterThan(0);
+    await engine.images.pruneSyncedContexts();
+    expect(await idleSyncedContexts(since)).toEqual([]);
   }, 120_000);
 
   it('takes the Dockerfile named inside the context, and keeps the owners the tar gives its files, as the tar body does', async () => {

@@ -4,7 +4,7 @@ import { request, type ClientRequest } from 'node:http';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { dropRedisKeys, startApp, type RunningApp } from '../support/app';
-import { docker, uniqueNamespace } from '../support/engine';
+import { docker, idleSyncedContexts, uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
 import { eventually } from '../support/graphql';
 import { api } from '../support/http';
@@ -93,6 +93,7 @@ describe('a build started while its context still arrives (contextOrder=sorted)'
   const lastJob = async (): Promise<JobJson> => (await jobs())[0] as JobJson;
 
   it('runs the build while the upload is held half-way, then answers 202 with that job once it is whole, and the image holds every byte', async () => {
+    const since = Date.now() - 1_000;
     const blob = randomBytes(2 * 1024 * 1024);
     const tar = await tarContext({
       Dockerfile: `FROM ${testEnv.fixture}\nCOPY blob.bin /blob.bin\nRUN sha256sum /blob.bin\n`,
@@ -114,6 +115,8 @@ describe('a build started while its context still arrives (contextOrder=sorted)'
     const sum = docker('run', '--rm', '--network', 'none', tag, 'sha256sum', '/blob.bin').split(' ')[0];
     expect(sum).toBe(createHash('sha256').update(blob).digest('hex'));
     await spoolEmpty();
+    // Nor does the engine keep the context BuildKit synced for it (under a shared key no build uses again).
+    await eventually(async () => ((await idleSyncedContexts(since)).length === 0 ? true : undefined), 30_000, 'no idle synced context in the build cache');
     docker('rmi', tag);
   });
 

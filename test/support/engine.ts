@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { testEnv } from './env';
 
 /** The Debian docker client talks to the same engine; tests use it to set up state the API then reads. */
@@ -72,3 +73,31 @@ export function ensureFixture(): void {
     docker('pull', '-q', testEnv.fixture);
   }
 }
+
+export interface BuildCacheRecord {
+  Type: string;
+  InUse: boolean;
+  CreatedAt: string;
+}
+
+/** The engine's build cache records, from its own API (`GET /system/df`). */
+export function buildCacheRecords(): Promise<BuildCacheRecord[]> {
+  const socketPath = (process.env['DOCKER_HOST'] || 'unix:///var/run/docker.sock').replace(/^unix:\/\//, '');
+  return new Promise((resolve, reject) => {
+    const asked = httpRequest({ socketPath, path: '/v1.41/system/df', headers: { host: 'docker' } }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (piece: string) => (text += piece));
+      response.on('end', () => resolve((JSON.parse(text) as { BuildCache?: BuildCacheRecord[] }).BuildCache ?? []));
+      response.on('error', reject);
+    });
+    asked.on('error', reject);
+    asked.end();
+  });
+}
+
+/** Contexts BuildKit synced (local-source snapshots) made since `since` and held by no running build. */
+export async function idleSyncedContexts(since: number): Promise<BuildCacheRecord[]> {
+  return (await buildCacheRecords()).filter((record) => record.Type === 'source.local' && !record.InUse && Date.parse(record.CreatedAt) >= since);
+}
+

@@ -5,7 +5,7 @@ import { engineCall, toDomainError } from './engine-errors';
 import { decodeProgress, type EngineMessage } from './stream';
 import { imageFromInspect, isoFromUnix, labels, repoDigests, repoTags } from './mapping';
 import type { BuildkitMessage, BuildkitOptions } from './buildkit/trace';
-import { buildWithBuildkit } from './buildkit/build';
+import { buildWithBuildkit, pruneSyncedContexts } from './buildkit/build';
 import type { Image, ImageLayer, Label, PruneResult, RegistryAuth, RemoveImageResult, RepoDigest, RepoTag, SearchResult } from './types';
 
 /** One row of the engine's image list: what /images/json gives without an inspect. */
@@ -226,6 +226,11 @@ export class ImageOperations {
   /** Builds from a tar context stream with BuildKit (`/build?version=2`), the image left untagged; yields the decoded trace. */
   buildKit(context: Readable, options: BuildkitOptions): AsyncGenerator<BuildkitMessage> {
     return buildWithBuildkit(this.docker, context, options);
+  }
+
+  /** Drops the contexts BuildKit synced for builds that are over (see pruneSyncedContexts): run once a build is done with. */
+  pruneSyncedContexts(): Promise<void> {
+    return engineCall('engine', () => pruneSyncedContexts(this.docker));
   }
 }
 

@@ -54,6 +54,7 @@ export class FakeEngine {
         return { untagged: image.repoTags.map((t) => `${t.repository}:${t.tag}`), deleted: [image.id] };
       }),
     prune: async (options) => this.record('images.prune', [options], () => ({ deleted: [], spaceReclaimed: 0 })),
+    pruneSyncedContexts: async () => this.record('images.pruneSyncedContexts', [], () => undefined),
     search: notFaked('images.search'),
     pull: notFaked('images.pull'),
     push: notFaked('images.push'),

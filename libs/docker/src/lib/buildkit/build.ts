@@ -64,7 +64,7 @@ async function fileSyncSource(options: BuildkitOptions, signal: AbortSignal): Pr
   return wholeContext(root, await open(path, 'r'));
 }
 
-/** Long enough for a prune of a busy engine's cache; it runs after the build, nobody waits for it. */
+/** Long enough for a prune of a busy engine's cache. */
 const PRUNE_TIMEOUT_MS = 60_000;
 
 /**
@@ -73,17 +73,17 @@ const PRUNE_TIMEOUT_MS = 60_000;
  * build (another team's files must never be taken for this one's), so the
  * snapshot is never used again: left alone, each build would keep a copy of
  * its whole context on the engine's disk (a 1 GiB bench filled 70 GB in half
- * an hour). Idle ones are pruned once a build is over; a prune never touches
- * a snapshot a running build holds.
+ * an hour). This prunes the idle ones; a prune never touches a snapshot a
+ * running build holds.
  */
-function pruneSyncedContexts(docker: Dockerode): void {
-  dial(docker, {
+export async function pruneSyncedContexts(docker: Dockerode): Promise<void> {
+  await dial(docker, {
     method: 'POST',
     path: '/build/prune?',
     options: { _query: { filters: JSON.stringify({ type: ['source.local'] }) }, _body: {} },
     abortSignal: AbortSignal.timeout(PRUNE_TIMEOUT_MS),
     statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
-  }).catch(() => undefined);
+  });
 }
 
 function cancelled(signal: AbortSignal): DrydockError {
@@ -170,6 +170,5 @@ export async function* buildWithBuildkit(docker: Dockerode, context: Readable, o
     body?.destroy();
     session?.close();
     await files?.close().catch(() => undefined);
-    if (files) pruneSyncedContexts(docker);
   }
 }

@@ -60,7 +60,7 @@ describe('BuildJob', () => {
 
 /** A BuildKit engine: it asks the session for what the test names, then runs the trace it is given. */
 function buildkitEngine(trace: BuildkitMessage[], failure?: Error, ask: { hosts?: string[]; secrets?: string[] } = {}) {
-  const seen = { options: undefined as BuildkitOptions | undefined, logins: {} as Record<string, unknown>, secrets: {} as Record<string, string | null>, legacy: 0 };
+  const seen = { options: undefined as BuildkitOptions | undefined, logins: {} as Record<string, unknown>, secrets: {} as Record<string, string | null>, legacy: 0, tagged: 0, prunedAfterTags: [] as number[] };
   const engine = {
     images: {
       async *build(): AsyncGenerator<EngineMessage> {
@@ -74,8 +74,10 @@ function buildkitEngine(trace: BuildkitMessage[], failure?: Error, ask: { hosts?
         yield* trace;
         if (failure) throw failure;
       },
-      tag: async () => undefined,
+      tag: async () => void seen.tagged++,
       inspect: async () => ({}),
+      // Each prune notes how many tags were made before it.
+      pruneSyncedContexts: async () => void seen.prunedAfterTags.push(seen.tagged),
     },
     system: { ping: async () => undefined },
   } as unknown as DockerEngine;
@@ -114,6 +116,8 @@ describe('BuildJob on BuildKit', () => {
     await expect(handleKit(engine, kit).done).resolves.toEqual({ imageId: IMAGE_ID, tags: data.tags, steps: 2, cachedSteps: 1 });
     expect(seen.options).toMatchObject({ dockerfile: 'Dockerfile', inlineCache: true, cacheFrom: ['cache.example/team-a/app:cache'], noCache: false, pull: false });
     expect(seen.legacy).toBe(0);
+    // The context BuildKit synced is dropped from the engine's cache once the image is tagged, not while it is.
+    expect(seen.prunedAfterTags).toEqual([data.tags.length]);
   });
 
   it("hands BuildKit the spooled context's file where the context store has one, for the session's FileSync", async () => {

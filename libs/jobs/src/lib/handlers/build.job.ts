@@ -71,6 +71,8 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
       // the spool file open: the engine side unpipes it and the file is this handler's to close.
       context?.destroy();
       if (!keepContext) await this.contexts.remove(data.contextId).catch(() => undefined);
+      // Once the image is tagged, not alongside: deleting a synced context costs the engine disk time.
+      if (data.builder === Builder.BUILDKIT) void engine.images.pruneSyncedContexts().catch(() => undefined);
     }
   }
 
