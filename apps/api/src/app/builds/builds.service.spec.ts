@@ -1,11 +1,13 @@
 import { ErrorCode } from '@drydock/core';
 import { Builder } from '@drydock/docker';
 import { JobType, type BuildJobData } from '@drydock/jobs';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pack } from 'tar-stream';
 import { refusalOf } from '../testing/refusal';
 import { newTestService, teamA, viewerA, type TestService } from '../testing/test-service';
 import { BuildsService, type BuildOptions } from './builds.service';
+import { ContextOrder } from './builds.dto';
+import { ContextStore } from './context-store';
 
 async function tarOf(files: Record<string, string>): Promise<Readable> {
   const archive = pack();
@@ -103,6 +105,32 @@ describe('BuildsService', () => {
       expect(await refusalOf(t.sut.fromTar(await tarOf({ Dockerfile: 'FROM team-b/base\n' }), { tags: ['team-a/app'] }, teamA))).toBe(ErrorCode.FORBIDDEN);
       expect(t.jobs.enqueued).toEqual([]);
       expect(t.spooled()).toEqual([]);
+    });
+
+    it('queues a BuildKit build sent sorted once its Dockerfile is in, before the rest of the upload, and answers that job', async () => {
+      const whole = (await tarOf({ Dockerfile: 'FROM scratch\n', 'z.bin': 'z'.repeat(4096) })).read() as Buffer;
+      const body = new PassThrough();
+      const answer = t.sut.fromTar(body, { tags: ['team-a/app:1'], contextOrder: ContextOrder.SORTED }, teamA);
+      body.write(whole.subarray(0, 1536));
+      for (const deadline = Date.now() + 5_000; t.jobs.enqueued.length === 0 && Date.now() < deadline; ) await new Promise((next) => setTimeout(next, 5));
+      expect(t.jobs.enqueued).toHaveLength(1);
+      body.end(whole.subarray(1536));
+      // The answer is that job: no second one is queued once the upload is whole.
+      expect((await answer).request['contextId']).toBe(built().contextId);
+      expect(t.jobs.enqueued).toHaveLength(1);
+    });
+
+    it('waits for the whole upload on the legacy builder, with an Idempotency-Key, or unsorted', async () => {
+      const receive = jest.spyOn(ContextStore.prototype, 'receive');
+      const asked: Array<[BuildOptions, string | undefined]> = [
+        [{ tags: ['team-a/app:1'], contextOrder: ContextOrder.SORTED, builder: Builder.LEGACY }, undefined],
+        [{ tags: ['team-a/app:2'], contextOrder: ContextOrder.SORTED }, 'retry-key-1'],
+        [{ tags: ['team-a/app:3'] }, undefined],
+      ];
+      for (const [options, key] of asked) await t.sut.fromTar(await tarOf({ Dockerfile: 'FROM scratch\n' }), options, teamA, key);
+      expect(receive.mock.calls.map((call) => call[3]?.onDockerfile)).toEqual([undefined, undefined, undefined]);
+      expect(receive.mock.calls.map((call) => call[3]?.sorted)).toEqual([true, true, false]);
+      receive.mockRestore();
     });
   });
 
