@@ -139,10 +139,10 @@ export class ContextStore {
     return found;
   }
 
-  async remove(id: string): Promise<void> {
+  async remove(id: string, { keepRefusal = false } = {}): Promise<void> {
     await fs.rm(this.path(id), { force: true });
     await fs.rm(this.sidecarPath(id), { force: true });
-    await fs.rm(this.refusalPath(id), { force: true });
+    if (!keepRefusal) await fs.rm(this.refusalPath(id), { force: true });
   }
 
   /** Bytes a team has spooled: its stored contexts and those arriving in this process. */
@@ -191,13 +191,14 @@ export class ContextStore {
     const path = this.path(id);
     const budget = Math.min(this.maxBytes, this.teamMaxBytes - (await this.usage(owner.team)));
     const counter = new Counter(this.maxBytes, budget, this.teamMaxBytes, (bytes) => this.count(owner.team, bytes));
+    const { sorted = false, onDockerfile } = options;
     let early: Promise<boolean> | undefined;
     const tee = new Tee(dockerfilePath, {
-      sorted: options.sorted ?? false,
-      ...(options.onDockerfile
+      sorted,
+      ...(onDockerfile
         ? {
             onFound: (dockerfile: string) => {
-              const told = (options.onDockerfile as NonNullable<ReceiveOptions['onDockerfile']>)({ id, size: 0, dockerfile });
+              const told = onDockerfile({ id, size: 0, dockerfile });
               early = told.then(() => true);
               // The upload stops at once: nothing more of it is wanted.
               told.catch((error: Error) => tee.destroy(error));
@@ -224,9 +225,8 @@ export class ContextStore {
         const refusal: Refusal = { code: refused.code, message: refused.message };
         await fs.writeFile(this.refusalPath(id), JSON.stringify(refusal));
       }
-      await fs.rm(path, { force: true });
-      await fs.rm(this.sidecarPath(id), { force: true });
-      if (!queued) await fs.rm(this.refusalPath(id), { force: true });
+      // The refusal stays for the queued build to read; that build's end removes it.
+      await this.remove(id, { keepRefusal: queued });
       this.changes.emit(id);
       throw refused;
     } finally {

@@ -128,15 +128,14 @@ export async function* buildWithBuildkit(docker: Dockerode, context: Readable, o
   try {
     files = await fileSyncSource(options, stop.signal);
     if (stop.signal.aborted) throw stop.signal.reason;
-    if (files instanceof GrowingContext) {
-      // An upload refused while its build runs stops the build there, whatever step it is at.
-      files.settled().catch((error: unknown) => {
-        if (ended) return;
-        contextError ??= error;
-        cancelAtEngine();
-        stop.abort(error);
-      });
-    }
+    // An upload still arriving: refused while its build runs, it stops the build there, whatever step it is at.
+    const upload = files instanceof GrowingContext ? files.settled() : null;
+    upload?.catch((error: unknown) => {
+      if (ended) return;
+      contextError ??= error;
+      cancelAtEngine();
+      stop.abort(error);
+    });
     session = await openSession(docker, { login: options.login, secret: options.secret, ...(files ? { files } : {}) });
     if (stop.signal.aborted) throw stop.signal.reason;
     body = (await dial(docker, {
@@ -157,7 +156,7 @@ export async function* buildWithBuildkit(docker: Dockerode, context: Readable, o
     ended = true;
     if (!built) throw new DrydockError(ErrorCode.ENGINE_ERROR, 'the engine ended the build without an image');
     // A Dockerfile that copies nothing can finish first: what is built from an upload it refuses must not be kept.
-    if (files instanceof GrowingContext) await files.settled();
+    await upload;
   } catch (error) {
     // Whatever the stream said once the caller cancelled ("context canceled", a reset), the build was cancelled.
     if (signal?.aborted && !built) throw cancelled(signal);
