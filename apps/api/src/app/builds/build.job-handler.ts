@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { EnginePool } from '@drydock/docker';
 import { BuildJob, NO_BUILD_SECRETS, type BuildSecretSource, type CredentialSource } from '@drydock/jobs';
 import { APP_CONFIG, type AppConfig } from '../config/config';
@@ -9,7 +9,7 @@ import { ContextStore } from './context-store';
 /** The BUILD handler, found by the jobs module: fenced by the configured limits. */
 @JobHandlerProvider()
 @Injectable()
-export class BuildJobHandler extends BuildJob {
+export class BuildJobHandler extends BuildJob implements OnModuleDestroy {
   constructor(
     @Inject(EnginePool) engines: EnginePool,
     @Inject(CREDENTIAL_SOURCE) credentials: CredentialSource,
@@ -18,6 +18,11 @@ export class BuildJobHandler extends BuildJob {
     // Optional until the secret store provides it: without one, every secret a build asks for is absent.
     @Optional() @Inject(BUILD_SECRET_SOURCE) secrets?: BuildSecretSource,
   ) {
-    super(engines, credentials, contexts, { limits: config.build }, secrets ?? NO_BUILD_SECRETS);
+    super(engines, credentials, contexts, { limits: config.build }, secrets ?? NO_BUILD_SECRETS, config.syncedContexts);
+  }
+
+  /** A prune still waiting for the engine to be idle is left to the next worker's builds. */
+  onModuleDestroy(): void {
+    this.syncedContexts.close();
   }
 }

@@ -1,6 +1,6 @@
 import { DrydockError, ErrorCode } from '@drydock/core';
 import { type BuildLimits, type EngineSpec } from '@drydock/docker';
-import { JOB_TYPES, JobType, parseRedisUrl, validKeyPrefix, type RedisTarget } from '@drydock/jobs';
+import { DEFAULT_SYNCED_CONTEXT_POLICY, JOB_TYPES, JobType, parseRedisUrl, type SyncedContextPolicy, validKeyPrefix, type RedisTarget } from '@drydock/jobs';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readTokensFile, type TokenEntry } from '../auth/tokens-file';
@@ -46,6 +46,8 @@ export interface AppConfig {
   teamContextMaxBytes: number;
   /** The fence of a build's RUN steps (every limit the engine's legacy build API takes). */
   build: BuildLimits;
+  /** When the contexts BuildKit synced for finished builds are pruned from the engine's cache. */
+  syncedContexts: SyncedContextPolicy;
   /** Jobs one team may have waiting, of every type; past it enqueue answers 429 QUEUE_FULL. */
   teamMaxWaiting: number;
   /** Build secrets one team may store; past it PUT answers 409 QUOTA_EXCEEDED. */
@@ -238,6 +240,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       nofile: integer(env, 'DRYDOCK_BUILD_NOFILE', 4096, 64, 1_048_576),
       shmBytes: integer(env, 'DRYDOCK_BUILD_SHM_BYTES', 64 * 1024 ** 2, 1024 ** 2, 64 * 1024 ** 3),
       network: oneOf(env, 'DRYDOCK_BUILD_NETWORK', ['none', 'default'] as const, 'none'),
+    },
+    syncedContexts: {
+      idleMs: integer(env, 'DRYDOCK_BUILDKIT_PRUNE_IDLE_MS', DEFAULT_SYNCED_CONTEXT_POLICY.idleMs, 0, 3_600_000),
+      maxBytes: integer(env, 'DRYDOCK_BUILDKIT_PRUNE_AFTER_BYTES', DEFAULT_SYNCED_CONTEXT_POLICY.maxBytes, 0, 1024 ** 4),
+      maxBuilds: integer(env, 'DRYDOCK_BUILDKIT_PRUNE_AFTER_BUILDS', DEFAULT_SYNCED_CONTEXT_POLICY.maxBuilds, 1, 100_000),
     },
     teamMaxWaiting: integer(env, 'DRYDOCK_TEAM_MAX_WAITING', 100, 1, 1_000_000),
     teamMaxSecrets: integer(env, 'DRYDOCK_TEAM_MAX_SECRETS', 100, 1, 100_000),

@@ -100,12 +100,13 @@ function handleKit(engine: DockerEngine, jobData: Partial<BuildJobData>, path?: 
   const secrets = { secretFor: async (team: string | null, id: string) => (team === 'team-a' ? Buffer.from(`value of ${id}`) : null) };
   const context = Readable.from([Buffer.alloc(16)]);
   const contexts = { open: async () => context, remove: async () => undefined, ...(path ? { path } : {}) };
-  const job = new BuildJob({ engine: () => engine }, credentials, contexts, { limits: {} as never }, secrets);
+  // Pruned after each build, so a test sees the prune its build asked for.
+  const job = new BuildJob({ engine: () => engine }, credentials, contexts, { limits: {} as never }, secrets, { idleMs: 60_000, maxBytes: Infinity, maxBuilds: 1 });
   const lines: string[] = [];
   const done = job.handle({
     jobId: 'j', type: JobType.BUILD, data: { ...data, ...jobData }, engine: 'default', signal: new AbortController().signal, attempt: 1, emit: emitter(lines), stillOwned: async () => true,
   });
-  return { done, lines, context };
+  return { done, lines, context, job };
 }
 
 describe('BuildJob on BuildKit', () => {
@@ -113,7 +114,9 @@ describe('BuildJob on BuildKit', () => {
 
   it('builds with inline cache and the cache sources asked, and reports how many steps ran and came from cache', async () => {
     const { engine, seen } = buildkitEngine(BUILT);
-    await expect(handleKit(engine, kit).done).resolves.toEqual({ imageId: IMAGE_ID, tags: data.tags, steps: 2, cachedSteps: 1 });
+    const { done, job } = handleKit(engine, kit);
+    await expect(done).resolves.toEqual({ imageId: IMAGE_ID, tags: data.tags, steps: 2, cachedSteps: 1 });
+    await job.syncedContexts.settled();
     expect(seen.options).toMatchObject({ dockerfile: 'Dockerfile', inlineCache: true, cacheFrom: ['cache.example/team-a/app:cache'], noCache: false, pull: false });
     expect(seen.legacy).toBe(0);
     // The context BuildKit synced is dropped from the engine's cache once the image is tagged, not while it is.

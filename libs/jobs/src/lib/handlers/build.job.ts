@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { DrydockError, ErrorCode, isDrydockError, isTransient, parseReference } from '@drydock/core';
 import { type BuildkitLogin, type BuildLimits, type BuildOptions, Builder, type DockerEngine } from '@drydock/docker';
@@ -9,6 +10,7 @@ import type { JobResultOf } from '../contract';
 import type { JobContext, JobHandler } from '../runner/handler';
 import { classifyFailure } from './engine-gone';
 import { type BuildSecretSource, type ContextSource, type CredentialSource, type EngineSource, NO_BUILD_SECRETS } from './sources';
+import { DEFAULT_SYNCED_CONTEXT_POLICY, type SyncedContextPolicy, SyncedContextSweeper } from './synced-contexts';
 
 /** The engine's build options as job data: no credentials (the worker fetches them) and no signal. */
 export type BuildJobData = Omit<BuildOptions, 'dockerfile' | 'registryConfig' | 'limits' | 'signal'> & {
@@ -40,6 +42,8 @@ export interface BuildFence {
  */
 export class BuildJob implements JobHandler<JobType.BUILD> {
   readonly type = JobType.BUILD;
+  /** Clears what BuildKit builds leave in their engine's cache, between builds rather than after each. */
+  readonly syncedContexts: SyncedContextSweeper;
 
   constructor(
     private readonly engines: EngineSource,
@@ -47,7 +51,10 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
     private readonly contexts: ContextSource,
     private readonly fence: BuildFence,
     private readonly secrets: BuildSecretSource = NO_BUILD_SECRETS,
-  ) {}
+    syncedContextPolicy: SyncedContextPolicy = DEFAULT_SYNCED_CONTEXT_POLICY,
+  ) {
+    this.syncedContexts = new SyncedContextSweeper((name) => this.engines.engine(name).images.pruneSyncedContexts(), syncedContextPolicy);
+  }
 
   async handle(job: JobContext<JobType.BUILD>): Promise<JobResultOf<JobType.BUILD>> {
     const { data, emit, stillOwned } = job;
@@ -70,10 +77,16 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
       // A build that ends before reading its context to the end (a failed step, a cancel) leaves
       // the spool file open: the engine side unpipes it and the file is this handler's to close.
       context?.destroy();
-      if (!keepContext) await this.contexts.remove(data.contextId).catch(() => undefined);
       // Once the image is tagged, not alongside: deleting a synced context costs the engine disk time.
-      if (data.builder === Builder.BUILDKIT) void engine.images.pruneSyncedContexts().catch(() => undefined);
+      if (data.builder === Builder.BUILDKIT) this.syncedContexts.built(job.engine, await this.contextBytes(data.contextId));
+      if (!keepContext) await this.contexts.remove(data.contextId).catch(() => undefined);
     }
+  }
+
+  /** The spooled context's size, what BuildKit synced of it at most; 0 where the store keeps no file. */
+  private async contextBytes(contextId: string): Promise<number> {
+    const path = this.contexts.path?.(contextId);
+    return path ? stat(path).then((file) => file.size, () => 0) : 0;
   }
 
   /**
