@@ -61,10 +61,12 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
     const engine = this.engines.engine(job.engine);
     let keepContext = false;
     let context: Readable | undefined;
+    const buildkit = data.builder === Builder.BUILDKIT;
+    if (buildkit) this.syncedContexts.started(job.engine);
     try {
       await this.assertLocal(engine, data.localImages ?? []);
       context = await this.contexts.open(data.contextId);
-      const built = data.builder === Builder.BUILDKIT ? await this.buildKit(engine, context, job) : await this.legacy(engine, context, job);
+      const built = buildkit ? await this.buildKit(engine, context, job) : await this.legacy(engine, context, job);
       if (!built.imageId) throw new DrydockError(ErrorCode.BUILD_FAILED, 'the engine finished the build without naming an image');
       await this.tag(engine, built.imageId, data.tags, emit, stillOwned);
       return { ...built, imageId: built.imageId, tags: data.tags };
@@ -78,7 +80,7 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
       // the spool file open: the engine side unpipes it and the file is this handler's to close.
       context?.destroy();
       // Once the image is tagged, not alongside: deleting a synced context costs the engine disk time.
-      if (data.builder === Builder.BUILDKIT) this.syncedContexts.built(job.engine, await this.contextBytes(data.contextId));
+      if (buildkit) this.syncedContexts.built(job.engine, await this.contextBytes(data.contextId));
       if (!keepContext) await this.contexts.remove(data.contextId).catch(() => undefined);
     }
   }

@@ -29,8 +29,29 @@ describe('SyncedContextSweeper', () => {
     expect(pruned).toEqual(['default']);
   });
 
+  it('waits for the builds still running on the engine before it counts the idle time', async () => {
+    const { sweeps, pruned } = sweeper();
+    sweeps.started('default');
+    sweeps.started('default');
+    sweeps.built('default', MIB);
+    jest.advanceTimersByTime(5_000);
+    expect(pruned).toEqual([]);
+    sweeps.built('default', MIB);
+    jest.advanceTimersByTime(999);
+    expect(pruned).toEqual([]);
+    sweeps.started('default');
+    jest.advanceTimersByTime(5_000);
+    expect(pruned).toEqual([]);
+    sweeps.built('default', MIB);
+    jest.advanceTimersByTime(1_000);
+    await sweeps.settled();
+    expect(pruned).toEqual(['default']);
+  });
+
   it('prunes at once when the contexts synced since the last prune reach the byte or build bound', async () => {
     const { sweeps, pruned } = sweeper();
+    sweeps.started('default');
+    sweeps.started('default');
     sweeps.built('default', 60 * MIB);
     sweeps.built('default', 60 * MIB);
     await sweeps.settled();

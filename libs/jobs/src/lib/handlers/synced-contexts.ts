@@ -3,11 +3,12 @@
  * engine's pruneSyncedContexts): a prune holds BuildKit's cache while it
  * deletes, and the build that starts meanwhile waits for it (about 80 ms on a
  * small build here, as long as the build's own file sync). So not after every
- * build: once the engine has been left alone for `idleMs`, or at once when
- * enough has piled up since the last prune to matter on the engine's disk.
+ * build: once no build of this worker has run on the engine for `idleMs`, or
+ * at once when enough has piled up since the last prune to matter on the
+ * engine's disk.
  */
 export interface SyncedContextPolicy {
-  /** Prune this long after the last build, when no other has ended since. */
+  /** Prune this long after the last build ended, when none has started since. */
   idleMs: number;
   /** Prune at once when the contexts synced since the last prune reach this many bytes... */
   maxBytes: number;
@@ -16,12 +17,14 @@ export interface SyncedContextPolicy {
 }
 
 export const DEFAULT_SYNCED_CONTEXT_POLICY: SyncedContextPolicy = {
-  idleMs: 3_000,
+  idleMs: 5_000,
   maxBytes: 1024 ** 3,
   maxBuilds: 100,
 };
 
 interface Pending {
+  /** Builds of this worker running on the engine: no idle prune while there are. */
+  running: number;
   bytes: number;
   builds: number;
   timer: NodeJS.Timeout | undefined;
@@ -38,15 +41,23 @@ export class SyncedContextSweeper {
     private readonly policy: SyncedContextPolicy = DEFAULT_SYNCED_CONTEXT_POLICY,
   ) {}
 
-  /** A BuildKit build on `engine` is over; its context had `bytes`. */
-  built(engine: string, bytes: number): void {
-    let pending = this.engines.get(engine);
-    if (!pending) this.engines.set(engine, (pending = { bytes: 0, builds: 0, timer: undefined, chain: Promise.resolve() }));
-    pending.bytes += bytes;
-    pending.builds++;
+  /** A BuildKit build on `engine` starts: the engine is not idle until it ends. */
+  started(engine: string): void {
+    const pending = this.pending(engine);
+    pending.running++;
     clearTimeout(pending.timer);
     pending.timer = undefined;
+  }
+
+  /** A BuildKit build on `engine` that started is over; its context had `bytes`. */
+  built(engine: string, bytes: number): void {
+    const pending = this.pending(engine);
+    pending.running = Math.max(0, pending.running - 1);
+    pending.bytes += bytes;
+    pending.builds++;
     if (pending.bytes >= this.policy.maxBytes || pending.builds >= this.policy.maxBuilds) return this.sweep(engine);
+    if (pending.running > 0) return;
+    clearTimeout(pending.timer);
     // Unref'd: a worker that stops leaves the rest to the next build's prune.
     pending.timer = setTimeout(() => this.sweep(engine), this.policy.idleMs).unref();
   }
@@ -60,6 +71,12 @@ export class SyncedContextSweeper {
   close(): void {
     for (const pending of this.engines.values()) clearTimeout(pending.timer);
     this.engines.clear();
+  }
+
+  private pending(engine: string): Pending {
+    let pending = this.engines.get(engine);
+    if (!pending) this.engines.set(engine, (pending = { running: 0, bytes: 0, builds: 0, timer: undefined, chain: Promise.resolve() }));
+    return pending;
   }
 
   private sweep(engine: string): void {
