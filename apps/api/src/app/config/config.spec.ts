@@ -129,3 +129,15 @@ describe('loadConfig: console', () => {
     expect(() => loadConfig({ DRYDOCK_CONSOLE_DIR: join(dir, 'missing') })).toThrow(/DRYDOCK_CONSOLE_DIR=.*no index.html/);
   });
 });
+
+describe('loadConfig: pruning what BuildKit synced', () => {
+  it('prunes 5 s after the last build, or at 1 GiB or 100 builds, unless told otherwise', () => {
+    expect(loadConfig({}).syncedContexts).toEqual({ idleMs: 5_000, maxBytes: 1024 ** 3, maxBuilds: 100 });
+    expect(loadConfig({ DRYDOCK_BUILDKIT_PRUNE_IDLE_MS: '0', DRYDOCK_BUILDKIT_PRUNE_AFTER_BYTES: '1048576', DRYDOCK_BUILDKIT_PRUNE_AFTER_BUILDS: '1' }).syncedContexts).toEqual({
+      idleMs: 0,
+      maxBytes: 1024 * 1024,
+      maxBuilds: 1,
+    });
+    expect(() => loadConfig({ DRYDOCK_BUILDKIT_PRUNE_AFTER_BUILDS: '0' })).toThrow('DRYDOCK_BUILDKIT_PRUNE_AFTER_BUILDS');
+  });
+});
