@@ -79,7 +79,7 @@ export class BuildJob implements JobHandler<JobType.BUILD> {
       // A build that ends before reading its context to the end (a failed step, a cancel) leaves
       // the spool file open: the engine side unpipes it and the file is this handler's to close.
       context?.destroy();
-      // Once the image is tagged, not alongside: deleting a synced context costs the engine disk time.
+      // Counted once the image is tagged; the sweeper prunes when the engine is idle, as a prune holds BuildKit's cache.
       if (buildkit) this.syncedContexts.built(job.engine, await this.contextBytes(data.contextId));
       // Not awaited: unlinking a spool file costs the kernel about 70 ms per 100 MiB, which the job's
       // outcome need not wait for (what a crash leaves behind, the store's sweep removes).
