@@ -45,8 +45,7 @@ export class SyncedContextSweeper {
   started(engine: string): void {
     const pending = this.pending(engine);
     pending.running++;
-    clearTimeout(pending.timer);
-    pending.timer = undefined;
+    stopTimer(pending);
   }
 
   /** A BuildKit build on `engine` that started is over; its context had `bytes`. */
@@ -57,12 +56,12 @@ export class SyncedContextSweeper {
     pending.builds++;
     if (pending.bytes >= this.policy.maxBytes || pending.builds >= this.policy.maxBuilds) return this.sweep(engine);
     if (pending.running > 0) return;
-    clearTimeout(pending.timer);
+    stopTimer(pending);
     // Unref'd: a worker that stops leaves the rest to the next build's prune.
     pending.timer = setTimeout(() => this.sweep(engine), this.policy.idleMs).unref();
   }
 
-  /** Resolves once every prune started so far is over (tests, shutdown). */
+  /** Resolves once every prune started so far is over. */
   async settled(): Promise<void> {
     await Promise.all([...this.engines.values()].map((pending) => pending.chain));
   }
@@ -82,11 +81,15 @@ export class SyncedContextSweeper {
   private sweep(engine: string): void {
     const pending = this.engines.get(engine);
     if (!pending) return;
-    clearTimeout(pending.timer);
-    pending.timer = undefined;
+    stopTimer(pending);
     pending.bytes = 0;
     pending.builds = 0;
     // A failed prune leaves the snapshots for the next one: the build it followed has succeeded anyway.
     pending.chain = pending.chain.then(() => this.prune(engine)).catch(() => undefined);
   }
+}
+
+function stopTimer(pending: Pending): void {
+  clearTimeout(pending.timer);
+  pending.timer = undefined;
 }
