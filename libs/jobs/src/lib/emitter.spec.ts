@@ -88,8 +88,9 @@ describe('ThrottledEmitter: the log budget, the line cap and backpressure', () =
     expect(kinds).toEqual([JobEventKind.LOG, JobEventKind.PROGRESS, JobEventKind.LOG]);
   });
 
-  it("writes the record's progress once per burst, with its latest value, and every step as an event in order", async () => {
+  it('stores a burst in a few round trips, in the order it was emitted, and the record only its latest progress', async () => {
     await records.create({ id: 'burst', type: JobType.BUILD, request: {}, team: null });
+    const appends = jest.spyOn(events, 'appendMany');
     const progress = jest.spyOn(records, 'setProgress');
     try {
       const emit = new ThrottledEmitter('burst', events, records, { progressIntervalMs: 0 });
@@ -101,12 +102,30 @@ describe('ThrottledEmitter: the log budget, the line cap and backpressure', () =
       const stored = await events.range('burst');
       expect(stored).toHaveLength(110);
       expect(stored.filter((e) => e.kind === JobEventKind.LOG).map((e) => e.message)).toEqual(Array.from({ length: 100 }, (_, i) => `line ${i + 1}`));
-      expect(stored.filter((e) => e.kind === JobEventKind.PROGRESS).map((e) => e.message)).toEqual(Array.from({ length: 10 }, (_, i) => `step ${i + 1}`));
-      // Ten steps emitted while the first write was on its way: one record write, not ten.
+      expect(stored[10]).toMatchObject({ kind: JobEventKind.PROGRESS, message: 'step 1' });
+      // The first event goes alone; what gathered behind it goes together.
+      expect(appends.mock.calls.length).toBeLessThanOrEqual(3);
       expect(progress.mock.calls.length).toBeLessThanOrEqual(2);
       expect((await records.get('burst'))?.progress).toBe(0.9);
     } finally {
+      appends.mockRestore();
       progress.mockRestore();
+    }
+  });
+
+  it('reports a failed write when drained, and stores what is emitted after it', async () => {
+    const failing = jest.spyOn(events, 'appendMany').mockRejectedValueOnce(new Error('redis went away'));
+    try {
+      const emit = new ThrottledEmitter('write-failed', events, records);
+      emit.log('lost');
+      emit.log('lost too');
+      await expect(emit.drain()).rejects.toThrow('redis went away');
+      expect(emit.congested).toBe(false);
+      emit.log('after');
+      await expect(emit.drain()).rejects.toThrow('redis went away');
+      expect(await messages('write-failed')).toEqual(['after']);
+    } finally {
+      failing.mockRestore();
     }
   });
 });

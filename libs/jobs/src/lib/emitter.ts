@@ -1,6 +1,6 @@
 import { DrydockError, ErrorCode, redisUnavailable } from '@drydock/core';
 import { capLine } from '@drydock/docker';
-import type { JobEventStore } from './event-store';
+import { type JobEventStore, MAX_APPEND_BATCH } from './event-store';
 import { type JobLayer, type JobStep, JobEventKind, type JobEventInput, type LogStream } from './model';
 import type { JobRecordStore } from './record-store';
 
@@ -52,6 +52,21 @@ export interface EmitterOptions {
   logBudget?: LogBudget;
 }
 
+/** Bytes of messages per append call: a flood of long lines goes to Redis in pieces it serves quickly. */
+const BATCH_BYTES = 512 * 1024;
+
+/** How many of the queued events the next append takes: up to the store's batch, up to BATCH_BYTES, at least one. */
+function batchLength(queued: readonly JobEventInput[]): number {
+  let bytes = 0;
+  let count = 0;
+  while (count < queued.length && count < MAX_APPEND_BATCH) {
+    bytes += queued[count]?.message?.length ?? 0;
+    if (count > 0 && bytes > BATCH_BYTES) break;
+    count++;
+  }
+  return count;
+}
+
 /** Build progress: the steps before this one are done. */
 export function stepProgress(step: JobStep): number {
   return step.count > 0 ? Math.min(Math.max((step.index - 1) / step.count, 0), 1) : 0;
@@ -89,6 +104,9 @@ export class ThrottledEmitter implements JobEmit {
   private droppedLines = 0;
   private droppedBytes = 0;
   private heldOver = 0;
+  /** Events emitted and not yet stored, in order: each flush stores what gathered while the last write was on its way. */
+  private readonly batch: JobEventInput[] = [];
+  private flushQueued = false;
   /** The record's progress, written once per burst: the events carry each value, the record only the latest. */
   private recordProgress: number | undefined;
   private recordProgressQueued = false;
@@ -211,28 +229,71 @@ export class ThrottledEmitter implements JobEmit {
 
   private write(input: JobEventInput): void {
     const bytes = input.message?.length ?? 0;
-    this.enqueue(() => this.events.append(this.jobId, input).finally(() => (this.queuedBytes -= bytes)), bytes);
+    if (!this.admit(bytes)) return;
+    this.queuedWrites++;
+    this.queuedBytes += bytes;
+    this.batch.push(input);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    this.chain = this.chain.then(() => this.flush()).then(
+      () => undefined,
+      (error: unknown) => this.failed(error),
+    );
   }
 
-  private enqueue(task: () => Promise<unknown>, bytes = 0): void {
+  /** Stores the batch, and what gathers meanwhile, before anything queued after it. */
+  private async flush(): Promise<void> {
+    try {
+      while (this.batch.length) {
+        const inputs = this.batch.splice(0, batchLength(this.batch));
+        try {
+          await this.events.appendMany(this.jobId, inputs);
+        } finally {
+          this.unqueue(inputs);
+        }
+      }
+    } catch (error) {
+      // Not stored, and never will be: the job ended, or the first failure stands for them.
+      this.unqueue(this.batch.splice(0));
+      throw error;
+    } finally {
+      this.flushQueued = false;
+    }
+  }
+
+  private unqueue(inputs: JobEventInput[]): void {
+    this.queuedWrites -= inputs.length;
+    for (const input of inputs) this.queuedBytes -= input.message?.length ?? 0;
+  }
+
+  /** Whether one more write of `bytes` may be held; past the bounds, it is counted and the job is failing. */
+  private admit(bytes: number): boolean {
     if (this.heldOver > 0 || this.queuedWrites >= HELD_MAX_WRITES || this.queuedBytes + bytes > HELD_MAX_BYTES) {
       this.heldOver++;
       this.failure ??= redisUnavailable(undefined, `more than ${HELD_MAX_WRITES} events (or ${HELD_MAX_BYTES} bytes) of this job waited for Redis; the rest were dropped`);
-      return;
+      return false;
     }
-    this.queuedBytes += bytes;
-    this.enqueueUnbounded(task);
+    return true;
+  }
+
+  private enqueue(task: () => Promise<unknown>): void {
+    if (this.admit(0)) this.enqueueUnbounded(task);
   }
 
   private enqueueUnbounded(task: () => Promise<unknown>): void {
     this.queuedWrites++;
-    this.chain = this.chain.then(task).then(
-      () => undefined,
-      (error: unknown) => {
-        // The job ended under the handler (cancelled elsewhere): later emits are moot.
-        if (error instanceof DrydockError && error.code === ErrorCode.JOB_FINISHED) this.closed = true;
-        else this.failure ??= error;
-      },
-    ).finally(() => this.queuedWrites--);
+    this.chain = this.chain
+      .then(task)
+      .then(
+        () => undefined,
+        (error: unknown) => this.failed(error),
+      )
+      .finally(() => this.queuedWrites--);
+  }
+
+  private failed(error: unknown): void {
+    // The job ended under the handler (cancelled elsewhere): later emits are moot.
+    if (error instanceof DrydockError && error.code === ErrorCode.JOB_FINISHED) this.closed = true;
+    else this.failure ??= error;
   }
 }

@@ -1,8 +1,8 @@
 import { DrydockError, ErrorCode } from '@drydock/core';
 import type { Redis } from 'ioredis';
 import { connectTestRedis, removeKeys, testPrefix } from '../testing/redis';
-import { JobEventStore } from './event-store';
-import { JobEventKind, JobState } from './model';
+import { JobEventStore, MAX_APPEND_BATCH } from './event-store';
+import { JobEventKind, JobState, LogStream } from './model';
 import type { RedisRide } from './redis-outage';
 
 const prefix = testPrefix();
@@ -139,5 +139,59 @@ describe('JobEventStore', () => {
       expect(ttl).toBeGreaterThan(50_000);
       expect(ttl).toBeLessThanOrEqual(60_000);
     }
+  });
+
+  it('stores a batch in one call with consecutive sequences, publishing each event on its own', async () => {
+    const jobId = 'batch';
+    const heard: string[] = [];
+    const subscriber = connectTestRedis();
+    try {
+      await subscriber.subscribe(storeA.keys.eventChannel(jobId));
+      subscriber.on('message', (_channel: string, json: string) => heard.push(json));
+      await storeA.append(jobId, { kind: JobEventKind.STATE, state: JobState.RUNNING });
+      const batch = await storeA.appendMany(jobId, [
+        { kind: JobEventKind.LOG, message: 'one' },
+        { kind: JobEventKind.PROGRESS, progress: 0.5 },
+        { kind: JobEventKind.LOG, message: 'three', stream: LogStream.STDERR },
+      ]);
+      expect(batch.map((e) => e.sequence)).toEqual([2, 3, 4]);
+      expect((await storeB.range(jobId)).map((e) => [e.sequence, e.kind, e.message])).toEqual([
+        [1, JobEventKind.STATE, null],
+        [2, JobEventKind.LOG, 'one'],
+        [3, JobEventKind.PROGRESS, null],
+        [4, JobEventKind.LOG, 'three'],
+      ]);
+      const deadline = Date.now() + 5_000;
+      while (heard.length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(heard.map((json) => (JSON.parse(json) as { sequence: number }).sequence)).toEqual([1, 2, 3, 4]);
+    } finally {
+      subscriber.disconnect();
+    }
+  });
+
+  it('stores a batch sent twice once, and answers the same sequences', async () => {
+    const jobId = 'batch-twice';
+    const store = new JobEventStore(a, { prefix, retentionMs: 60_000, ride: sentTwice });
+    const batch = await store.appendMany(jobId, [
+      { kind: JobEventKind.LOG, message: 'a' },
+      { kind: JobEventKind.LOG, message: 'b' },
+    ]);
+    const next = await store.append(jobId, { kind: JobEventKind.LOG, message: 'c' });
+    expect([...batch, next].map((e) => e.sequence)).toEqual([1, 2, 3]);
+    expect((await storeA.range(jobId)).map((e) => e.message)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('closes the events with a batch that ends the job, and refuses one that ends it midway or is too long', async () => {
+    const jobId = 'batch-closes';
+    await storeA.appendMany(jobId, [
+      { kind: JobEventKind.LOG, message: 'last words' },
+      { kind: JobEventKind.STATE, state: JobState.SUCCEEDED },
+    ]);
+    expect(await storeA.isClosed(jobId)).toBe(true);
+    await expect(storeA.appendMany(jobId, [{ kind: JobEventKind.LOG, message: 'late' }])).rejects.toMatchObject({ code: ErrorCode.JOB_FINISHED });
+    expect(() => storeA.appendMany('batch-midway', [{ kind: JobEventKind.STATE, state: JobState.FAILED }, { kind: JobEventKind.LOG, message: 'after' }])).toThrow(RangeError);
+    const tooMany = Array.from({ length: MAX_APPEND_BATCH + 1 }, () => ({ kind: JobEventKind.LOG, message: 'x' }));
+    expect(() => storeA.appendMany('batch-long', tooMany)).toThrow(RangeError);
+    expect(await storeA.count('batch-midway')).toBe(0);
   });
 });
