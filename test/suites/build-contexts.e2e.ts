@@ -1,6 +1,5 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import { dropRedisKeys, startApp, type RunningApp } from '../support/app';
 import { testEnv } from '../support/env';
 import { eventually } from '../support/graphql';
@@ -96,7 +95,7 @@ describe('build contexts cut short, oversized or foreign', () => {
         ],
       },
     );
-    spool = join(running.config.dataDir, 'contexts');
+    spool = running.config.contextsDir;
     mkdirSync(spool, { recursive: true });
     builderA = running.tokens['builder-a'] as string;
     builderB = running.tokens['builder-b'] as string;

@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { request, type ClientRequest } from 'node:http';
 import { mkdirSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { dropRedisKeys, startApp, type RunningApp } from '../support/app';
 import { docker, idleSyncedContexts, uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
@@ -69,7 +68,7 @@ describe('a build started while its context still arrives (contextOrder=sorted)'
       { tokens: [{ name: 'builder', team: 'overlap-team', role: 'builder', namespaces: [`${testEnv.registry}/overlap-team/**`] }] },
     );
     token = running.tokens['builder'] as string;
-    spool = join(running.config.dataDir, 'contexts');
+    spool = running.config.contextsDir;
     mkdirSync(spool, { recursive: true });
   });
   afterAll(async () => {

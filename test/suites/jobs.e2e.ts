@@ -1,6 +1,5 @@
 import { RegistryClient } from '@drydock/docker';
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { startApp, type RunningApp } from '../support/app';
 import { docker, dockerBuild, removeImagesUnder, uniqueNamespace } from '../support/engine';
 import { testEnv } from '../support/env';
@@ -187,7 +186,7 @@ describe('pull, push and build as jobs, with live and replayable progress', () =
   });
 
   it('answers a repeated Idempotency-Key with the same build, and keeps no context for the retry', async () => {
-    const dir = join(running.config.dataDir, 'contexts');
+    const dir = running.config.contextsDir;
     const contexts = () => (existsSync(dir) ? readdirSync(dir) : []);
     const before = new Set(contexts());
     const key = `e2e-${ns}-build`;

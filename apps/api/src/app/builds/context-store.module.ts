@@ -1,17 +1,16 @@
 import { Inject, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { join } from 'node:path';
 import { startSweep } from '../common/periodic-sweep';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ContextStore } from './context-store';
 
-/** The build-context spool under the data directory: the API writes an upload there, the BUILD handler reads it. */
+/** The build-context spool (DRYDOCK_CONTEXTS_DIR): the API writes an upload there, the BUILD handler reads it. */
 @Module({
   providers: [
     {
       provide: ContextStore,
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) =>
-        new ContextStore(join(config.dataDir, 'contexts'), config.buildContextMaxBytes, config.teamContextMaxBytes),
+        new ContextStore(config.contextsDir, config.buildContextMaxBytes, config.teamContextMaxBytes),
     },
   ],
   exports: [ContextStore],

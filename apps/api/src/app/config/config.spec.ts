@@ -141,3 +141,10 @@ describe('loadConfig: pruning what BuildKit synced', () => {
     expect(() => loadConfig({ DRYDOCK_BUILDKIT_PRUNE_AFTER_BUILDS: '0' })).toThrow('DRYDOCK_BUILDKIT_PRUNE_AFTER_BUILDS');
   });
 });
+
+describe('loadConfig: where build contexts are spooled', () => {
+  it('spools under the data directory unless DRYDOCK_CONTEXTS_DIR names a place of its own', () => {
+    expect(loadConfig({ DRYDOCK_DATA_DIR: '/srv/drydock' }).contextsDir).toBe('/srv/drydock/contexts');
+    expect(loadConfig({ DRYDOCK_DATA_DIR: '/srv/drydock', DRYDOCK_CONTEXTS_DIR: '/mnt/spool/' }).contextsDir).toBe('/mnt/spool');
+  });
+});

@@ -25,6 +25,12 @@ export interface AppConfig {
   redis: RedisTarget;
   role: Role;
   dataDir: string;
+  /**
+   * Where build contexts are spooled (DRYDOCK_CONTEXTS_DIR, default DATA_DIR/contexts). On its own
+   * filesystem when the engine's data-root is on this host: the engine flushes its filesystem
+   * while it builds, and a spool there is written out within every build.
+   */
+  contextsDir: string;
   /** The built console served under /console (DRYDOCK_CONSOLE_DIR); null: no console. */
   consoleDir: string | null;
   tokensFile: string | null;
@@ -213,6 +219,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
   const engines = enginesOf(env);
   const tokensFile = env['DRYDOCK_TOKENS_FILE'] || null;
+  const dataDir = resolve(env['DRYDOCK_DATA_DIR'] || '.data');
   return {
     host: env['HOST'] || '127.0.0.1',
     port: integer(env, 'PORT', 3000, 0, 65535),
@@ -221,7 +228,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     workerEngines: workerEnginesOf(env, engines),
     redis,
     role: oneOf(env, 'DRYDOCK_ROLE', ['all', 'api', 'worker'] as const, 'all'),
-    dataDir: resolve(env['DRYDOCK_DATA_DIR'] || '.data'),
+    dataDir,
+    contextsDir: env['DRYDOCK_CONTEXTS_DIR'] ? resolve(env['DRYDOCK_CONTEXTS_DIR']) : join(dataDir, 'contexts'),
     consoleDir: consoleDirOf(env),
     tokensFile,
     tokens: tokensFile === null ? null : readTokensFile(tokensFile),
