@@ -76,7 +76,7 @@ export async function newTestService<T>(
   const { engine, catalog } = engines[pool.first.name] as FakeMember;
   const jobs = new FakeJobs();
   const buildSecrets = new FakeBuildSecrets();
-  const contexts = join(dir, 'contexts');
+  const contexts = config.contextsDir;
   const module = await Test.createTestingModule({
     providers: [
       ...new Set([Service, ImagesService, NamespacePolicy]),
