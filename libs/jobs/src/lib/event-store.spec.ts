@@ -109,6 +109,22 @@ describe('JobEventStore', () => {
     expect(await storeA.range(jobId, 4)).toEqual([]);
   });
 
+  it('lets go of the reply it read a page from, so the rows die with the page', async () => {
+    const jobId = 'job-page-reply';
+    for (let i = 0; i < 3; i++) await storeA.append(jobId, { kind: JobEventKind.LOG, message: `line ${i}` });
+    const replies: string[][] = [];
+    const read = a.lrange.bind(a) as (key: string, start: number, stop: number) => Promise<string[]>;
+    const lrange = jest.spyOn(a, 'lrange').mockImplementation((async (key: string, start: number, stop: number) => {
+      const reply = await read(key, start, stop);
+      replies.push(reply);
+      return reply;
+    }) as never);
+    const page = await storeA.range(jobId, 1, 10).finally(() => lrange.mockRestore());
+    expect(page.map((event) => event.message)).toEqual(['line 0', 'line 1', 'line 2']);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]).toEqual([]);
+  });
+
   it('refuses to append after the terminal STATE event and keeps it last', async () => {
     const jobId = 'closed';
     await storeA.append(jobId, { kind: JobEventKind.STATE, state: JobState.RUNNING });
