@@ -1,7 +1,7 @@
 import { DrydockError, ErrorCode } from '@drydock/core';
 import { waitFor } from '../../testing/redis';
 import { closeHarnesses, harness, kinds, pullData } from '../../testing/runner-harness';
-import { JobEventKind, JobState, JobType } from '../model';
+import { type JobEvent, JobEventKind, JobState, JobType } from '../model';
 
 jest.setTimeout(30_000);
 
@@ -49,6 +49,31 @@ describe('onJobEnded', () => {
     const job = await h.queue.enqueue(JobType.PULL, pullData('x'));
     expect(kinds(await h.history(job.id)).slice(-1)).toEqual(['STATE SUCCEEDED']);
     expect(await h.records.require(job.id)).toMatchObject({ state: JobState.SUCCEEDED });
+  });
+});
+
+describe('endings', () => {
+  it('stores the closing events of a job it ends in one append, read nothing first: RESULT and STATE, or ERROR and STATE', async () => {
+    const h = harness();
+    const appends: string[][] = [];
+    const appendMany = h.events.appendMany.bind(h.events);
+    jest.spyOn(h.events, 'appendMany').mockImplementation((id, inputs) => {
+      appends.push(kinds(inputs.map((input, i) => ({ ...input, jobId: id, sequence: i }) as JobEvent)));
+      return appendMany(id, inputs);
+    });
+    const range = jest.spyOn(h.events, 'range');
+    await h.startWorker(async (ctx) => {
+      if (ctx.data.reference === 'bad') throw new DrydockError(ErrorCode.IMAGE_NOT_FOUND, 'no such image');
+      return { imageId: 'sha256:abc' };
+    });
+    const good = await h.queue.enqueue(JobType.PULL, pullData('good'));
+    expect(kinds(await h.history(good.id)).slice(-2)).toEqual(['RESULT', 'STATE SUCCEEDED']);
+    const bad = await h.queue.enqueue(JobType.PULL, pullData('bad'));
+    expect(kinds(await h.history(bad.id)).slice(-2)).toEqual(['ERROR', 'STATE FAILED']);
+    expect(appends).toContainEqual(['RESULT', 'STATE SUCCEEDED']);
+    expect(appends).toContainEqual(['ERROR', 'STATE FAILED']);
+    // Only the followers above read the events (from the first one on); the endings read no tail.
+    expect(range.mock.calls.every(([, from]) => from === 1)).toBe(true);
   });
 });
 

@@ -40,7 +40,7 @@ export async function endJob(stores: JobStores, id: string, state: JobState, end
     ...(state === JobState.SUCCEEDED ? { progress: 1 } : {}),
   });
   if (!record) return null;
-  await seeEndingThrough(stores, record, ending.message ?? null);
+  await seeEndingThrough(stores, record, ending.message ?? null, { first: true });
   return record;
 }
 
@@ -50,23 +50,40 @@ export async function endJob(stores: JobStores, id: string, state: JobState, end
  * marks it seen through last, so a process that dies in between leaves it to another's sweep
  * (JobWorker), which runs this again: every step is safe to repeat.
  */
-export async function seeEndingThrough(stores: JobStores, record: JobRecord, message: string | null): Promise<void> {
+export async function seeEndingThrough(stores: JobStores, record: JobRecord, message: string | null, { first = false } = {}): Promise<void> {
   const { records, events, onJobEnded, slots } = stores;
   // A lost release heals itself: the slot scripts drop entries of ended jobs when a team looks full.
   if (slots) await slots.release(record).catch(() => undefined);
-  for (const event of await missingEndingEvents(events, record, message)) await events.append(record.id, event);
+  // The call whose transition ended the record is the first to see it through: none of its closing events can be
+  // stored yet, so they go in one append with nothing read first (the client following the job waits for them).
+  const closing = first ? endingEvents(record, message) : await missingEndingEvents(events, record, message);
+  await appendClosing(events, record.id, closing);
   if (onJobEnded) await Promise.resolve(onJobEnded(record)).catch(() => undefined);
   await records.endingSeen(record.id).catch(() => undefined);
 }
 
-/** RESULT, ERROR (each if the record has one) and the terminal STATE, less those a first try already stored. */
-async function missingEndingEvents(events: JobEventStore, record: JobRecord, message: string | null): Promise<JobEventInput[]> {
-  if (await events.isClosed(record.id)) return [];
-  const wanted: JobEventInput[] = [
+/** RESULT, ERROR (each if the record has one) and the terminal STATE. */
+function endingEvents(record: JobRecord, message: string | null): JobEventInput[] {
+  return [
     ...(record.result ? [{ kind: JobEventKind.RESULT, result: record.result }] : []),
     ...(record.error ? [{ kind: JobEventKind.ERROR, error: record.error, message: record.error.message }] : []),
     { kind: JobEventKind.STATE, state: record.state, progress: record.progress, message },
   ];
+}
+
+/** All or none, in one round trip; a sweep that saw a slow ending through meanwhile has stored them already. */
+async function appendClosing(events: JobEventStore, id: string, closing: JobEventInput[]): Promise<void> {
+  try {
+    await events.appendMany(id, closing);
+  } catch (error) {
+    if (!isDrydockError(error) || error.code !== ErrorCode.JOB_FINISHED) throw error;
+  }
+}
+
+/** The closing events less those a first try already stored. */
+async function missingEndingEvents(events: JobEventStore, record: JobRecord, message: string | null): Promise<JobEventInput[]> {
+  if (await events.isClosed(record.id)) return [];
+  const wanted = endingEvents(record, message);
   // Only an ending appends RESULT or ERROR, and it appends them last: what of them ends the stream is stored.
   const count = await events.count(record.id);
   const tail = count > 0 ? (await events.range(record.id, Math.max(1, count - 1))).map((event) => event.kind) : [];
