@@ -245,10 +245,11 @@ export class JobWorker {
     }
     const attempt = job.attemptsMade + 1;
 
-    const before = await records.get(id);
+    // Read together: one round trip before the job starts.
+    const [before, cancelRequested] = await Promise.all([records.get(id), records.isCancelRequested(id)]);
     // Ended while BullMQ still held it (a cancel that won the race): nothing to run.
     if (!before || isTerminal(before.state)) return undefined;
-    if (await records.isCancelRequested(id)) {
+    if (cancelRequested) {
       await endJob(this.stores, id, JobState.CANCELLED, { message: 'cancelled before it started' });
       throw new UnrecoverableError(CANCEL_REASON);
     }
@@ -376,8 +377,8 @@ export class JobWorker {
     try {
       const stillOwned = async (): Promise<boolean> => {
         if (handlerSignal.aborted) return false;
-        const now = await records.get(id);
-        return now?.state === JobState.RUNNING && now.attempts === attempt && !(await records.isCancelRequested(id));
+        const [now, cancelRequested] = await Promise.all([records.get(id), records.isCancelRequested(id)]);
+        return now?.state === JobState.RUNNING && now.attempts === attempt && !cancelRequested;
       };
       const result = await handler.handle({
         jobId: id,
