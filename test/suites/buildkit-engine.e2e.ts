@@ -176,6 +176,28 @@ describe('BuildKit builds on the engine', () => {
     expect(outcome.logs.get('[2/2] RUN echo before-failing && exit 7')).toBe('before-failing\n');
   });
 
+  it('sends /build without waiting for /session to answer, as the docker CLI does, and builds on that session', async () => {
+    const requests: Array<{ operation: string; sentAt: number; answeredAt: number }> = [];
+    const observed = new DockerEngine({
+      dockerHost: process.env['DOCKER_HOST'] || 'unix:///var/run/docker.sock',
+      onRequest: (operation, seconds) => {
+        const answeredAt = performance.now();
+        requests.push({ operation, sentAt: answeredAt - seconds * 1000, answeredAt });
+      },
+    });
+    const outcome: Outcome = { vertexes: new Map(), logs: new Map(), image: null, error: null };
+    for await (const message of observed.images.buildKit(contextOf(`FROM ${base}\nRUN echo overlapped`), { noCache: true })) {
+      if (message.kind === 'image') outcome.image = message.id;
+      else for (const log of message.logs) outcome.logs.set(log.vertex, log.data.toString('utf8'));
+    }
+    if (outcome.image) built.add(outcome.image);
+    expect(outcome.image).toMatch(/^sha256:/);
+    expect([...outcome.logs.values()]).toContain('overlapped\n');
+    const session = requests.find((request) => request.operation === 'build.session');
+    const build = requests.find((request) => request.operation === 'build');
+    expect(build?.sentAt).toBeLessThan(session?.answeredAt ?? 0);
+  });
+
   it('cancels a build mid-RUN within 5 s, and no step process keeps running', async () => {
     const marker = `sleep ${randomInt(700_000, 799_999)}`;
     const controller = new AbortController();

@@ -100,9 +100,12 @@ export async function* buildWithBuildkit(docker: Dockerode, context: Readable, o
   const signal = options.signal;
   if (signal?.aborted) throw cancelled(signal);
   const buildId = randomUUID();
+  const sessionId = randomUUID();
   // Ends the request on the caller's abort and on a broken context alike.
   const stop = new AbortController();
   let session: BuildkitSession | undefined;
+  let opening: Promise<BuildkitSession> | undefined;
+  let sessionError: unknown;
   let files: ContextFiles | GrowingContext | null = null;
   let body: Readable | undefined;
   let contextError: unknown;
@@ -136,12 +139,20 @@ export async function* buildWithBuildkit(docker: Dockerode, context: Readable, o
       cancelAtEngine();
       stop.abort(error);
     });
-    session = await openSession(docker, { login: options.login, secret: options.secret, ...(files ? { files } : {}) });
-    if (stop.signal.aborted) throw stop.signal.reason;
+    // BuildKit waits for the session a build names to connect (up to 5 s), so /build goes out without waiting for
+    // /session's answer, as the docker CLI does: the two round trips overlap. A session that fails stops the build.
+    opening = openSession(docker, { login: options.login, secret: options.secret, ...(files ? { files } : {}) }, sessionId);
+    opening.then(
+      (opened) => (session = opened),
+      (error: unknown) => {
+        sessionError = error;
+        stop.abort(error);
+      },
+    );
     body = (await dial(docker, {
       method: 'POST',
       path: '/build?',
-      options: buildkitQuery(options, buildId, session.id, files !== null),
+      options: buildkitQuery(options, buildId, sessionId, files !== null),
       // With FileSync the engine reads no body; the modem would otherwise send the query as JSON.
       file: files ? Readable.from([]) : context,
       isStream: true,
@@ -149,6 +160,7 @@ export async function* buildWithBuildkit(docker: Dockerode, context: Readable, o
       statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
     })) as Readable;
     addAbortSignal(stop.signal, body);
+    await opening;
     for await (const message of decodeBuildkitStream(body)) {
       if (message.kind === 'image') built = true;
       yield message;
@@ -160,14 +172,15 @@ export async function* buildWithBuildkit(docker: Dockerode, context: Readable, o
   } catch (error) {
     // Whatever the stream said once the caller cancelled ("context canceled", a reset), the build was cancelled.
     if (signal?.aborted && !built) throw cancelled(signal);
-    throw toDomainError(contextError ?? error, 'engine');
+    throw toDomainError(contextError ?? sessionError ?? error, 'engine');
   } finally {
     signal?.removeEventListener('abort', onAbort);
     // The consumer stopped early, or the stream broke: nothing may keep running for a build nobody follows.
     if (!ended && !signal?.aborted) cancelAtEngine();
     stop.abort();
     body?.destroy();
-    session?.close();
+    // Still connecting when the build ended early: closed once it is open.
+    opening?.then((opened) => opened.close(), () => undefined);
     await files?.close().catch(() => undefined);
   }
 }

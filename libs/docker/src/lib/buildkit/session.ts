@@ -184,9 +184,11 @@ function dialSession(docker: Dockerode, id: string, methods: string[]): Promise<
   });
 }
 
-/** Opens a session on the engine (POST /session, gRPC over the hijacked connection) serving `providers`. */
-export async function openSession(docker: Dockerode, providers: SessionProviders): Promise<BuildkitSession> {
-  const id = randomUUID();
+/**
+ * Opens a session on the engine (POST /session, gRPC over the hijacked connection) serving `providers`.
+ * `id` is the one a build names, which may be sent before the session is open.
+ */
+export async function openSession(docker: Dockerode, providers: SessionProviders, id: string = randomUUID()): Promise<BuildkitSession> {
   const served = implementations(providers);
   const methods = served.flatMap(([definition]) => Object.values(definition).map((method) => method.path));
   const socket = await dialSession(docker, id, methods);
