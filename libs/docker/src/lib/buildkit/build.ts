@@ -103,8 +103,9 @@ export async function* buildWithBuildkit(docker: Dockerode, context: Readable, o
   const sessionId = randomUUID();
   // Ends the request on the caller's abort and on a broken context alike.
   const stop = new AbortController();
-  let session: BuildkitSession | undefined;
   let opening: Promise<BuildkitSession> | undefined;
+  // Whenever it opens, even after the build ended: a session still connecting is closed once it is open.
+  const closeSession = () => void opening?.then((opened) => opened.close(), () => undefined);
   let sessionError: unknown;
   let files: ContextFiles | GrowingContext | null = null;
   let body: Readable | undefined;
@@ -119,7 +120,7 @@ export async function* buildWithBuildkit(docker: Dockerode, context: Readable, o
   };
   const onAbort = () => {
     cancelAtEngine();
-    session?.close();
+    closeSession();
     stop.abort(signal?.reason);
   };
   // Left attached: the context may still fail after the build, with nobody else listening.
@@ -142,13 +143,10 @@ export async function* buildWithBuildkit(docker: Dockerode, context: Readable, o
     // BuildKit waits for the session a build names to connect (up to 5 s), so /build goes out without waiting for
     // /session's answer, as the docker CLI does: the two round trips overlap. A session that fails stops the build.
     opening = openSession(docker, { login: options.login, secret: options.secret, ...(files ? { files } : {}) }, sessionId);
-    opening.then(
-      (opened) => (session = opened),
-      (error: unknown) => {
-        sessionError = error;
-        stop.abort(error);
-      },
-    );
+    opening.catch((error: unknown) => {
+      sessionError = error;
+      stop.abort(error);
+    });
     body = (await dial(docker, {
       method: 'POST',
       path: '/build?',
@@ -179,8 +177,7 @@ export async function* buildWithBuildkit(docker: Dockerode, context: Readable, o
     if (!ended && !signal?.aborted) cancelAtEngine();
     stop.abort();
     body?.destroy();
-    // Still connecting when the build ended early: closed once it is open.
-    opening?.then((opened) => opened.close(), () => undefined);
+    closeSession();
     await files?.close().catch(() => undefined);
   }
 }
