@@ -32,7 +32,7 @@ describe('a build context on a full disk', () => {
     rmSync(disk, { recursive: true, force: true });
   });
 
-  const spooled = () => readdirSync(join(disk, 'contexts')).filter((name) => !name.startsWith('.'));
+  const spooled = () => readdirSync(running.config.contextsDir).filter((name) => !name.startsWith('.'));
 
   it.each([
     ['a build', `/v1/builds?t=${testEnv.registry}/full/app:1`],

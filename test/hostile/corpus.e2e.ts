@@ -16,6 +16,8 @@ const JSON_MAX_BYTES = 256 * 1024;
 
 describe('the hostile corpus, against one Drydock process', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'drydock-hostile-'));
+  // Named, not derived: the cases look for leftovers where the service spools.
+  const spoolDir = join(dataDir, 'contexts');
   const prefix = `hostile-${randomUUID().slice(0, 8)}`;
   const namespaceA = `${testEnv.registry}/${prefix}-a`;
   const namespaceB = `${testEnv.registry}/${prefix}-b`;
@@ -34,6 +36,7 @@ describe('the hostile corpus, against one Drydock process', () => {
     ]);
     drydock = await startProcess('all', {
       DRYDOCK_DATA_DIR: dataDir,
+      DRYDOCK_CONTEXTS_DIR: spoolDir,
       DRYDOCK_TOKENS_FILE: file,
       DRYDOCK_KEY_PREFIX: prefix,
       LOG_LEVEL: 'warn',
@@ -53,7 +56,7 @@ describe('the hostile corpus, against one Drydock process', () => {
       url,
       port: Number(new URL(url).port),
       tokens: tokens as unknown as Target['tokens'],
-      spoolDir: join(dataDir, 'contexts'),
+      spoolDir,
       registry: testEnv.registry,
       fixture: testEnv.fixture,
       namespaceA,
