@@ -100,4 +100,54 @@ function traceLineReader() {
   };
 }
 
-module.exports = { traceLogs, traceLineReader };
+/**
+ * The lines of an engine build's response body, as they arrive: the classic builder's
+ * `stream` messages (cut wherever the engine's reads of the container's output ended, so a
+ * line is whole once its newline has come) and, unless `readTrace` is false, the output
+ * inside BuildKit's trace messages. `write(piece, at)` hands each whole line to
+ * `onLine(line, at)`; `end(at)` flushes the tails and returns what the stream said:
+ * `{ imageId, error, rest }` (`rest`: what was left unparsed, for an error message).
+ */
+function buildStreamReader(onLine, { readTrace = true } = {}) {
+  let pending = '';
+  let partial = '';
+  const trace = traceLineReader();
+  const said = { imageId: null, error: null };
+  return {
+    write(piece, at) {
+      pending += piece;
+      for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n')) {
+        const raw = pending.slice(0, end).trim();
+        pending = pending.slice(end + 1);
+        if (!raw) continue;
+        let message;
+        try {
+          message = JSON.parse(raw);
+        } catch {
+          continue;
+        }
+        if (message.aux?.ID) said.imageId = message.aux.ID;
+        if (readTrace && message.id === 'moby.buildkit.trace' && typeof message.aux === 'string') {
+          try {
+            for (const line of trace.push(message.aux)) if (line) onLine(line, at);
+          } catch (decodeError) {
+            said.error ??= `undecodable BuildKit trace: ${decodeError.message}`;
+          }
+        }
+        if (message.error) said.error ??= message.error;
+        if (typeof message.stream === 'string') {
+          const lines = (partial + message.stream).split('\n');
+          partial = lines.pop();
+          for (const line of lines) if (line) onLine(line.replace(/\r$/, ''), at);
+        }
+      }
+    },
+    end(at) {
+      if (partial) onLine(partial.replace(/\r$/, ''), at);
+      for (const line of trace.end()) onLine(line, at);
+      return { ...said, rest: pending };
+    },
+  };
+}
+
+module.exports = { traceLogs, traceLineReader, buildStreamReader };

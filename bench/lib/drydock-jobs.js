@@ -17,7 +17,7 @@ const { createClient } = require('graphql-ws');
 const WebSocket = require('ws');
 const Redis = require('ioredis');
 const { ROOT, engineTarget, startServer } = require('./common');
-const { traceLineReader } = require('./buildkit-trace');
+const { buildStreamReader } = require('./buildkit-trace');
 
 const DRYDOCK_MAIN = resolve(process.env.BENCH_DRYDOCK_MAIN || join(ROOT, 'dist/apps/api/main.js'));
 const FIXTURE = process.env.E2E_FIXTURE || 'localhost:5001/drydock-fixture/busybox:1';
@@ -358,47 +358,12 @@ function engineBuild(body, query, onLine, { timeoutMs = 600_000 } = {}) {
   const where = engine.socketPath ? { socketPath: engine.socketPath, path } : urlOptions(new URL(engine.base + path));
   return new Promise((done, fail) => {
     const request = http.request({ ...where, method: 'POST', headers: { 'content-type': 'application/x-tar' } }, (response) => {
-      let pending = '';
-      // The engine cuts its `stream` messages wherever its reads of the container's output
-      // ended, mid-line too: a line is whole once its newline has come.
-      let partial = '';
-      const trace = traceLineReader();
-      let imageId = null;
-      let error = null;
+      const reader = buildStreamReader(onLine, { readTrace });
       response.setEncoding('utf8');
-      response.on('data', (piece) => {
-        const at = nowMs();
-        pending += piece;
-        for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n')) {
-          const raw = pending.slice(0, end).trim();
-          pending = pending.slice(end + 1);
-          if (!raw) continue;
-          let message;
-          try {
-            message = JSON.parse(raw);
-          } catch {
-            continue;
-          }
-          if (message.aux?.ID) imageId = message.aux.ID;
-          if (readTrace && message.id === 'moby.buildkit.trace' && typeof message.aux === 'string') {
-            try {
-              for (const line of trace.push(message.aux)) if (line) onLine(line, at);
-            } catch (decodeError) {
-              error ??= `undecodable BuildKit trace: ${decodeError.message}`;
-            }
-          }
-          if (message.error) error ??= message.error;
-          if (typeof message.stream === 'string') {
-            const lines = (partial + message.stream).split('\n');
-            partial = lines.pop();
-            for (const line of lines) if (line) onLine(line.replace(/\r$/, ''), at);
-          }
-        }
-      });
+      response.on('data', (piece) => reader.write(piece, nowMs()));
       response.on('end', () => {
-        if (partial) onLine(partial.replace(/\r$/, ''), nowMs());
-        for (const line of trace.end()) onLine(line, nowMs());
-        if (response.statusCode !== 200) fail(new Error(`engine POST /build: ${response.statusCode} ${pending.slice(0, 500)}`));
+        const { imageId, error, rest } = reader.end(nowMs());
+        if (response.statusCode !== 200) fail(new Error(`engine POST /build: ${response.statusCode} ${rest.slice(0, 500)}`));
         else if (error) fail(new Error(`engine build failed: ${error}`));
         else done(imageId);
       });
