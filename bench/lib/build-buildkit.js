@@ -23,6 +23,7 @@ const { cpus, loadavg, tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { docker, fixed } = require('./common');
 const { cliBuild, drydockBuild } = require('./build-sides');
+const { cpuSplit } = require('./cpu-split');
 const {
   FIXTURE,
   MIB,
@@ -163,10 +164,16 @@ function contextWatch() {
 function sidesFor(drydock, context, { repository, runId }, record) {
   const timeoutMs = context.big ? BIG_TIMEOUT_MS : 300_000;
   const tagOf = (side, label) => `${repository}:${runId}-bk-${side}-${label}`;
+  const probe = cpuSplit(drydock.pid);
+  // From after freshen's `sync` (its writeback is nobody's build) to the build's end, before the image is removed.
+  const cpuOf = (side, label, before) => {
+    if (label !== 'warmup') record.cpu[side].push(probe.since(before));
+  };
   const sides = {
     drydock: async (label) => {
       const tag = tagOf('drydock', label);
       freshen(context.dir);
+      const cpu = probe.take();
       const sampler = context.big ? sampleRss(drydock.pid, 50) : null;
       try {
         const run = await drydockBuild(
@@ -177,6 +184,7 @@ function sidesFor(drydock, context, { repository, runId }, record) {
             : packDir(context.dir),
           timeoutMs,
         );
+        cpuOf('drydock', label, cpu);
         if (label !== 'warmup')
           record.phases.push({ ...run.phases, name: run.firstStepName });
         return run.ms;
@@ -189,6 +197,7 @@ function sidesFor(drydock, context, { repository, runId }, record) {
     cli: async (label) => {
       const tag = tagOf('cli', label);
       freshen(context.dir);
+      const cpu = probe.take();
       try {
         const watch = contextWatch();
         const ms = await cliBuild(
@@ -204,6 +213,7 @@ function sidesFor(drydock, context, { repository, runId }, record) {
           ],
           { buildkit: true, timeoutMs, onOutput: watch.feed },
         );
+        cpuOf('cli', label, cpu);
         if (label !== 'warmup') record.cliContextDone.push(watch.doneAt());
         return ms;
       } finally {
@@ -213,6 +223,7 @@ function sidesFor(drydock, context, { repository, runId }, record) {
     engine: async (label) => {
       const tag = tagOf('engine', label);
       freshen(context.dir);
+      const cpu = probe.take();
       const started = nowMs();
       try {
         await engineBuild(
@@ -221,7 +232,9 @@ function sidesFor(drydock, context, { repository, runId }, record) {
           undefined,
           { timeoutMs },
         );
-        return nowMs() - started;
+        const ms = nowMs() - started;
+        cpuOf('engine', label, cpu);
+        return ms;
       } finally {
         removeImage(tag);
       }
@@ -241,9 +254,21 @@ const busy = (load) =>
     ? ` (load above ${cpus().length} cores: figures are noisy)`
     : '';
 
+/** Each side's CPU per build, median ms by process, and their sum against the wall time. */
+function printCpu(names, cpu, wall) {
+  const parts = names.map((side) => {
+    const runs = cpu[side];
+    const keys = Object.keys(runs[0] ?? {});
+    const byKey = keys.map((key) => `${key} ${fixed(median(runs.map((run) => run[key])), 0)}`);
+    const sum = median(runs.map((run) => keys.reduce((total, key) => total + run[key], 0)));
+    return `${side}: ${byKey.join(', ')}; sum ${fixed(sum, 0)} in ${fixed(wall[side], 0)} wall`;
+  });
+  console.log(`CPU per build (median ms; engine = dockerd and containerd with the steps they ran, clients = tar | curl or the docker CLI): ${parts.join(' | ')}`);
+}
+
 async function measureSize(drydock, size, options, warm) {
   const context = makeContext(size, options.seedDockerfile, options.bigBytes);
-  const record = { phases: [], rssPeaks: [], cliContextDone: [] };
+  const record = { phases: [], rssPeaks: [], cliContextDone: [], cpu: { drydock: [], cli: [], engine: [] } };
   try {
     const sides = sidesFor(drydock, context, options, record);
     const names = Object.keys(sides);
@@ -287,6 +312,7 @@ async function measureSize(drydock, size, options, warm) {
         `first step "${record.phases[0]?.name}" at ${phase('firstStep')}, done ${phase('firstStepDone')}, context loaded ${phase('contextDone')}, last step ${phase('lastStep')}, terminal ${fixed(med.drydock, 0)}; ` +
         `the CLI's "[internal] load build context" DONE at ${fixed(median(record.cliContextDone), 0)} ms (median from spawn)`,
     );
+    printCpu(names, record.cpu, med);
     const met = ratio <= context.target;
     const floor = med.engine
       ? `; drydock / engine API ${fixed(med.drydock / med.engine, 3)}, cli / engine API ${fixed(med.cli / med.engine, 3)}`
