@@ -8,17 +8,19 @@
 
 const { readFileSync, readdirSync } = require('node:fs');
 
+// USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK).
 const CLOCK_TICKS = 100;
 
-function statFields(pid) {
-  return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+/** utime + stime of a process in ms, or with `children` + cutime + cstime (what it reaped), or only that. */
+function cpuMsOf(pid, { self = true, children = false } = {}) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ').map(Number);
+  return ((self ? f[11] + f[12] : 0) + (children ? f[13] + f[14] : 0)) * (1000 / CLOCK_TICKS);
 }
 
-/** utime + stime (+ cutime + cstime with `children`) of a process, in ms; 0 once it is gone. */
-function cpuMs(pid, { self = true, children = false } = {}) {
+/** As cpuMsOf, 0 for a process gone meanwhile. */
+function cpuMsOrZero(pid, options) {
   try {
-    const f = statFields(pid).map(Number);
-    return ((self ? f[11] + f[12] : 0) + (children ? f[13] + f[14] : 0)) * (1000 / CLOCK_TICKS);
+    return cpuMsOf(pid, options);
   } catch {
     return 0;
   }
@@ -49,10 +51,10 @@ function cpuSplit(drydockPid) {
     .filter((p) => new RegExp(`:${redisPort}(\\s|$)`).test(p.cmdline))
     .map((p) => p.pid);
   const take = () => ({
-    engine: engine.reduce((sum, pid) => sum + cpuMs(pid, { children: true }), 0),
-    drydock: cpuMs(drydockPid),
-    redis: redis.reduce((sum, pid) => sum + cpuMs(pid), 0),
-    clients: cpuMs(process.pid, { self: false, children: true }),
+    engine: engine.reduce((sum, pid) => sum + cpuMsOrZero(pid, { children: true }), 0),
+    drydock: cpuMsOrZero(drydockPid),
+    redis: redis.reduce((sum, pid) => sum + cpuMsOrZero(pid), 0),
+    clients: cpuMsOf(process.pid, { self: false, children: true }),
   });
   return {
     take,
@@ -63,4 +65,4 @@ function cpuSplit(drydockPid) {
   };
 }
 
-module.exports = { cpuSplit, cpuMs };
+module.exports = { cpuSplit, cpuMsOf };

@@ -18,14 +18,13 @@ const WebSocket = require('ws');
 const Redis = require('ioredis');
 const { ROOT, engineTarget, startServer } = require('./common');
 const { buildStreamReader } = require('./buildkit-trace');
+const { cpuMsOf } = require('./cpu-split');
 
 const DRYDOCK_MAIN = resolve(process.env.BENCH_DRYDOCK_MAIN || join(ROOT, 'dist/apps/api/main.js'));
 const FIXTURE = process.env.E2E_FIXTURE || 'localhost:5001/drydock-fixture/busybox:1';
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6391';
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 const MIB = 1024 * 1024;
-// USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK).
-const CLOCK_TICKS = 100;
 
 /** Wall-clock time in ms with sub-ms resolution (CLOCK_REALTIME at start, then monotonic). */
 const nowMs = () => performance.timeOrigin + performance.now();
@@ -378,13 +377,6 @@ function engineBuild(body, query, onLine, { timeoutMs = 600_000 } = {}) {
 
 function urlOptions(url) {
   return { host: url.hostname, port: url.port, path: url.pathname + url.search };
-}
-
-/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat. */
-function cpuMsOf(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1000) / CLOCK_TICKS;
 }
 
 /** VmRSS and VmHWM of a process, in bytes, from /proc/<pid>/status. */
