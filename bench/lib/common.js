@@ -9,6 +9,7 @@ const { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, existsSync }
 const net = require('node:net');
 const { loadavg, tmpdir } = require('node:os');
 const { join, resolve } = require('node:path');
+const { performance } = require('node:perf_hooks');
 
 const ROOT = resolve(__dirname, '..', '..');
 // BENCH_DRYDOCK_MAIN: another build to measure (a worktree's, or the Docker image's layout).
@@ -18,6 +19,11 @@ const DOCKER_CLI = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
 const DURATION = positive('BENCH_DURATION', 10);
 const WARMUP = positive('BENCH_WARMUP', 3);
 const CONNECTIONS = positive('BENCH_CONNECTIONS', 16);
+// The Redis of `scripts/services.sh test`, unless REDIS_URL names another.
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6391';
+
+/** Wall-clock time in ms with sub-ms resolution (CLOCK_REALTIME at start, then monotonic). */
+const nowMs = () => performance.timeOrigin + performance.now();
 
 function positive(name, fallback) {
   const raw = process.env[name];
@@ -160,7 +166,7 @@ async function startDrydock() {
     {
       // As the Docker image runs it: graphql-js, among others, checks less in production.
       NODE_ENV: process.env.BENCH_NODE_ENV ?? 'production',
-      REDIS_URL: process.env.REDIS_URL || 'redis://127.0.0.1:6391',
+      REDIS_URL,
       LOG_LEVEL: 'warn',
       DRYDOCK_DATA_DIR: dataDir,
       DRYDOCK_TOKENS_FILE: tokensFile,
@@ -244,6 +250,8 @@ function printTable(rows) {
 
 module.exports = {
   ROOT,
+  REDIS_URL,
+  nowMs,
   positive,
   DURATION,
   WARMUP,

@@ -7,6 +7,7 @@
 // is, to a first approximation, its extra wall time.
 
 const { readFileSync, readdirSync } = require('node:fs');
+const { REDIS_URL } = require('./common');
 
 // USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK).
 const CLOCK_TICKS = 100;
@@ -43,7 +44,7 @@ function processes() {
 
 /** A probe for one Drydock process: `take()` a snapshot before a build, `since(snapshot)` after it. */
 function cpuSplit(drydockPid) {
-  const redisPort = new URL(process.env.REDIS_URL || 'redis://127.0.0.1:6391').port || '6379';
+  const redisPort = new URL(REDIS_URL).port || '6379';
   const all = processes();
   const named = (name) => all.filter((p) => p.name === name);
   const engine = [...named('dockerd'), ...named('containerd')].map((p) => p.pid);

@@ -10,24 +10,19 @@ const { createReadStream, existsSync, mkdtempSync, readFileSync, readdirSync, rm
 const http = require('node:http');
 const { tmpdir } = require('node:os');
 const { join, relative, resolve } = require('node:path');
-const { performance } = require('node:perf_hooks');
 const { once } = require('node:events');
 const { pack } = require('tar-stream');
 const { createClient } = require('graphql-ws');
 const WebSocket = require('ws');
 const Redis = require('ioredis');
-const { ROOT, engineTarget, startServer } = require('./common');
+const { REDIS_URL, ROOT, engineTarget, nowMs, startServer } = require('./common');
 const { buildStreamReader } = require('./buildkit-trace');
 const { cpuMsOf } = require('./cpu-split');
 
 const DRYDOCK_MAIN = resolve(process.env.BENCH_DRYDOCK_MAIN || join(ROOT, 'dist/apps/api/main.js'));
 const FIXTURE = process.env.E2E_FIXTURE || 'localhost:5001/drydock-fixture/busybox:1';
-const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6391';
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 const MIB = 1024 * 1024;
-
-/** Wall-clock time in ms with sub-ms resolution (CLOCK_REALTIME at start, then monotonic). */
-const nowMs = () => performance.timeOrigin + performance.now();
 
 // Data directories of the Drydocks started here: gone when this process ends, however it ends.
 const dataDirs = new Set();

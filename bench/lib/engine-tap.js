@@ -12,11 +12,9 @@ const http = require('node:http');
 const net = require('node:net');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
-const { performance } = require('node:perf_hooks');
-const { engineTarget } = require('./common');
+const { engineTarget, nowMs } = require('./common');
 const { buildStreamReader } = require('./buildkit-trace');
 
-const nowMs = () => performance.timeOrigin + performance.now();
 const BUILD = /^\/(?:v[\d.]+\/)?build(?:\?|$)/;
 
 /** Resolves with `{ dockerHost, onBuildLine, close() }`; set `onBuildLine` to listen. */
